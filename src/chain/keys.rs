@@ -1,0 +1,144 @@
+//! secp256k1 keys: generating secrets, signing transfers and verifying their signatures.
+
+use super::hash::Hash256;
+use super::tx::{AccountId, Transfer};
+use secp256k1::{ecdsa, Message, PublicKey, SecretKey};
+use std::fmt;
+use std::io::Read;
+
+/// Why a transfer signature does not verify.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureError {
+    /// The sender field is not a point on the curve.
+    BadPublicKey,
+    /// The signature bytes are not a valid compact signature (r or s out of range).
+    Malformed,
+    /// The signature is valid but its S is in the upper half (not canonical).
+    HighS,
+    /// The signature does not match the digest and key.
+    Mismatch,
+}
+
+impl fmt::Display for SignatureError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SignatureError::BadPublicKey => "sender is not a valid public key",
+            SignatureError::Malformed => "malformed signature",
+            SignatureError::HighS => "signature is not low-S",
+            SignatureError::Mismatch => "signature does not verify",
+        })
+    }
+}
+
+impl std::error::Error for SignatureError {}
+
+/// Draws a new secret key from the operating system's random source.
+///
+/// # Errors
+/// An I/O error if `/dev/urandom` cannot be read.
+pub fn generate_secret() -> std::io::Result<SecretKey> {
+    let mut f = std::fs::File::open("/dev/urandom")?;
+    loop {
+        let mut b = [0u8; 32];
+        f.read_exact(&mut b)?;
+        if let Ok(sk) = SecretKey::from_secret_bytes(b) {
+            return Ok(sk);
+        }
+    }
+}
+
+/// A secret key from 32 bytes, for tests and deterministic simulations.
+/// Returns `None` for zero or values not below the curve order.
+pub fn secret_from_bytes(b: [u8; 32]) -> Option<SecretKey> {
+    SecretKey::from_secret_bytes(b).ok()
+}
+
+/// The account (compressed public key) of a secret key.
+pub fn account_of(sk: &SecretKey) -> AccountId {
+    AccountId(PublicKey::from_secret_key(sk).serialize())
+}
+
+/// Fills in `t.signature` for the given chain. `t.sender` should be `account_of(sk)`.
+pub fn sign_transfer(t: &mut Transfer, sk: &SecretKey, chain_id: &Hash256) {
+    let msg = Message::from_digest(t.signing_digest(chain_id));
+    t.signature = ecdsa::sign(msg, sk).serialize_compact();
+}
+
+/// Checks a transfer's signature against its sender key.
+///
+/// # Errors
+/// A [`SignatureError`] saying which part failed.
+pub fn verify_transfer(t: &Transfer, chain_id: &Hash256) -> Result<(), SignatureError> {
+    let pk = PublicKey::from_slice(&t.sender.0).map_err(|_| SignatureError::BadPublicKey)?;
+    let sig =
+        ecdsa::Signature::from_compact(&t.signature).map_err(|_| SignatureError::Malformed)?;
+    let mut normal = sig;
+    normal.normalize_s();
+    if normal != sig {
+        return Err(SignatureError::HighS);
+    }
+    let msg = Message::from_digest(t.signing_digest(chain_id));
+    ecdsa::verify(&sig, msg, &pk).map_err(|_| SignatureError::Mismatch)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transfer(sk: &SecretKey) -> Transfer {
+        Transfer {
+            sender: account_of(sk),
+            recipient: AccountId([2; 33]),
+            amount: 10,
+            fee: 1,
+            sequence: 0,
+            signature: [0; 64],
+        }
+    }
+
+    #[test]
+    fn signed_transfer_verifies_and_any_change_breaks_it() {
+        let sk = secret_from_bytes([7; 32]).unwrap();
+        let chain = Hash256([1; 32]);
+        let mut t = transfer(&sk);
+        sign_transfer(&mut t, &sk, &chain);
+        assert_eq!(verify_transfer(&t, &chain), Ok(()));
+        assert_eq!(
+            verify_transfer(&t, &Hash256([2; 32])),
+            Err(SignatureError::Mismatch)
+        );
+        let mut more = t;
+        more.amount += 1;
+        assert_eq!(
+            verify_transfer(&more, &chain),
+            Err(SignatureError::Mismatch)
+        );
+        let mut bad_key = t;
+        bad_key.sender.0[0] = 0x05;
+        assert_eq!(
+            verify_transfer(&bad_key, &chain),
+            Err(SignatureError::BadPublicKey)
+        );
+    }
+
+    #[test]
+    fn high_s_signature_is_refused() {
+        let sk = secret_from_bytes([9; 32]).unwrap();
+        let chain = Hash256([1; 32]);
+        let mut t = transfer(&sk);
+        sign_transfer(&mut t, &sk, &chain);
+        // Negate s: n - s, with n the curve order (big-endian).
+        const N: [u8; 32] = [
+            0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+            0xff, 0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c,
+            0xd0, 0x36, 0x41, 0x41,
+        ];
+        let mut borrow = 0i16;
+        for i in (0..32).rev() {
+            let d = N[i] as i16 - t.signature[32 + i] as i16 - borrow;
+            t.signature[32 + i] = d.rem_euclid(256) as u8;
+            borrow = if d < 0 { 1 } else { 0 };
+        }
+        assert_eq!(verify_transfer(&t, &chain), Err(SignatureError::HighS));
+    }
+}

@@ -1,0 +1,19 @@
+//! Consensus: the data types of the chain and the rules that decide which chain wins.
+//!
+//! Pure code: nothing here opens a socket or reads the clock; functions that need the
+//! time take it as an argument.
+
+pub mod block;
+pub mod hash;
+pub mod header;
+pub mod keys;
+pub mod merkle;
+pub mod params;
+pub mod target;
+pub mod tx;
+
+pub use block::Block;
+pub use hash::Hash256;
+pub use header::BlockHeader;
+pub use params::NetworkParams;
+pub use tx::{AccountId, Coinbase, Transaction, Transfer};

@@ -1,0 +1,19 @@
+//! cheesechain: a peer-to-peer network that emulates the mining process of a blockchain.
+//!
+//! The crate is split the way the data flows:
+//!
+//! - [`chain`]: consensus types and rules (headers, transactions, blocks, proof of work,
+//!   the block tree with fork choice and reorganisation, the mempool). Pure: no sockets,
+//!   no clock; the current time is always passed in.
+//! - [`wire`]: the binary wire format (framing and every message), a push decoder that
+//!   accepts bytes in any chunking.
+//! - [`miner`]: a nonce-batch miner that the event loop runs in time slices.
+//! - [`store`]: the append-only block file and the node's key file.
+//!
+//! The byte-level reference for all of it is `spec/` at the top of the repository.
+#![forbid(unsafe_code)]
+
+pub mod chain;
+pub mod miner;
+pub mod store;
+pub mod wire;

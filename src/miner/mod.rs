@@ -1,0 +1,1 @@
+//! The miner: searches nonces for a block template in bounded batches.

@@ -1,0 +1,1 @@
+//! Persistent storage: the append-only block file and the node's key file.

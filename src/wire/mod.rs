@@ -1,0 +1,3 @@
+//! The binary wire format: fixed-layout fields, framing, and every message.
+
+pub mod codec;
