@@ -75,7 +75,7 @@ pub fn hex(bytes: &[u8]) -> String {
 /// Parses hex (either case, no prefix, whitespace not allowed) into bytes.
 pub fn unhex(s: &str) -> Option<Vec<u8>> {
     let s = s.as_bytes();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     fn nib(c: u8) -> Option<u8> {
