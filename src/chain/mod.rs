@@ -4,13 +4,21 @@
 //! time take it as an argument.
 
 pub mod block;
+pub mod error;
 pub mod hash;
 pub mod header;
 pub mod keys;
+pub mod mempool;
 pub mod merkle;
+pub mod orphans;
 pub mod params;
+pub mod pow;
+pub mod state;
 pub mod target;
+pub mod tree;
 pub mod tx;
+pub mod u256;
+pub mod validate;
 
 pub use block::Block;
 pub use hash::Hash256;

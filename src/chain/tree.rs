@@ -1,0 +1,671 @@
+//! The block tree: every known header, the block data received, the active chain
+//! with its ledger, and fork choice by most cumulative work.
+//!
+//! Headers come first (each with valid proof of work and a known parent, so an
+//! attacker cannot fill memory cheaply); block data follows. A block becomes a
+//! *candidate* once it and all its ancestors have data; the candidate with the most
+//! cumulative work wins, ties going to the one that became a candidate first (so a
+//! tip is never replaced by an equal-work rival). Blocks are validated against the
+//! ledger only when the chain switches to them; one that fails is marked invalid with
+//! all its descendants and the choice is made again.
+
+use super::block::Block;
+use super::error::BlockError;
+use super::hash::Hash256;
+use super::header::BlockHeader;
+use super::merkle::merkle_root;
+use super::params::NetworkParams;
+use super::pow::{is_retarget_height, median_time_past, next_bits, work_of};
+use super::state::{Ledger, Undo};
+use super::tx::{AccountId, Coinbase, Transaction, Transfer};
+use super::u256::U256;
+use super::validate::{
+    body_matches_header, check_block_stateless, check_header_contextual, HeaderContext, TxContext,
+};
+use std::cmp::Reverse;
+use std::collections::{BTreeSet, HashMap};
+
+/// Most headers [`Chain::headers_after`] returns, whatever the caller asks.
+pub const MAX_HEADERS_RESULTS: usize = 2000;
+/// Most hashes in a [`Chain::locator`].
+pub const MAX_LOCATOR_LEN: usize = 64;
+
+/// What the chain knows about a block.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlockStatus {
+    /// Header accepted, no block data yet.
+    HeaderOnly,
+    /// Data stored and passed the stateless checks, not yet validated against a ledger.
+    HaveData,
+    /// Connected to the active chain at least once: fully valid.
+    Valid,
+    /// The block or an ancestor broke a rule. Its data is dropped.
+    Invalid,
+}
+
+/// Result of a successful [`Chain::accept_header`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeaderOutcome {
+    /// The header was new and is now stored.
+    New,
+    /// The header was already known; nothing changed.
+    AlreadyKnown,
+}
+
+/// Result of a successful [`Chain::accept_block`]: the net change of the active chain.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct BlockOutcome {
+    /// The block's hash.
+    pub hash: Hash256,
+    /// The data was already stored: nothing changed (not misbehaviour).
+    pub already_had: bool,
+    /// The active tip is different from before the call.
+    pub tip_changed: bool,
+    /// Blocks disconnected from the old chain (`disconnected.len()`).
+    pub reorg_depth: usize,
+    /// Blocks connected, in height order.
+    pub connected: Vec<Hash256>,
+    /// Blocks disconnected, old tip first; their transfers may go back to the mempool.
+    pub disconnected: Vec<Block>,
+    /// Other blocks (descendants of this one that arrived earlier) found invalid while
+    /// switching chains, with the reason.
+    pub invalidated: Vec<(Hash256, BlockError)>,
+}
+
+#[derive(Clone, Debug)]
+struct Entry {
+    header: BlockHeader,
+    height: u32,
+    work: U256,
+    status: BlockStatus,
+    header_seq: u64,
+    /// Set when the block and all its ancestors have data; orders equal-work candidates.
+    seq: Option<u64>,
+}
+
+type CandidateKey = (U256, Reverse<u64>, Hash256);
+
+/// The block tree and the state of its active chain.
+#[derive(Clone, Debug)]
+pub struct Chain {
+    params: NetworkParams,
+    network_id: Hash256,
+    entries: HashMap<Hash256, Entry>,
+    children: HashMap<Hash256, Vec<Hash256>>,
+    blocks: HashMap<Hash256, Block>,
+    undo: HashMap<Hash256, Undo>,
+    active: Vec<Hash256>,
+    ledger: Ledger,
+    candidates: BTreeSet<CandidateKey>,
+    next_seq: u64,
+    next_header_seq: u64,
+    best_header: Hash256,
+    best_header_chain: Vec<Hash256>,
+}
+
+impl Chain {
+    /// A chain holding only the genesis block of `params`, connected.
+    pub fn new(params: NetworkParams) -> Chain {
+        let genesis = params.genesis_block();
+        let hash = genesis.hash();
+        let work = work_of(genesis.header.bits);
+        let mut ledger = Ledger::new();
+        ledger.apply_genesis(&genesis);
+        let mut entries = HashMap::new();
+        entries.insert(
+            hash,
+            Entry {
+                header: genesis.header,
+                height: 0,
+                work,
+                status: BlockStatus::Valid,
+                header_seq: 0,
+                seq: Some(0),
+            },
+        );
+        let mut blocks = HashMap::new();
+        blocks.insert(hash, genesis);
+        let mut candidates = BTreeSet::new();
+        candidates.insert((work, Reverse(0), hash));
+        Chain {
+            params,
+            network_id: hash,
+            entries,
+            children: HashMap::new(),
+            blocks,
+            undo: HashMap::new(),
+            active: vec![hash],
+            ledger,
+            candidates,
+            next_seq: 1,
+            next_header_seq: 1,
+            best_header: hash,
+            best_header_chain: vec![hash],
+        }
+    }
+
+    /// The network parameters.
+    pub fn params(&self) -> &NetworkParams {
+        &self.params
+    }
+
+    /// The network id (genesis hash), cached.
+    pub fn network_id(&self) -> Hash256 {
+        self.network_id
+    }
+
+    /// Hash of the active tip.
+    pub fn tip(&self) -> Hash256 {
+        *self.active.last().expect("the active chain holds genesis")
+    }
+
+    /// Height of the active tip.
+    pub fn height(&self) -> u32 {
+        (self.active.len() - 1) as u32
+    }
+
+    /// Cumulative work of the active chain.
+    pub fn tip_work(&self) -> U256 {
+        self.entries[&self.tip()].work
+    }
+
+    /// Cumulative work of the chain ending at a known header.
+    pub fn chain_work(&self, hash: &Hash256) -> Option<U256> {
+        self.entries.get(hash).map(|e| e.work)
+    }
+
+    /// A known header.
+    pub fn header(&self, hash: &Hash256) -> Option<&BlockHeader> {
+        self.entries.get(hash).map(|e| &e.header)
+    }
+
+    /// Height of a known header (on any branch).
+    pub fn height_of(&self, hash: &Hash256) -> Option<u32> {
+        self.entries.get(hash).map(|e| e.height)
+    }
+
+    /// Stored block data (none for invalid blocks).
+    pub fn block(&self, hash: &Hash256) -> Option<&Block> {
+        self.blocks.get(hash)
+    }
+
+    /// Hash of the active chain's block at `height`.
+    pub fn hash_at(&self, height: u32) -> Option<Hash256> {
+        self.active.get(height as usize).copied()
+    }
+
+    /// True if the header is known (valid or not).
+    pub fn contains(&self, hash: &Hash256) -> bool {
+        self.entries.contains_key(hash)
+    }
+
+    /// True if the block data is stored.
+    pub fn has_block(&self, hash: &Hash256) -> bool {
+        self.blocks.contains_key(hash)
+    }
+
+    /// True if the block is known to be invalid.
+    pub fn is_invalid(&self, hash: &Hash256) -> bool {
+        self.status(hash) == Some(BlockStatus::Invalid)
+    }
+
+    /// What is known about a block.
+    pub fn status(&self, hash: &Hash256) -> Option<BlockStatus> {
+        self.entries.get(hash).map(|e| e.status)
+    }
+
+    /// True if the block is on the active chain.
+    pub fn is_active(&self, hash: &Hash256) -> bool {
+        self.entries
+            .get(hash)
+            .is_some_and(|e| self.active.get(e.height as usize) == Some(hash))
+    }
+
+    /// The ledger at the active tip.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Balance of an account at the active tip.
+    pub fn balance(&self, id: &AccountId) -> u64 {
+        self.ledger.balance(id)
+    }
+
+    /// Next sequence of an account at the active tip.
+    pub fn next_sequence(&self, id: &AccountId) -> u64 {
+        self.ledger.next_sequence(id)
+    }
+
+    /// Number of headers known (all branches, invalid included).
+    pub fn header_count(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// The ancestor of `hash` at `height` (`hash` itself at its own height).
+    pub fn ancestor(&self, hash: &Hash256, height: u32) -> Option<Hash256> {
+        let mut x = *hash;
+        loop {
+            let e = self.entries.get(&x)?;
+            if e.height < height {
+                return None;
+            }
+            if e.height == height {
+                return Some(x);
+            }
+            if self.active.get(e.height as usize) == Some(&x) {
+                return self.hash_at(height);
+            }
+            x = e.header.prev;
+        }
+    }
+
+    /// Median time past at a known block: the median time of it and up to
+    /// `mtp_window - 1` ancestors. A child's time must exceed it.
+    pub fn median_time_past(&self, hash: &Hash256) -> Option<u32> {
+        let mut times = Vec::with_capacity(self.params.mtp_window as usize);
+        let mut x = *hash;
+        for _ in 0..self.params.mtp_window.max(1) {
+            let e = self.entries.get(&x)?;
+            times.push(e.header.time);
+            if e.height == 0 {
+                break;
+            }
+            x = e.header.prev;
+        }
+        Some(median_time_past(&times))
+    }
+
+    /// Bits required of a child of `parent`, or `None` if `parent` is unknown.
+    pub fn next_bits(&self, parent: &Hash256) -> Option<u32> {
+        let p = self.entries.get(parent)?;
+        let height = p.height + 1;
+        if !is_retarget_height(&self.params, height) {
+            return Some(p.header.bits);
+        }
+        let first_height = p.height.saturating_sub(self.params.retarget_interval);
+        let first = self.ancestor(parent, first_height)?;
+        let time_first = self.entries[&first].header.time;
+        Some(next_bits(
+            &self.params,
+            height,
+            p.header.bits,
+            p.header.time,
+            time_first,
+        ))
+    }
+
+    /// Checks and stores a header (headers-first sync).
+    ///
+    /// # Errors
+    /// [`BlockError::KnownInvalid`], [`BlockError::UnknownParent`],
+    /// [`BlockError::InvalidAncestor`], or a contextual header rule
+    /// (see [`check_header_contextual`]). Nothing is stored on error.
+    pub fn accept_header(
+        &mut self,
+        header: &BlockHeader,
+        now: u64,
+    ) -> Result<HeaderOutcome, BlockError> {
+        let hash = header.hash();
+        if let Some(e) = self.entries.get(&hash) {
+            return match e.status {
+                BlockStatus::Invalid => Err(BlockError::KnownInvalid),
+                _ => Ok(HeaderOutcome::AlreadyKnown),
+            };
+        }
+        let parent = self
+            .entries
+            .get(&header.prev)
+            .ok_or(BlockError::UnknownParent)?;
+        if parent.status == BlockStatus::Invalid {
+            return Err(BlockError::InvalidAncestor);
+        }
+        let (height, parent_work) = (parent.height + 1, parent.work);
+        let ctx = HeaderContext {
+            expected_bits: self.next_bits(&header.prev).expect("parent is known"),
+            mtp: self
+                .median_time_past(&header.prev)
+                .expect("parent is known"),
+            now,
+        };
+        check_header_contextual(header, &ctx, &self.params)?;
+        let work = parent_work.saturating_add(work_of(header.bits));
+        self.entries.insert(
+            hash,
+            Entry {
+                header: *header,
+                height,
+                work,
+                status: BlockStatus::HeaderOnly,
+                header_seq: self.next_header_seq,
+                seq: None,
+            },
+        );
+        self.next_header_seq += 1;
+        self.children.entry(header.prev).or_default().push(hash);
+        if work > self.entries[&self.best_header].work {
+            self.set_best_header(hash);
+        }
+        Ok(HeaderOutcome::New)
+    }
+
+    /// Checks and stores a block, then switches to the chain with the most work.
+    ///
+    /// Order: known-invalid, header checks (the header is accepted if new), stateless
+    /// block checks, store, fork choice with full validation of the blocks connected.
+    ///
+    /// # Errors
+    /// Any [`BlockError`]. If the block itself fails while being connected it is marked
+    /// invalid (with its descendants) and the error returned; the active chain is then
+    /// the same as before the call. A stateless failure marks the block invalid only if
+    /// the body matches the header's merkle root (otherwise only this copy is bad).
+    pub fn accept_block(&mut self, block: Block, now: u64) -> Result<BlockOutcome, BlockError> {
+        let hash = block.hash();
+        match self.entries.get(&hash).map(|e| e.status) {
+            Some(BlockStatus::Invalid) => return Err(BlockError::KnownInvalid),
+            Some(_) if self.blocks.contains_key(&hash) => {
+                return Ok(BlockOutcome {
+                    hash,
+                    already_had: true,
+                    ..BlockOutcome::default()
+                })
+            }
+            Some(_) => {}
+            None => {
+                self.accept_header(&block.header, now)?;
+            }
+        }
+        if let Err(e) = check_block_stateless(&block) {
+            if e.is_permanent() && body_matches_header(&block) {
+                self.mark_invalid(hash);
+            }
+            return Err(e);
+        }
+        self.blocks.insert(hash, block);
+        if let Some(e) = self.entries.get_mut(&hash) {
+            e.status = BlockStatus::HaveData;
+        }
+        self.link(hash);
+        let mut outcome = self.activate_best_chain();
+        outcome.hash = hash;
+        if let Some(pos) = outcome.invalidated.iter().position(|(h, _)| *h == hash) {
+            let (_, e) = outcome.invalidated.remove(pos);
+            debug_assert!(!outcome.tip_changed);
+            return Err(e);
+        }
+        Ok(outcome)
+    }
+
+    /// Tip of the most-work valid header chain, and its height. It is the active tip
+    /// unless some header chain has strictly more work (e.g. during sync).
+    pub fn best_header(&self) -> (Hash256, u32) {
+        let b = &self.entries[&self.best_header];
+        if b.work > self.tip_work() {
+            (self.best_header, b.height)
+        } else {
+            (self.tip(), self.height())
+        }
+    }
+
+    /// Up to `max` hashes on the best header chain, above its fork with the active
+    /// chain, whose block data is missing; in height order.
+    pub fn missing_blocks(&self, max: usize) -> Vec<Hash256> {
+        let mut out = Vec::new();
+        if self.best_header().0 == self.tip() {
+            return out;
+        }
+        // Highest common height of the two chains (binary search: they agree on a
+        // prefix).
+        let (a, b) = (&self.active, &self.best_header_chain);
+        let (mut lo, mut hi) = (0usize, a.len().min(b.len()));
+        while hi - lo > 1 {
+            let mid = (lo + hi) / 2;
+            if a[mid] == b[mid] {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        for h in &b[lo + 1..] {
+            if out.len() >= max {
+                break;
+            }
+            if !self.blocks.contains_key(h) {
+                out.push(*h);
+            }
+        }
+        out
+    }
+
+    /// A block locator of the active chain: the last 10 hashes one by one, then steps
+    /// doubling, always ending with genesis; at most [`MAX_LOCATOR_LEN`] entries.
+    pub fn locator(&self) -> Vec<Hash256> {
+        let mut v = Vec::new();
+        let mut h = self.height() as i64;
+        let mut step = 1i64;
+        while h > 0 && v.len() < MAX_LOCATOR_LEN - 1 {
+            v.push(self.active[h as usize]);
+            if v.len() >= 10 {
+                step *= 2;
+            }
+            h -= step;
+        }
+        v.push(self.active[0]);
+        v
+    }
+
+    /// Headers of the active chain after the first `locator` hash found on it (after
+    /// genesis if none is), up to and including `stop`, at most `max` (capped at
+    /// [`MAX_HEADERS_RESULTS`]).
+    pub fn headers_after(
+        &self,
+        locator: &[Hash256],
+        stop: &Hash256,
+        max: usize,
+    ) -> Vec<BlockHeader> {
+        let start = locator
+            .iter()
+            .find(|h| self.is_active(h))
+            .map(|h| self.entries[h].height as usize + 1)
+            .unwrap_or(1);
+        let max = max.min(MAX_HEADERS_RESULTS);
+        let mut out = Vec::new();
+        for h in self.active.iter().skip(start) {
+            if out.len() >= max {
+                break;
+            }
+            out.push(self.entries[h].header);
+            if h == stop {
+                break;
+            }
+        }
+        out
+    }
+
+    /// A block on the active tip paying `miner`: time `max(now, mtp + 1)`, the
+    /// required bits, a coinbase of reward plus the fees of `transfers` (in the given
+    /// order; the caller makes them valid and small enough), merkle root set, nonce 0.
+    pub fn block_template(
+        &self,
+        miner: AccountId,
+        transfers: Vec<Transfer>,
+        now: u64,
+        extra_nonce: u64,
+    ) -> Block {
+        let parent = self.tip();
+        let height = self.height() + 1;
+        let mtp = self.median_time_past(&parent).expect("tip is known");
+        let time = now.min(u32::MAX as u64).max(mtp as u64 + 1) as u32;
+        let fees = transfers
+            .iter()
+            .fold(0u64, |acc, t| acc.saturating_add(t.fee));
+        let mut txs = Vec::with_capacity(transfers.len() + 1);
+        txs.push(Transaction::Coinbase(Coinbase {
+            height,
+            recipient: miner,
+            amount: self.params.block_reward.saturating_add(fees),
+            extra_nonce,
+        }));
+        txs.extend(transfers.into_iter().map(Transaction::Transfer));
+        let ids: Vec<Hash256> = txs.iter().map(|t| t.txid()).collect();
+        Block {
+            header: BlockHeader {
+                version: 1,
+                prev: parent,
+                merkle_root: merkle_root(&ids).0,
+                time,
+                bits: self.next_bits(&parent).expect("tip is known"),
+                nonce: 0,
+            },
+            txs,
+        }
+    }
+
+    // ---- internals ----
+
+    fn set_best_header(&mut self, hash: Hash256) {
+        self.best_header = hash;
+        let mut path = Vec::new();
+        let mut x = hash;
+        loop {
+            let e = &self.entries[&x];
+            if self.best_header_chain.get(e.height as usize) == Some(&x) {
+                self.best_header_chain.truncate(e.height as usize + 1);
+                break;
+            }
+            path.push(x);
+            x = e.header.prev;
+        }
+        self.best_header_chain.extend(path.into_iter().rev());
+    }
+
+    /// Gives `hash` (whose data just arrived) and its waiting descendants a candidate
+    /// sequence if their whole ancestry has data.
+    fn link(&mut self, hash: Hash256) {
+        let prev = self.entries[&hash].header.prev;
+        if self.entries.get(&prev).and_then(|e| e.seq).is_none() {
+            return;
+        }
+        let mut queue = std::collections::VecDeque::from([hash]);
+        while let Some(h) = queue.pop_front() {
+            let e = self.entries.get_mut(&h).expect("linked blocks are known");
+            if e.seq.is_some() || e.status == BlockStatus::Invalid {
+                continue;
+            }
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            e.seq = Some(seq);
+            self.candidates.insert((e.work, Reverse(seq), h));
+            for c in self.children.get(&h).into_iter().flatten() {
+                if self.blocks.contains_key(c) {
+                    queue.push_back(*c);
+                }
+            }
+        }
+    }
+
+    fn mark_invalid(&mut self, hash: Hash256) {
+        let mut stack = vec![hash];
+        let mut best_lost = false;
+        while let Some(h) = stack.pop() {
+            let Some(e) = self.entries.get_mut(&h) else {
+                continue;
+            };
+            e.status = BlockStatus::Invalid;
+            if let Some(seq) = e.seq.take() {
+                self.candidates.remove(&(e.work, Reverse(seq), h));
+            }
+            self.blocks.remove(&h);
+            best_lost |= h == self.best_header;
+            stack.extend(self.children.get(&h).into_iter().flatten().copied());
+        }
+        if best_lost || self.best_header_chain.contains(&hash) {
+            let best = self
+                .entries
+                .iter()
+                .filter(|(_, e)| e.status != BlockStatus::Invalid)
+                .max_by_key(|(_, e)| (e.work, Reverse(e.header_seq)))
+                .map(|(h, _)| *h)
+                .expect("genesis is valid");
+            self.set_best_header(best);
+        }
+    }
+
+    fn connect(&mut self, hash: Hash256) -> Result<(), BlockError> {
+        let e = &self.entries[&hash];
+        let ctx = TxContext {
+            network_id: self.network_id,
+            verify_signatures: e.status != BlockStatus::Valid,
+        };
+        let block = self.blocks.get(&hash).expect("candidates have data");
+        let undo = self
+            .ledger
+            .apply_block_with(block, e.height, &self.params, &ctx)?;
+        self.undo.insert(hash, undo);
+        self.active.push(hash);
+        if let Some(e) = self.entries.get_mut(&hash) {
+            e.status = BlockStatus::Valid;
+        }
+        Ok(())
+    }
+
+    fn disconnect_tip(&mut self) {
+        let h = self.active.pop().expect("never disconnects genesis");
+        let undo = self.undo.remove(&h).expect("active blocks have undo data");
+        self.ledger.undo_block(undo);
+    }
+
+    /// The nearest ancestor of `hash` (itself included) on the active chain.
+    fn fork_point(&self, hash: Hash256) -> Hash256 {
+        let mut x = hash;
+        while !self.is_active(&x) {
+            x = self.entries[&x].header.prev;
+        }
+        x
+    }
+
+    fn activate_best_chain(&mut self) -> BlockOutcome {
+        let start_tip = self.tip();
+        let mut invalidated = Vec::new();
+        loop {
+            let best = self.candidates.last().expect("genesis is a candidate").2;
+            if best == self.tip() {
+                break;
+            }
+            let fork = self.fork_point(best);
+            while self.tip() != fork {
+                self.disconnect_tip();
+            }
+            let mut path = Vec::new();
+            let mut x = best;
+            while x != fork {
+                path.push(x);
+                x = self.entries[&x].header.prev;
+            }
+            for h in path.into_iter().rev() {
+                if let Err(e) = self.connect(h) {
+                    self.mark_invalid(h);
+                    invalidated.push((h, e));
+                    break;
+                }
+            }
+        }
+        let fork = self.fork_point(start_tip);
+        let mut disconnected = Vec::new();
+        let mut x = start_tip;
+        while x != fork {
+            // Blocks that left the active chain were valid, so their data is kept.
+            disconnected.push(self.blocks[&x].clone());
+            x = self.entries[&x].header.prev;
+        }
+        let fork_height = self.entries[&fork].height as usize;
+        BlockOutcome {
+            hash: Hash256::ZERO,
+            already_had: false,
+            tip_changed: self.tip() != start_tip,
+            reorg_depth: disconnected.len(),
+            connected: self.active[fork_height + 1..].to_vec(),
+            disconnected,
+            invalidated,
+        }
+    }
+}

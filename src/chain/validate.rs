@@ -1,0 +1,146 @@
+//! The consensus checks, cheapest first, as pure functions.
+//!
+//! - [`check_block_stateless`]: what a block must satisfy on its own.
+//! - [`check_header_contextual`]: what a header must satisfy given its parent.
+//! - [`check_transfer_stateless`], [`check_transfer_signature`]: the transfer rules that
+//!   need no state; the stateful ones (sequence, balance) are applied by
+//!   [`super::state::Ledger::apply_block`] in the order documented there.
+
+use super::block::{Block, MAX_BLOCK_BYTES};
+use super::error::{BlockError, TxError};
+use super::hash::Hash256;
+use super::header::BlockHeader;
+use super::keys::verify_transfer;
+use super::merkle::merkle_root;
+use super::params::NetworkParams;
+use super::pow::check_pow;
+use super::tx::{Transaction, Transfer};
+use std::collections::HashSet;
+
+/// Checks a block on its own, in this order: encoded size at most
+/// [`MAX_BLOCK_BYTES`], at least one transaction, the first is a coinbase, no other is,
+/// the merkle root matches, the tree is not mutated, no two transactions share an id.
+///
+/// # Errors
+/// The first failing rule.
+pub fn check_block_stateless(block: &Block) -> Result<(), BlockError> {
+    let size = block.encoded_len();
+    if size > MAX_BLOCK_BYTES {
+        return Err(BlockError::Oversized { size });
+    }
+    let first = block.txs.first().ok_or(BlockError::NoTransactions)?;
+    if !matches!(first, Transaction::Coinbase(_)) {
+        return Err(BlockError::MissingCoinbase);
+    }
+    if block.txs[1..]
+        .iter()
+        .any(|t| matches!(t, Transaction::Coinbase(_)))
+    {
+        return Err(BlockError::ExtraCoinbase);
+    }
+    let ids: Vec<Hash256> = block.txs.iter().map(|t| t.txid()).collect();
+    let (root, mutated) = merkle_root(&ids);
+    if root != block.header.merkle_root {
+        return Err(BlockError::BadMerkleRoot);
+    }
+    if mutated {
+        return Err(BlockError::MutatedMerkle);
+    }
+    let mut seen = HashSet::with_capacity(ids.len());
+    if !ids.iter().all(|id| seen.insert(*id)) {
+        return Err(BlockError::DuplicateTx);
+    }
+    Ok(())
+}
+
+/// True if the transactions are the ones the header commits to (root matches and the
+/// tree is not mutated). Only then can a failure of the body be blamed on the header.
+pub fn body_matches_header(block: &Block) -> bool {
+    let ids: Vec<Hash256> = block.txs.iter().map(|t| t.txid()).collect();
+    let (root, mutated) = merkle_root(&ids);
+    root == block.header.merkle_root && !mutated
+}
+
+/// What a header's checks need to know about its parent and the receiver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HeaderContext {
+    /// Bits the difficulty rule requires at this height.
+    pub expected_bits: u32,
+    /// Median time past of the parent and its predecessors (`mtp_window` blocks).
+    pub mtp: u32,
+    /// The receiver's clock, Unix seconds.
+    pub now: u64,
+}
+
+/// Checks a header against its context, in this order: bits equal the required bits,
+/// time after the median time past, proof of work (valid target within the network
+/// limit, hash at most the target), time at most `now + max_future_drift_secs`.
+///
+/// # Errors
+/// The first failing rule; [`BlockError::TimeTooNew`] is the only temporary one.
+pub fn check_header_contextual(
+    header: &BlockHeader,
+    ctx: &HeaderContext,
+    params: &NetworkParams,
+) -> Result<(), BlockError> {
+    if header.bits != ctx.expected_bits {
+        return Err(BlockError::BadBits {
+            expected: ctx.expected_bits,
+            got: header.bits,
+        });
+    }
+    if header.time <= ctx.mtp {
+        return Err(BlockError::TimeTooOld {
+            time: header.time,
+            mtp: ctx.mtp,
+        });
+    }
+    check_pow(header, params.pow_limit_bits)?;
+    let max = ctx.now.saturating_add(params.max_future_drift_secs as u64);
+    if header.time as u64 > max {
+        return Err(BlockError::TimeTooNew {
+            time: header.time,
+            max,
+        });
+    }
+    Ok(())
+}
+
+/// The transfer rules that need no state, in order: amount at least 1, `amount + fee`
+/// fits in a `u64`, recipient prefix 0x02/0x03, sender differs from recipient.
+/// Returns `amount + fee`.
+///
+/// # Errors
+/// The first failing rule.
+pub fn check_transfer_stateless(t: &Transfer) -> Result<u64, TxError> {
+    if t.amount == 0 {
+        return Err(TxError::ZeroAmount);
+    }
+    let total = t.amount.checked_add(t.fee).ok_or(TxError::AmountOverflow)?;
+    if !t.recipient.has_valid_prefix() {
+        return Err(TxError::BadRecipient);
+    }
+    if t.sender == t.recipient {
+        return Err(TxError::SelfTransfer);
+    }
+    Ok(total)
+}
+
+/// Verifies the signature for the network whose id (genesis hash) is `network_id`.
+///
+/// # Errors
+/// [`TxError::Signature`].
+pub fn check_transfer_signature(t: &Transfer, network_id: &Hash256) -> Result<(), TxError> {
+    verify_transfer(t, network_id).map_err(TxError::Signature)
+}
+
+/// How a ledger applies transfers: the network id to verify signatures against (cached
+/// by the caller, since computing it hashes the genesis block), and whether to verify
+/// them at all (false only for blocks that were already fully validated once).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TxContext {
+    /// The genesis hash signatures commit to.
+    pub network_id: Hash256,
+    /// Verify signatures.
+    pub verify_signatures: bool,
+}
