@@ -1,0 +1,142 @@
+//! SHA-256d of an 80-byte block header with a per-template midstate.
+//!
+//! The header is two SHA-256 blocks: bytes 0..64 (version, previous hash and the first
+//! 28 bytes of the merkle root) do not depend on the nonce, so they are compressed once
+//! per template into a *midstate*. Per nonce only the second block (header bytes 64..80
+//! plus fixed padding) and the second SHA-256 over the 32-byte digest (a prepared
+//! padding block) are compressed: two compressions per hash instead of three.
+
+use crate::chain::hash::Hash256;
+use crate::chain::header::{BlockHeader, HEADER_LEN};
+use sha2::block_api::compress256;
+
+/// The SHA-256 initial state.
+pub const SHA256_IV: [u32; 8] = [
+    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
+];
+
+/// The second block of an 80-byte message: 16 data bytes, then 0x80, zeros and the
+/// message length in bits (640) as a big-endian u64.
+fn header_tail_block(tail: &[u8; 16]) -> [u8; 64] {
+    let mut b = [0u8; 64];
+    b[..16].copy_from_slice(tail);
+    b[16] = 0x80;
+    b[56..].copy_from_slice(&(HEADER_LEN as u64 * 8).to_be_bytes());
+    b
+}
+
+/// The padding block of a 32-byte message (the second SHA-256 of SHA-256d), with the
+/// digest bytes left zero for the caller to fill.
+pub fn digest_pad_block() -> [u8; 64] {
+    let mut b = [0u8; 64];
+    b[32] = 0x80;
+    b[56..].copy_from_slice(&256u64.to_be_bytes());
+    b
+}
+
+/// Writes a SHA-256 state as its 32-byte big-endian digest into the start of `block`.
+#[inline(always)]
+pub fn write_digest(block: &mut [u8; 64], state: &[u32; 8]) {
+    // Two 16-byte stores, so the following 16-byte loads of the block are forwarded.
+    let lo = (state[0].swap_bytes() as u128)
+        | (state[1].swap_bytes() as u128) << 32
+        | (state[2].swap_bytes() as u128) << 64
+        | (state[3].swap_bytes() as u128) << 96;
+    let hi = (state[4].swap_bytes() as u128)
+        | (state[5].swap_bytes() as u128) << 32
+        | (state[6].swap_bytes() as u128) << 64
+        | (state[7].swap_bytes() as u128) << 96;
+    block[..16].copy_from_slice(&lo.to_le_bytes());
+    block[16..32].copy_from_slice(&hi.to_le_bytes());
+}
+
+/// The 32-byte hash of a final SHA-256 state, in [`Hash256`] byte order.
+pub fn state_to_hash(state: &[u32; 8]) -> Hash256 {
+    let mut out = [0u8; 32];
+    for (chunk, w) in out.chunks_exact_mut(4).zip(state) {
+        chunk.copy_from_slice(&w.to_be_bytes());
+    }
+    Hash256(out)
+}
+
+/// Hashes one header template for many nonces.
+#[derive(Clone, Debug)]
+pub struct HeaderHasher {
+    /// SHA-256 state after the first 64 header bytes.
+    midstate: [u32; 8],
+    /// Header bytes 64..80 with the nonce bytes (76..80) zeroed, as a little-endian u128,
+    /// so the nonce is inserted with one 16-byte store.
+    tail: u128,
+    /// The prepared second block of the first SHA-256.
+    block: [u8; 64],
+    /// The prepared padding block of the second SHA-256.
+    pad: [u8; 64],
+}
+
+impl HeaderHasher {
+    /// Prepares the midstate and padding blocks for `header` (its nonce is ignored).
+    pub fn new(header: &BlockHeader) -> HeaderHasher {
+        let bytes = header.to_bytes();
+        let mut first = [0u8; 64];
+        first.copy_from_slice(&bytes[..64]);
+        let mut midstate = SHA256_IV;
+        compress256(&mut midstate, &[first]);
+        let mut tail_bytes = [0u8; 16];
+        tail_bytes[..12].copy_from_slice(&bytes[64..76]);
+        HeaderHasher {
+            midstate,
+            tail: u128::from_le_bytes(tail_bytes),
+            block: header_tail_block(&tail_bytes),
+            pad: digest_pad_block(),
+        }
+    }
+
+    /// The midstate: SHA-256 state after the first 64 header bytes.
+    pub fn midstate(&self) -> [u32; 8] {
+        self.midstate
+    }
+
+    /// The final SHA-256 state of SHA-256d(header with `nonce`). Its words, big-endian,
+    /// are the hash bytes; word 7 holds the most significant bytes of the hash as a
+    /// number.
+    #[inline(always)]
+    pub fn hash_state(&mut self, nonce: u32) -> [u32; 8] {
+        let v = self.tail | (nonce as u128) << 96;
+        self.block[..16].copy_from_slice(&v.to_le_bytes());
+        let mut s = self.midstate;
+        compress256(&mut s, core::slice::from_ref(&self.block));
+        write_digest(&mut self.pad, &s);
+        let mut s2 = SHA256_IV;
+        compress256(&mut s2, core::slice::from_ref(&self.pad));
+        s2
+    }
+
+    /// SHA-256d of the header with `nonce`; equals `header.hash()` with that nonce.
+    pub fn hash(&mut self, nonce: u32) -> Hash256 {
+        state_to_hash(&self.hash_state(nonce))
+    }
+
+    /// Tries nonces `start, start+1, ...` for at most `count` nonces (never past
+    /// `u32::MAX`) and stops at the first whose hash meets `target` (32 little-endian
+    /// bytes). Returns the winning nonce, if any, and how many nonces were hashed.
+    pub fn scan(&mut self, start: u32, count: u32, target: &[u8; 32]) -> (Option<u32>, u32) {
+        // Nonces left before the range ends: 2^32 - start, which may not fit a u32.
+        let left = (1u64 << 32) - u64::from(start);
+        let count = u64::from(count).min(left) as u32;
+        let top = u32::from_le_bytes([target[28], target[29], target[30], target[31]]);
+        let mut done = 0u32;
+        while done < count {
+            let nonce = start.wrapping_add(done);
+            let s = self.hash_state(nonce);
+            done += 1;
+            // The hash's most significant 4 bytes, as a number, are word 7 byte-swapped.
+            let h = s[7].swap_bytes();
+            if h < top
+                || (h == top && crate::chain::target::hash_meets_target(&state_to_hash(&s), target))
+            {
+                return (Some(nonce), done);
+            }
+        }
+        (None, done)
+    }
+}
