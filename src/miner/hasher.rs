@@ -37,17 +37,15 @@ pub fn digest_pad_block() -> [u8; 64] {
 /// Writes a SHA-256 state as its 32-byte big-endian digest into the start of `block`.
 #[inline(always)]
 pub fn write_digest(block: &mut [u8; 64], state: &[u32; 8]) {
-    // Two 16-byte stores, so the following 16-byte loads of the block are forwarded.
-    let lo = (state[0].swap_bytes() as u128)
-        | (state[1].swap_bytes() as u128) << 32
-        | (state[2].swap_bytes() as u128) << 64
-        | (state[3].swap_bytes() as u128) << 96;
-    let hi = (state[4].swap_bytes() as u128)
-        | (state[5].swap_bytes() as u128) << 32
-        | (state[6].swap_bytes() as u128) << 64
-        | (state[7].swap_bytes() as u128) << 96;
-    block[..16].copy_from_slice(&lo.to_le_bytes());
-    block[16..32].copy_from_slice(&hi.to_le_bytes());
+    // Whole 16-byte lanes, so the compiler can emit one 16-byte store per lane and the
+    // following 16-byte loads of the block are forwarded from the store buffer.
+    for (lane, words) in block[..32].chunks_exact_mut(16).zip(state.chunks_exact(4)) {
+        let mut v = [0u8; 16];
+        for (b, w) in v.chunks_exact_mut(4).zip(words) {
+            b.copy_from_slice(&w.to_be_bytes());
+        }
+        lane.copy_from_slice(&v);
+    }
 }
 
 /// The 32-byte hash of a final SHA-256 state, in [`Hash256`] byte order.
@@ -64,9 +62,9 @@ pub fn state_to_hash(state: &[u32; 8]) -> Hash256 {
 pub struct HeaderHasher {
     /// SHA-256 state after the first 64 header bytes.
     midstate: [u32; 8],
-    /// Header bytes 64..80 with the nonce bytes (76..80) zeroed, as a little-endian u128,
-    /// so the nonce is inserted with one 16-byte store.
-    tail: u128,
+    /// Header bytes 64..80 (end of the merkle root, time, bits, nonce 0) as
+    /// little-endian words; with the nonce ORed in they are the first 16 bytes of `block`.
+    tail: [u32; 4],
     /// The prepared second block of the first SHA-256.
     block: [u8; 64],
     /// The prepared padding block of the second SHA-256.
@@ -85,7 +83,17 @@ impl HeaderHasher {
         tail_bytes[..12].copy_from_slice(&bytes[64..76]);
         HeaderHasher {
             midstate,
-            tail: u128::from_le_bytes(tail_bytes),
+            tail: core::array::from_fn(|i| {
+                if i == 3 {
+                    return 0;
+                }
+                u32::from_le_bytes([
+                    tail_bytes[4 * i],
+                    tail_bytes[4 * i + 1],
+                    tail_bytes[4 * i + 2],
+                    tail_bytes[4 * i + 3],
+                ])
+            }),
             block: header_tail_block(&tail_bytes),
             pad: digest_pad_block(),
         }
@@ -101,8 +109,15 @@ impl HeaderHasher {
     /// number.
     #[inline(always)]
     pub fn hash_state(&mut self, nonce: u32) -> [u32; 8] {
-        let v = self.tail | (nonce as u128) << 96;
-        self.block[..16].copy_from_slice(&v.to_le_bytes());
+        // Written as a lane-wise OR so the compiler builds the 16 bytes in one vector
+        // register and stores them at once (a narrower store of the nonce followed by
+        // the 16-byte load inside compress256 stalls store forwarding).
+        const MASK: [u32; 4] = [0, 0, 0, u32::MAX];
+        let mut lane = [0u8; 16];
+        for ((b, t), m) in lane.chunks_exact_mut(4).zip(self.tail).zip(MASK) {
+            b.copy_from_slice(&(t | (nonce & m)).to_le_bytes());
+        }
+        self.block[..16].copy_from_slice(&lane);
         let mut s = self.midstate;
         compress256(&mut s, core::slice::from_ref(&self.block));
         write_digest(&mut self.pad, &s);
