@@ -15,5 +15,7 @@
 
 pub mod chain;
 pub mod miner;
+pub mod node;
+pub mod service;
 pub mod store;
 pub mod wire;

@@ -103,6 +103,12 @@ impl Mempool {
         self.txs.get(txid)
     }
 
+    /// How many transfers of `sender` are pending here (their sequences follow the
+    /// chain's next sequence for that account).
+    pub fn pending_count(&self, sender: &AccountId) -> u64 {
+        self.by_sender.get(sender).map_or(0, |q| q.len() as u64)
+    }
+
     /// Number of pending transfers.
     pub fn len(&self) -> usize {
         self.txs.len()

@@ -11,7 +11,7 @@ use super::codec::{put_u16, put_u32, put_u64, DecodeError, Reader};
 use crate::chain::block::Block;
 use crate::chain::hash::Hash256;
 use crate::chain::header::{BlockHeader, HEADER_LEN};
-use crate::chain::tx::Transaction;
+use crate::chain::tx::{AccountId, Transaction};
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
@@ -74,9 +74,13 @@ pub const MSG_TX: u16 = 0x001a;
 pub const MSG_MEMPOOL: u16 = 0x001b;
 /// Message type of [`Message::Reject`].
 pub const MSG_REJECT: u16 = 0x001c;
+/// Message type of [`Message::GetAccount`].
+pub const MSG_GET_ACCOUNT: u16 = 0x001d;
+/// Message type of [`Message::Account`].
+pub const MSG_ACCOUNT: u16 = 0x001e;
 
 /// Every known message type with its log name, in type order.
-pub const MESSAGE_TYPES: [(u16, &str); 20] = [
+pub const MESSAGE_TYPES: [(u16, &str); 22] = [
     (MSG_REGISTER, "register"),
     (MSG_PEER_LIST, "peer-list"),
     (MSG_PEER_JOINED, "peer-joined"),
@@ -97,6 +101,8 @@ pub const MESSAGE_TYPES: [(u16, &str); 20] = [
     (MSG_TX, "tx"),
     (MSG_MEMPOOL, "mempool"),
     (MSG_REJECT, "reject"),
+    (MSG_GET_ACCOUNT, "get-account"),
+    (MSG_ACCOUNT, "account"),
 ];
 
 /// The log name of a message type, or `None` if the type is unknown.
@@ -377,6 +383,24 @@ pub enum Message {
         /// Free text for people (at most [`MAX_REASON_LEN`] bytes).
         reason: String,
     },
+    /// `0x001d`: 33-byte account. Asks for the account's state (wallets use it).
+    GetAccount {
+        /// The account asked about.
+        account: AccountId,
+    },
+    /// `0x001e`: answer to [`Message::GetAccount`]: account [33], balance `u64`,
+    /// next sequence `u64` (counting the sender's pending mempool transfers), height
+    /// `u32` of the answering node's tip.
+    Account {
+        /// The account.
+        account: AccountId,
+        /// Its balance at the tip, in base units.
+        balance: u64,
+        /// The sequence number its next transfer must carry.
+        next_sequence: u64,
+        /// Height of the tip the balance is read at.
+        height: u32,
+    },
 }
 
 impl Message {
@@ -403,6 +427,8 @@ impl Message {
             Message::Tx(_) => MSG_TX,
             Message::Mempool => MSG_MEMPOOL,
             Message::Reject { .. } => MSG_REJECT,
+            Message::GetAccount { .. } => MSG_GET_ACCOUNT,
+            Message::Account { .. } => MSG_ACCOUNT,
         }
     }
 
@@ -471,6 +497,18 @@ impl Message {
                 out.push(code.as_u8());
                 out.extend_from_slice(&hash.0);
                 encode_reason(reason, out);
+            }
+            Message::GetAccount { account } => out.extend_from_slice(&account.0),
+            Message::Account {
+                account,
+                balance,
+                next_sequence,
+                height,
+            } => {
+                out.extend_from_slice(&account.0);
+                put_u64(out, *balance);
+                put_u64(out, *next_sequence);
+                put_u32(out, *height);
             }
         }
     }
@@ -561,6 +599,15 @@ impl Message {
                 code: RejectCode::from_u8(r.u8("reject code")?)?,
                 hash: Hash256(r.array("reject hash")?),
                 reason: decode_reason(r)?,
+            },
+            MSG_GET_ACCOUNT => Message::GetAccount {
+                account: AccountId(r.array("get-account account")?),
+            },
+            MSG_ACCOUNT => Message::Account {
+                account: AccountId(r.array("account account")?),
+                balance: r.u64("account balance")?,
+                next_sequence: r.u64("account next sequence")?,
+                height: r.u32("account height")?,
             },
             _ => return Ok(None),
         };

@@ -1,0 +1,96 @@
+//! What a node remembers about one connected peer.
+
+use crate::chain::Hash256;
+use crate::service::{Direction, Time};
+use crate::wire::Version;
+use std::collections::HashSet;
+use std::net::SocketAddr;
+
+/// Most hashes remembered per peer and kind before the memory is reset; it only avoids
+/// sending a peer what it already has, so forgetting is harmless.
+pub const MAX_KNOWN_PER_PEER: usize = 8192;
+
+/// A bounded set of hashes a peer is known to have.
+#[derive(Debug, Default)]
+pub struct KnownSet(HashSet<Hash256>);
+
+impl KnownSet {
+    /// Remembers `h`; forgets everything first when full.
+    pub fn insert(&mut self, h: Hash256) {
+        if self.0.len() >= MAX_KNOWN_PER_PEER {
+            self.0.clear();
+        }
+        self.0.insert(h);
+    }
+
+    /// True if `h` is remembered.
+    pub fn contains(&self, h: &Hash256) -> bool {
+        self.0.contains(h)
+    }
+}
+
+/// One peer connection, from the node's point of view.
+#[derive(Debug)]
+pub struct Peer {
+    /// The socket address of the remote end.
+    pub addr: SocketAddr,
+    /// Who connected.
+    pub dir: Direction,
+    /// Its version message, once received.
+    pub version: Option<Version>,
+    /// True once it acknowledged our version.
+    pub got_verack: bool,
+    /// When the connection opened.
+    pub connected_at: Time,
+    /// When the last message arrived.
+    pub last_recv: Time,
+    /// When to send the next ping.
+    pub next_ping: Time,
+    /// The outstanding ping's nonce and when it was sent.
+    pub ping: Option<(u64, Time)>,
+    /// Latest round-trip time measured, in ms.
+    pub rtt_ms: Option<u64>,
+    /// Deadline of an outstanding header request.
+    pub headers_deadline: Option<Time>,
+    /// Blocks requested from this peer and not yet received.
+    pub blocks_in_flight: usize,
+    /// Height the peer claimed or showed us.
+    pub best_height: u32,
+    /// Blocks it has (sent, announced, or was sent).
+    pub known_blocks: KnownSet,
+    /// Transactions it has.
+    pub known_txs: KnownSet,
+}
+
+impl Peer {
+    /// A freshly opened connection.
+    pub fn new(addr: SocketAddr, dir: Direction, now: Time, ping_interval_ms: u64) -> Peer {
+        Peer {
+            addr,
+            dir,
+            version: None,
+            got_verack: false,
+            connected_at: now,
+            last_recv: now,
+            next_ping: now.plus_ms(ping_interval_ms),
+            ping: None,
+            rtt_ms: None,
+            headers_deadline: None,
+            blocks_in_flight: 0,
+            best_height: 0,
+            known_blocks: KnownSet::default(),
+            known_txs: KnownSet::default(),
+        }
+    }
+
+    /// True once both versions and acknowledgements were exchanged.
+    pub fn is_ready(&self) -> bool {
+        self.version.is_some() && self.got_verack
+    }
+
+    /// The address the peer accepts connections on, if it listens.
+    pub fn listen_addr(&self) -> Option<SocketAddr> {
+        let v = self.version.as_ref()?;
+        (v.listen_port != 0).then(|| SocketAddr::new(self.addr.ip(), v.listen_port))
+    }
+}

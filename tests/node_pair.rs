@@ -1,0 +1,213 @@
+//! Two or three real `Node` state machines wired together in memory, with instant
+//! delivery: checks handshake, block announcement, download, relay and misbehaviour
+//! handling without sockets.
+
+use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer};
+use cheesechain::chain::{NetworkParams, Transfer};
+use cheesechain::node::{Node, NodeConfig};
+use cheesechain::service::{Action, ConnId, Direction, DisconnectReason, Role, Service, Time};
+use cheesechain::wire::Message;
+use std::collections::{BTreeMap, VecDeque};
+use std::net::SocketAddr;
+
+struct Net {
+    nodes: Vec<Node>,
+    /// conn id -> (owner node, remote node, remote's conn id)
+    links: BTreeMap<ConnId, (usize, usize, ConnId)>,
+    queue: VecDeque<(usize, ConnId, Message)>,
+    closed: Vec<(usize, ConnId, DisconnectReason)>,
+    next_conn: ConnId,
+    now: Time,
+}
+
+fn addr(i: usize) -> SocketAddr {
+    format!("127.0.0.{}:{}", i + 1, 9000 + i).parse().unwrap()
+}
+
+impl Net {
+    fn new(n: usize, miners: &[usize]) -> Net {
+        let params = NetworkParams::regtest();
+        let now = Time(params.genesis_time as u64 * 1000 + 60_000);
+        let nodes = (0..n)
+            .map(|i| {
+                let mut cfg = NodeConfig::new(params.clone());
+                cfg.seed = i as u64 + 1;
+                cfg.listen_port = 9000 + i as u16;
+                cfg.max_outbound = 0;
+                if miners.contains(&i) {
+                    let sk = secret_from_bytes([i as u8 + 1; 32]).unwrap();
+                    cfg.mine_to = Some(account_of(&sk));
+                }
+                Node::new(cfg, Vec::new(), now).0
+            })
+            .collect();
+        Net {
+            nodes,
+            links: BTreeMap::new(),
+            queue: VecDeque::new(),
+            closed: Vec::new(),
+            next_conn: 1,
+            now,
+        }
+    }
+
+    fn connect(&mut self, a: usize, b: usize) {
+        let (ca, cb) = (self.next_conn, self.next_conn + 1);
+        self.next_conn += 2;
+        self.links.insert(ca, (a, b, cb));
+        self.links.insert(cb, (b, a, ca));
+        let now = self.now;
+        self.nodes[b].on_connected(cb, addr(a), Direction::Inbound, Role::Peer, now);
+        self.nodes[a].on_connected(ca, addr(b), Direction::Outbound, Role::Peer, now);
+        self.pump();
+    }
+
+    /// Delivers every queued action until all nodes are quiet.
+    fn pump(&mut self) {
+        for _ in 0..1_000_000 {
+            let mut progressed = false;
+            for i in 0..self.nodes.len() {
+                while let Some(a) = self.nodes[i].poll_action() {
+                    progressed = true;
+                    match a {
+                        Action::Send { conn, msg } => self.queue.push_back((i, conn, msg)),
+                        Action::Disconnect { conn, reason } => {
+                            if let Some((owner, remote, rc)) = self.links.remove(&conn) {
+                                self.links.remove(&rc);
+                                let now = self.now;
+                                self.nodes[owner].on_disconnected(conn, &reason, now);
+                                self.nodes[remote].on_disconnected(
+                                    rc,
+                                    &DisconnectReason::RemoteClosed,
+                                    now,
+                                );
+                                self.closed.push((owner, conn, reason));
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            if let Some((_, conn, msg)) = self.queue.pop_front() {
+                progressed = true;
+                if let Some(&(_, remote, rc)) = self.links.get(&conn) {
+                    let now = self.now;
+                    self.nodes[remote].on_message(rc, msg, now);
+                }
+            }
+            if !progressed {
+                return;
+            }
+        }
+        panic!("network did not go quiet");
+    }
+
+    fn tick(&mut self, ms: u64) {
+        self.now = self.now.plus_ms(ms);
+        let now = self.now;
+        for n in &mut self.nodes {
+            n.on_tick(now);
+        }
+        self.pump();
+    }
+
+    fn mine(&mut self, i: usize, blocks: u32) {
+        let start = self.nodes[i].stats().blocks_mined;
+        for _ in 0..10_000 {
+            if self.nodes[i].stats().blocks_mined >= start + blocks as u64 {
+                return;
+            }
+            let now = self.now;
+            self.nodes[i].mine(64, now);
+            self.pump();
+        }
+        panic!("node {i} could not mine");
+    }
+}
+
+#[test]
+fn blocks_propagate_over_a_line_of_three_nodes() {
+    let mut net = Net::new(3, &[0]);
+    net.tick(1);
+    net.connect(0, 1);
+    net.connect(1, 2);
+    net.mine(0, 10);
+    let tip = net.nodes[0].chain().tip();
+    assert_eq!(net.nodes[0].chain().height(), 10);
+    for n in &net.nodes {
+        assert_eq!(n.chain().tip(), tip);
+    }
+    assert!(net.closed.is_empty(), "{:?}", net.closed);
+}
+
+#[test]
+fn late_joiner_syncs_by_headers_first() {
+    let mut net = Net::new(2, &[0]);
+    net.tick(1);
+    net.mine(0, 300);
+    assert_eq!(net.nodes[1].chain().height(), 0);
+    net.connect(1, 0);
+    assert_eq!(net.nodes[1].chain().height(), 300);
+    assert_eq!(net.nodes[1].chain().tip(), net.nodes[0].chain().tip());
+}
+
+#[test]
+fn competing_miners_converge_after_a_partition() {
+    let mut net = Net::new(2, &[0, 1]);
+    net.tick(1);
+    net.mine(0, 5);
+    net.mine(1, 8);
+    net.connect(0, 1);
+    // Node 1's chain has more work: node 0 reorganises to it.
+    assert_eq!(net.nodes[0].chain().tip(), net.nodes[1].chain().tip());
+    assert_eq!(net.nodes[0].chain().height(), 8);
+    assert_eq!(net.nodes[0].stats().reorgs, 1);
+    assert_eq!(net.nodes[0].stats().max_reorg_depth, 5);
+}
+
+#[test]
+fn transfers_relay_and_get_mined() {
+    let mut net = Net::new(2, &[0]);
+    net.tick(1);
+    net.connect(0, 1);
+    net.mine(0, 2);
+    let sk = secret_from_bytes([1; 32]).unwrap();
+    let bob = account_of(&secret_from_bytes([77; 32]).unwrap());
+    let params = net.nodes[0].config().params.clone();
+    let mut t = Transfer {
+        sender: account_of(&sk),
+        recipient: bob,
+        amount: 1000,
+        fee: 10,
+        sequence: 0,
+        signature: [0; 64],
+    };
+    sign_transfer(&mut t, &sk, &params.network_id());
+    // Submitted at the non-mining node, relayed to the miner, mined.
+    net.nodes[1].submit_transfer(t).unwrap();
+    net.pump();
+    assert_eq!(net.nodes[0].mempool().len(), 1);
+    net.mine(0, 1);
+    for n in &net.nodes {
+        assert_eq!(n.chain().balance(&bob), 1000);
+        assert_eq!(n.mempool().len(), 0);
+    }
+}
+
+#[test]
+fn wrong_network_and_self_connection_are_refused() {
+    let mut net = Net::new(2, &[]);
+    net.tick(1);
+    // Same node twice: node 0 connects to itself.
+    let (ca, cb) = (100, 101);
+    net.links.insert(ca, (0, 0, cb));
+    net.links.insert(cb, (0, 0, ca));
+    let now = net.now;
+    net.nodes[0].on_connected(cb, addr(0), Direction::Inbound, Role::Peer, now);
+    net.nodes[0].on_connected(ca, addr(0), Direction::Outbound, Role::Peer, now);
+    net.pump();
+    assert!(net
+        .closed
+        .iter()
+        .any(|(_, _, r)| *r == DisconnectReason::SelfConnection));
+}
