@@ -48,6 +48,9 @@ pub struct NodeConfig {
     pub max_blocks_in_flight_per_peer: usize,
     /// Rebuild the mining template at least this often (fresh time, new transactions).
     pub template_refresh_ms: u64,
+    /// How many peers get a new tip block pushed whole instead of announced by header
+    /// (like BIP 152's high-bandwidth mode); the others get the header and ask for it.
+    pub block_push_peers: usize,
 }
 
 impl NodeConfig {
@@ -74,6 +77,7 @@ impl NodeConfig {
             orphan_max_blocks: 200,
             max_blocks_in_flight_per_peer: 32,
             template_refresh_ms: 5_000,
+            block_push_peers: 2,
         }
     }
 }

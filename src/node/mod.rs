@@ -876,8 +876,25 @@ impl Node {
             .filter(|(_, p)| p.is_ready() && !p.known_blocks.contains(&tip))
             .map(|(c, _)| *c)
             .collect();
+        let tip_block = (self.cfg.block_push_peers > 0)
+            .then(|| self.chain.block(&tip).cloned())
+            .flatten();
+        let mut pushed = 0;
         for c in targets {
             let p = self.peers.get_mut(&c).expect("listed above");
+            // A peer that has the parent gets the whole block directly, up to the
+            // configured number of peers: one message delay instead of three.
+            if let Some(b) = &tip_block {
+                if pushed < self.cfg.block_push_peers && p.known_blocks.contains(&b.header.prev) {
+                    pushed += 1;
+                    p.known_blocks.insert(tip);
+                    self.outbox.push_back(Action::Send {
+                        conn: c,
+                        msg: Message::Block(b.clone()),
+                    });
+                    continue;
+                }
+            }
             // Send only the headers after the last one it is known to have.
             let start = headers
                 .iter()
