@@ -207,3 +207,23 @@ fn invalid_block_vectors() {
         assert!(names.contains(required), "no vector for {required}");
     }
 }
+
+/// The genesis table of spec/consensus.md matches the code.
+#[test]
+fn spec_lists_the_genesis_hashes() {
+    let path = format!("{}/spec/consensus.md", env!("CARGO_MANIFEST_DIR"));
+    let doc = std::fs::read_to_string(path).unwrap();
+    for p in [
+        NetworkParams::main(),
+        NetworkParams::devnet(10),
+        NetworkParams::devnet(5),
+        NetworkParams::regtest(),
+    ] {
+        let row = format!("| {:<12} | `{}` |", p.name, p.network_id());
+        assert!(doc.contains(&row), "spec lacks {row}");
+    }
+    assert!(doc.contains("`MAX_BLOCK_BYTES = 1_000_000`"));
+    assert_eq!(cheesechain::chain::block::MAX_BLOCK_BYTES, 1_000_000);
+    assert!(doc.contains("\"cheesechain/transfer/v1\"      23 ASCII bytes"));
+    assert_eq!(cheesechain::chain::tx::SIGNING_DOMAIN.len(), 23);
+}
