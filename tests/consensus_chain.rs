@@ -148,6 +148,22 @@ fn every_header_and_structure_error() {
     assert!(!c.contains(&new.hash()));
     assert!(c.accept_block(new, NOW - 500 - 7200).unwrap().tip_changed);
 
+    // Refused headers take no memory.
+    let known = c.header_count();
+    let mut lost = child(&c, c.tip(), a, &[], 77, 0);
+    lost.header.prev = Hash256([8; 32]);
+    assert_eq!(
+        c.accept_header(&lost.header, NOW),
+        Err(BlockError::UnknownParent)
+    );
+    lost.header.prev = c.tip();
+    unmine(&mut lost, p.pow_limit_bits);
+    assert_eq!(
+        c.accept_header(&lost.header, NOW),
+        Err(BlockError::BadProofOfWork)
+    );
+    assert_eq!(c.header_count(), known);
+
     let tip = c.tip();
     let base = child(&c, tip, a, &[], 0, 0);
     let cb = base.txs[0];
