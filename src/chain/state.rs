@@ -219,3 +219,77 @@ impl Ledger {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::header::BlockHeader;
+    use crate::chain::keys::{account_of, secret_from_bytes, sign_transfer};
+    use crate::chain::tx::{Coinbase, Transfer};
+    use crate::chain::Hash256;
+
+    fn block(height: u32, miner: AccountId, amount: u64, transfers: Vec<Transfer>) -> Block {
+        let mut txs = vec![Transaction::Coinbase(Coinbase {
+            height,
+            recipient: miner,
+            amount,
+            extra_nonce: 0,
+        })];
+        txs.extend(transfers.into_iter().map(Transaction::Transfer));
+        Block {
+            header: BlockHeader {
+                version: 1,
+                prev: Hash256::ZERO,
+                merkle_root: Hash256::ZERO,
+                time: 0,
+                bits: 0,
+                nonce: 0,
+            },
+            txs,
+        }
+    }
+
+    #[test]
+    fn undo_restores_exactly_and_failures_change_nothing() {
+        let p = NetworkParams::regtest();
+        let net = p.network_id();
+        let sk = secret_from_bytes([1; 32]).unwrap();
+        let a = account_of(&sk);
+        let b = AccountId([2; 33]);
+        let mut l = Ledger::new();
+        let u1 = l
+            .apply_block(&block(1, a, p.block_reward, vec![]), 1, &p)
+            .unwrap();
+        let after1 = l.clone();
+        let mut t = Transfer {
+            sender: a,
+            recipient: b,
+            amount: 10,
+            fee: 2,
+            sequence: 0,
+            signature: [0; 64],
+        };
+        sign_transfer(&mut t, &sk, &net);
+        let miner = AccountId([3; 33]);
+        let u2 = l
+            .apply_block(&block(2, miner, p.block_reward + 2, vec![t]), 2, &p)
+            .unwrap();
+        assert_eq!(l.balance(&a), p.block_reward - 12);
+        assert_eq!(l.balance(&b), 10);
+        assert_eq!(l.next_sequence(&a), 1);
+        assert_eq!(l.total_supply(), 2 * p.block_reward as u128);
+        assert_eq!(l.len(), 3);
+        // Replaying the same transfer fails and leaves everything as it was.
+        let snapshot = l.clone();
+        let e = l
+            .apply_block(&block(3, miner, p.block_reward + 2, vec![t]), 3, &p)
+            .unwrap_err();
+        assert_eq!(e.name(), "bad_sequence");
+        assert_eq!(l, snapshot);
+        l.undo_block(u2);
+        assert_eq!(l, after1);
+        l.undo_block(u1);
+        assert!(l.is_empty());
+        assert_eq!(l, Ledger::new());
+    }
+}
