@@ -80,6 +80,7 @@ fn main() {
         signature: [0; 64],
     };
     sign_transfer(&mut transfer, &sk, &net.network_id());
+    let transfer_sender = transfer.sender;
     let transfer = Transaction::Transfer(transfer);
     let coinbase = Transaction::Coinbase(Coinbase {
         height: 1,
@@ -234,6 +235,23 @@ fn main() {
                 code: RejectCode::Obsolete,
                 hash: gh,
                 reason: max_reason,
+            },
+        ),
+        (
+            "get-account",
+            "the sender of tx-transfer",
+            Message::GetAccount {
+                account: transfer_sender,
+            },
+        ),
+        (
+            "account",
+            "",
+            Message::Account {
+                account: transfer_sender,
+                balance: 5_000_000_000,
+                next_sequence: 3,
+                height: 42,
             },
         ),
     ];

@@ -570,11 +570,6 @@ impl Node {
         }
         p.best_height = v.best_height;
         p.version = Some(v);
-        let dir = p.dir;
-        if dir == Direction::Inbound {
-            let m = self.version_message();
-            self.send(conn, m);
-        }
         self.send(conn, Message::Verack);
         if self.peers.get(&conn).is_some_and(|p| p.is_ready()) {
             self.on_ready(conn, now);
@@ -1109,11 +1104,12 @@ impl Service for Node {
                 .count();
             if inbound > self.cfg.max_inbound {
                 self.disconnect(conn, DisconnectReason::TooManyConnections);
+                return;
             }
-        } else {
-            let m = self.version_message();
-            self.send(conn, m);
         }
+        // Both sides send their version at once (spec/wire.md, section 2.2).
+        let m = self.version_message();
+        self.send(conn, m);
     }
 
     fn on_connect_failed(&mut self, addr: SocketAddr, role: Role, now: Time) {
