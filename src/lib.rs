@@ -17,3 +17,6 @@ pub mod chain;
 pub mod miner;
 pub mod store;
 pub mod wire;
+pub mod net;
+pub mod service;
+pub mod tracker;
