@@ -15,8 +15,8 @@
 
 pub mod chain;
 pub mod miner;
-pub mod store;
-pub mod wire;
 pub mod net;
 pub mod service;
+pub mod store;
 pub mod tracker;
+pub mod wire;

@@ -204,7 +204,14 @@ pub enum Event {
 /// touch a socket.
 pub trait Service {
     /// An outbound connection was established, or an inbound one accepted.
-    fn on_connected(&mut self, conn: ConnId, addr: SocketAddr, dir: Direction, role: Role, now: Time);
+    fn on_connected(
+        &mut self,
+        conn: ConnId,
+        addr: SocketAddr,
+        dir: Direction,
+        role: Role,
+        now: Time,
+    );
     /// An outbound connection could not be established.
     fn on_connect_failed(&mut self, addr: SocketAddr, role: Role, now: Time);
     /// A whole message arrived on a connection.

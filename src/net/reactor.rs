@@ -149,7 +149,11 @@ impl Reactor {
     /// # Errors
     /// A failing `poll` or a failing [`Hooks::store_block`]; socket errors of single
     /// connections only close those connections.
-    pub fn run<S: Service, H: Hooks<S>>(&mut self, service: &mut S, hooks: &mut H) -> io::Result<()> {
+    pub fn run<S: Service, H: Hooks<S>>(
+        &mut self,
+        service: &mut S,
+        hooks: &mut H,
+    ) -> io::Result<()> {
         let now = wall_clock();
         self.apply_actions(service, hooks, now)?;
         self.flush_dirty();
@@ -310,10 +314,10 @@ impl Reactor {
             let _ = stream.set_nodelay(true);
             let entry = self.conns.vacant_entry();
             let key = entry.key();
-            if let Err(e) = self
-                .poll
-                .registry()
-                .register(&mut stream, Token(key), Interest::READABLE)
+            if let Err(e) =
+                self.poll
+                    .registry()
+                    .register(&mut stream, Token(key), Interest::READABLE)
             {
                 warn!(target: "net", "cannot register connection from {addr}: {e}");
                 continue;
@@ -436,7 +440,11 @@ impl Reactor {
             }
             let id = conn.id;
             for m in msgs.drain(..) {
-                if !self.conns.get(key).is_some_and(|c| c.id == id && c.is_open()) {
+                if !self
+                    .conns
+                    .get(key)
+                    .is_some_and(|c| c.id == id && c.is_open())
+                {
                     break;
                 }
                 self.stats.messages_received += 1;
@@ -713,7 +721,11 @@ impl Reactor {
     fn check_timed(&mut self, inst: Instant) {
         let mut timed = std::mem::take(&mut self.timed);
         timed.retain(|&(key, id)| {
-            let Some(c) = self.conns.get(key).filter(|c| c.id == id && c.dead.is_none()) else {
+            let Some(c) = self
+                .conns
+                .get(key)
+                .filter(|c| c.id == id && c.dead.is_none())
+            else {
                 return false;
             };
             match &c.state {
@@ -741,7 +753,11 @@ impl Reactor {
 
     /// One mining slice, with the budget adapted so a slice takes about
     /// [`ReactorConfig::mining_slice`].
-    fn mine_slice<S: Service, H: Hooks<S>>(&mut self, service: &mut S, hooks: &mut H) -> io::Result<()> {
+    fn mine_slice<S: Service, H: Hooks<S>>(
+        &mut self,
+        service: &mut S,
+        hooks: &mut H,
+    ) -> io::Result<()> {
         let budget = self.mining.budget;
         let t0 = Instant::now();
         service.mine(budget, wall_clock());

@@ -16,9 +16,7 @@ mod rng;
 
 pub use rng::SplitMix64;
 
-use crate::service::{
-    Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time,
-};
+use crate::service::{Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time};
 use crate::wire::{Message, RejectCode, MAX_PEER_LIST};
 use log::{debug, info};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -296,7 +294,11 @@ impl Tracker {
             .collect();
         for (conn, registered) in expired {
             self.remove_conn(conn, true);
-            let what = if registered { "heartbeat" } else { "registration" };
+            let what = if registered {
+                "heartbeat"
+            } else {
+                "registration"
+            };
             debug!(target: "tracker", "connection {conn}: {what} timeout");
             self.actions.push_back(Action::Disconnect {
                 conn,
@@ -307,7 +309,14 @@ impl Tracker {
 }
 
 impl Service for Tracker {
-    fn on_connected(&mut self, conn: ConnId, addr: SocketAddr, _dir: Direction, _role: Role, now: Time) {
+    fn on_connected(
+        &mut self,
+        conn: ConnId,
+        addr: SocketAddr,
+        _dir: Direction,
+        _role: Role,
+        now: Time,
+    ) {
         if self.conns.contains_key(&conn) {
             return;
         }
