@@ -38,8 +38,9 @@ pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Size of the one scratch buffer every read goes through (no per-connection buffer).
 pub const READ_CHUNK: usize = 64 * 1024;
 /// A connection's write buffer is freed when it drains and holds more than this, so idle
-/// connections stay small (mio rule 11).
-pub const MAX_IDLE_WRITE_BUFFER: usize = 4 * 1024;
+/// connections stay small (mio rule 11): an allocation per burst costs far less than the
+/// write system call that drained it.
+pub const MAX_IDLE_WRITE_BUFFER: usize = 0;
 
 /// How a [`Reactor`] listens and bounds its connections.
 #[derive(Clone, Debug)]
