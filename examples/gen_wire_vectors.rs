@@ -1,0 +1,457 @@
+//! Prints the wire test vectors (`spec/vectors/messages.txt`) to standard output.
+//!
+//! Deterministic: run `cargo run --release --example gen_wire_vectors >
+//! spec/vectors/messages.txt` and the file must not change unless the format did.
+//! `tests/wire_vectors.rs` checks the committed file against the decoder; this program
+//! also checks every record before printing it, so it cannot emit a wrong expectation.
+
+use cheesechain::chain::hash::{hex, Hash256};
+use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer};
+use cheesechain::chain::params::{NetworkParams, COIN};
+use cheesechain::chain::tx::{AccountId, Coinbase, Transaction, Transfer};
+use cheesechain::wire::*;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+
+/// What decoding a record's frame must give.
+enum Expect {
+    Message,
+    Unknown,
+    Error(&'static str, Option<&'static str>),
+}
+
+struct Record {
+    name: &'static str,
+    note: &'static str,
+    magic: [u8; 4],
+    max_payload: usize,
+    frame: Vec<u8>,
+    expect: Expect,
+}
+
+fn raw_frame(magic: [u8; 4], version: u16, msg_type: u16, payload: &[u8]) -> Vec<u8> {
+    let mut v = Vec::new();
+    FrameHeader {
+        magic,
+        version,
+        msg_type,
+        payload_len: payload.len() as u32,
+        checksum: payload_checksum(payload),
+    }
+    .encode(&mut v);
+    v.extend_from_slice(payload);
+    v
+}
+
+fn error_name(e: &FrameError) -> (&'static str, Option<&'static str>) {
+    match e {
+        FrameError::BadMagic { .. } => ("bad-magic", None),
+        FrameError::UnsupportedVersion { .. } => ("unsupported-version", None),
+        FrameError::Oversized { .. } => ("oversized", None),
+        FrameError::BadChecksum => ("bad-checksum", None),
+        FrameError::Malformed { error, .. } => (
+            "malformed",
+            Some(match error {
+                DecodeError::Truncated { .. } => "truncated",
+                DecodeError::TrailingBytes { .. } => "trailing-bytes",
+                DecodeError::TooMany { .. } => "too-many",
+                DecodeError::InvalidTag { .. } => "invalid-tag",
+                DecodeError::InvalidValue { .. } => "invalid-value",
+            }),
+        ),
+    }
+}
+
+fn main() {
+    let net = NetworkParams::regtest();
+    let magic = net.magic;
+    let genesis = net.genesis_block();
+    let gh = genesis.hash();
+    let sk = secret_from_bytes([0x11; 32]).expect("valid secret");
+    let mut transfer = Transfer {
+        sender: account_of(&sk),
+        recipient: AccountId::from_hex(
+            "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798",
+        )
+        .expect("valid hex"),
+        amount: 3 * COIN,
+        fee: 1000,
+        sequence: 0,
+        signature: [0; 64],
+    };
+    sign_transfer(&mut transfer, &sk, &net.network_id());
+    let transfer = Transaction::Transfer(transfer);
+    let coinbase = Transaction::Coinbase(Coinbase {
+        height: 1,
+        recipient: account_of(&sk),
+        amount: 50 * COIN,
+        extra_nonce: 7,
+    });
+    let v4: SocketAddr = "127.0.0.1:8334".parse().expect("addr");
+    let v6: SocketAddr = "[2001:db8::7]:8335".parse().expect("addr");
+    let max_reason = "é".repeat(127) + "!"; // 255 bytes, multi-byte characters
+
+    let valid: Vec<(&'static str, &'static str, Message)> = vec![
+        ("register", "", Message::Register { listen_port: 8333 }),
+        (
+            "peer-list",
+            "one IPv4 and one IPv6 address",
+            Message::PeerList {
+                peers: vec![v4, v6],
+            },
+        ),
+        ("peer-list-empty", "", Message::PeerList { peers: vec![] }),
+        (
+            "peer-joined",
+            "IPv4, sent as IPv4-mapped IPv6",
+            Message::PeerJoined { addr: v4 },
+        ),
+        ("peer-left-ipv6", "", Message::PeerLeft { addr: v6 }),
+        ("heartbeat", "", Message::Heartbeat),
+        ("get-peers", "", Message::GetPeers),
+        (
+            "error",
+            "",
+            Message::Error {
+                code: RejectCode::TooManyPeers,
+                message: "tracker is full".into(),
+            },
+        ),
+        (
+            "version",
+            "regtest network id",
+            Message::Version(Version {
+                version: PROTOCOL_VERSION as u32,
+                network_id: net.network_id(),
+                nonce: 0x0123_4567_89ab_cdef,
+                best_height: 42,
+                listen_port: 8333,
+            }),
+        ),
+        ("verack", "", Message::Verack),
+        (
+            "ping",
+            "",
+            Message::Ping {
+                nonce: 0xdead_beef_0000_0001,
+            },
+        ),
+        (
+            "pong",
+            "",
+            Message::Pong {
+                nonce: 0xdead_beef_0000_0001,
+            },
+        ),
+        (
+            "get-headers",
+            "locator of two hashes, no stop",
+            Message::GetHeaders {
+                locator: vec![Hash256::sha256d(b"tip"), gh],
+                stop: Hash256::ZERO,
+            },
+        ),
+        (
+            "get-headers-empty-locator",
+            "stop hash set",
+            Message::GetHeaders {
+                locator: vec![],
+                stop: gh,
+            },
+        ),
+        (
+            "headers",
+            "the regtest genesis header",
+            Message::Headers {
+                headers: vec![genesis.header],
+            },
+        ),
+        ("headers-empty", "", Message::Headers { headers: vec![] }),
+        (
+            "inv",
+            "one transaction",
+            Message::Inv {
+                items: vec![InvItem {
+                    kind: InvKind::Tx,
+                    hash: transfer.txid(),
+                }],
+            },
+        ),
+        ("inv-empty", "", Message::Inv { items: vec![] }),
+        (
+            "get-data",
+            "a block and a transaction",
+            Message::GetData {
+                items: vec![
+                    InvItem {
+                        kind: InvKind::Block,
+                        hash: gh,
+                    },
+                    InvItem {
+                        kind: InvKind::Tx,
+                        hash: transfer.txid(),
+                    },
+                ],
+            },
+        ),
+        (
+            "not-found",
+            "",
+            Message::NotFound {
+                items: vec![InvItem {
+                    kind: InvKind::Tx,
+                    hash: coinbase.txid(),
+                }],
+            },
+        ),
+        (
+            "block",
+            "the regtest genesis block",
+            Message::Block(genesis.clone()),
+        ),
+        ("tx-coinbase", "", Message::Tx(coinbase)),
+        (
+            "tx-transfer",
+            "signed by secret 0x11 x 32 for regtest",
+            Message::Tx(transfer),
+        ),
+        ("mempool", "", Message::Mempool),
+        (
+            "reject",
+            "",
+            Message::Reject {
+                msg_type: 0x001a,
+                code: RejectCode::Invalid,
+                hash: transfer.txid(),
+                reason: "bad signature".into(),
+            },
+        ),
+        (
+            "reject-max-reason",
+            "255-byte reason of 2-byte characters",
+            Message::Reject {
+                msg_type: 0x0019,
+                code: RejectCode::Obsolete,
+                hash: gh,
+                reason: max_reason,
+            },
+        ),
+    ];
+
+    let mut records: Vec<Record> = valid
+        .into_iter()
+        .map(|(name, note, m)| Record {
+            name,
+            note,
+            magic,
+            max_payload: MAX_PAYLOAD_LEN,
+            frame: encode_frame(magic, &m),
+            expect: Expect::Message,
+        })
+        .collect();
+
+    records.push(Record {
+        name: "unknown-type",
+        note: "type 0x0100 is not defined: skipped, stream continues",
+        magic,
+        max_payload: MAX_PAYLOAD_LEN,
+        frame: raw_frame(magic, PROTOCOL_VERSION, 0x0100, b"from the future"),
+        expect: Expect::Unknown,
+    });
+
+    let ping = Message::Ping { nonce: 1 }.payload();
+    let mut oversized = raw_frame(magic, PROTOCOL_VERSION, MSG_BLOCK, &[]);
+    oversized[8..12].copy_from_slice(&(MAX_PAYLOAD_LEN as u32 + 1).to_le_bytes());
+    let mut tracker_oversized = raw_frame(magic, PROTOCOL_VERSION, MSG_PEER_LIST, &[]);
+    tracker_oversized[8..12].copy_from_slice(&(MAX_TRACKER_PAYLOAD_LEN as u32 + 1).to_le_bytes());
+    let mut bad_checksum = raw_frame(magic, PROTOCOL_VERSION, MSG_PING, &ping);
+    bad_checksum[12] ^= 0xff;
+    let mut too_many_headers = Vec::new();
+    too_many_headers.extend_from_slice(&(MAX_HEADERS as u16 + 1).to_le_bytes());
+    let mut short_inv = vec![2, 0, 1];
+    short_inv.extend_from_slice(&gh.0);
+    let mut bad_kind = vec![1, 0, 3];
+    bad_kind.extend_from_slice(&gh.0);
+    let version_payload = Message::Version(Version {
+        version: 1,
+        network_id: net.network_id(),
+        nonce: 1,
+        best_height: 0,
+        listen_port: 1,
+    })
+    .payload();
+    let mut ping9 = ping.clone();
+    ping9.push(0);
+
+    let bad = |name, note, max_payload, frame, error, decode_error| Record {
+        name,
+        note,
+        magic,
+        max_payload,
+        frame,
+        expect: Expect::Error(error, decode_error),
+    };
+    records.extend([
+        bad(
+            "bad-magic",
+            "a main-network verack read by a regtest node",
+            MAX_PAYLOAD_LEN,
+            encode_frame(NetworkParams::main().magic, &Message::Verack),
+            "bad-magic",
+            None,
+        ),
+        bad(
+            "unsupported-version",
+            "protocol version 2",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, 2, MSG_VERACK, &[]),
+            "unsupported-version",
+            None,
+        ),
+        bad(
+            "oversized",
+            "header only: length MAX_PAYLOAD_LEN + 1 is refused before any payload",
+            MAX_PAYLOAD_LEN,
+            oversized,
+            "oversized",
+            None,
+        ),
+        bad(
+            "oversized-tracker",
+            "header only: length MAX_TRACKER_PAYLOAD_LEN + 1 at the tracker",
+            MAX_TRACKER_PAYLOAD_LEN,
+            tracker_oversized,
+            "oversized",
+            None,
+        ),
+        bad(
+            "bad-checksum",
+            "ping with the first checksum byte flipped",
+            MAX_PAYLOAD_LEN,
+            bad_checksum,
+            "bad-checksum",
+            None,
+        ),
+        bad(
+            "trailing-bytes",
+            "ping with a 9-byte payload",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, PROTOCOL_VERSION, MSG_PING, &ping9),
+            "malformed",
+            Some("trailing-bytes"),
+        ),
+        bad(
+            "truncated-version",
+            "version payload of 49 bytes",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, PROTOCOL_VERSION, MSG_VERSION, &version_payload[..49]),
+            "malformed",
+            Some("truncated"),
+        ),
+        bad(
+            "headers-over-limit",
+            "headers count MAX_HEADERS + 1 (2001), refused before reading headers",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, PROTOCOL_VERSION, MSG_HEADERS, &too_many_headers),
+            "malformed",
+            Some("too-many"),
+        ),
+        bad(
+            "inv-count-exceeds-bytes",
+            "inv count 2 but only one item follows",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, PROTOCOL_VERSION, MSG_INV, &short_inv),
+            "malformed",
+            Some("truncated"),
+        ),
+        bad(
+            "inv-bad-kind",
+            "inventory kind 3",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, PROTOCOL_VERSION, MSG_INV, &bad_kind),
+            "malformed",
+            Some("invalid-tag"),
+        ),
+        bad(
+            "error-bad-code",
+            "reject code 9",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, PROTOCOL_VERSION, MSG_ERROR, &[9, 0]),
+            "malformed",
+            Some("invalid-tag"),
+        ),
+        bad(
+            "error-bad-utf8",
+            "reason bytes c3 28 are not UTF-8",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, PROTOCOL_VERSION, MSG_ERROR, &[1, 2, 0xc3, 0x28]),
+            "malformed",
+            Some("invalid-value"),
+        ),
+    ]);
+
+    let mut out = String::new();
+    out.push_str(HEADER);
+    for r in &records {
+        // Self-check: the decoder must agree with the expectation being written.
+        let (frames, err, left) = decode_all(r.magic, r.max_payload, &r.frame);
+        let msg_type = u16::from_le_bytes([r.frame[6], r.frame[7]]);
+        writeln!(out, "name: {}", r.name).unwrap();
+        if !r.note.is_empty() {
+            writeln!(out, "note: {}", r.note).unwrap();
+        }
+        writeln!(out, "magic: {}", hex(&r.magic)).unwrap();
+        if r.max_payload != MAX_PAYLOAD_LEN {
+            writeln!(out, "max-payload: {}", r.max_payload).unwrap();
+        }
+        writeln!(out, "type: {msg_type:#06x}").unwrap();
+        match &r.expect {
+            Expect::Message => {
+                let [Decoded::Message(m)] = frames.as_slice() else {
+                    panic!("{}: does not decode to one message", r.name)
+                };
+                assert!(err.is_none() && left == 0, "{}", r.name);
+                assert_eq!(encode_frame(r.magic, m), r.frame, "{}", r.name);
+                writeln!(out, "expect: message").unwrap();
+                writeln!(out, "message: {}", m.name()).unwrap();
+            }
+            Expect::Unknown => {
+                assert!(matches!(frames.as_slice(), [Decoded::Unknown { .. }]));
+                assert!(err.is_none() && left == 0, "{}", r.name);
+                writeln!(out, "expect: unknown").unwrap();
+            }
+            Expect::Error(e, d) => {
+                let got = err.as_ref().map(error_name);
+                assert_eq!(got, Some((*e, *d)), "{}", r.name);
+                writeln!(out, "expect: error").unwrap();
+                writeln!(out, "error: {e}").unwrap();
+                if let Some(d) = d {
+                    writeln!(out, "decode-error: {d}").unwrap();
+                }
+            }
+        }
+        writeln!(out, "frame: {}", hex(&r.frame)).unwrap();
+        out.push('\n');
+    }
+    print!("{out}");
+}
+
+const HEADER: &str = "\
+# cheesechain wire test vectors. Generated by `cargo run --release --example
+# gen_wire_vectors > spec/vectors/messages.txt`; checked by tests/wire_vectors.rs.
+# Format: spec/wire.md, section \"Test vectors\".
+#
+# One record per blank-line-separated block of `key: value` lines; `#` starts a comment.
+#   name:        record name (unique)
+#   note:        optional free text
+#   magic:       the receiver's network magic, 8 hex digits
+#   max-payload: optional receiver payload limit in bytes (default MAX_PAYLOAD_LEN = 1001024)
+#   type:        message type in the frame header
+#   expect:      message | unknown | error
+#   message:     (expect: message) the message's log name
+#   error:       (expect: error) bad-magic | unsupported-version | oversized | bad-checksum | malformed
+#   decode-error:(error: malformed) truncated | trailing-bytes | too-many | invalid-tag | invalid-value
+#   frame:       the whole frame (16-byte header and payload) in hex
+# For `expect: message` the frame must decode to one message that re-encodes to the same bytes.
+
+";
