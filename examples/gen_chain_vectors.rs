@@ -41,6 +41,7 @@ fn networks() -> String {
         NetworkParams::main(),
         NetworkParams::devnet(10),
         NetworkParams::devnet(5),
+        NetworkParams::testnet(),
         NetworkParams::regtest(),
     ] {
         let g = p.genesis_block();

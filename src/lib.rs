@@ -9,14 +9,21 @@
 //!   accepts bytes in any chunking.
 //! - [`miner`]: a nonce-batch miner that the event loop runs in time slices.
 //! - [`store`]: the append-only block file and the node's key file.
+//! - [`service`]: the interface between protocol state machines and their drivers.
+//! - [`node`] and [`tracker`]: the peer and tracker protocol logic, pure state machines.
+//! - [`net`]: the `mio` reactor that drives a state machine over real sockets (the only
+//!   code that touches `mio`).
+//! - [`runtime`] and [`cli`]: clock, hooks and argument parsing for the binaries.
 //!
 //! The byte-level reference for all of it is `spec/` at the top of the repository.
 #![forbid(unsafe_code)]
 
 pub mod chain;
+pub mod cli;
 pub mod miner;
 pub mod net;
 pub mod node;
+pub mod runtime;
 pub mod service;
 pub mod store;
 pub mod tracker;

@@ -41,7 +41,7 @@ fn work_hex(s: &str) -> U256 {
 #[test]
 fn networks_genesis_hashes() {
     let lines = read("networks.txt");
-    assert_eq!(lines.len(), 4);
+    assert_eq!(lines.len(), 5);
     for (k, v) in lines {
         assert_eq!(k, "network");
         let p = match v[0].as_str() {
@@ -49,6 +49,7 @@ fn networks_genesis_hashes() {
             "regtest" => NetworkParams::regtest(),
             "devnet-10s" => NetworkParams::devnet(10),
             "devnet-5s" => NetworkParams::devnet(5),
+            "testnet" => NetworkParams::testnet(),
             other => panic!("unknown network {other}"),
         };
         assert_eq!(p.name, v[0]);
@@ -217,6 +218,7 @@ fn spec_lists_the_genesis_hashes() {
         NetworkParams::main(),
         NetworkParams::devnet(10),
         NetworkParams::devnet(5),
+        NetworkParams::testnet(),
         NetworkParams::regtest(),
     ] {
         let row = format!("| {:<12} | `{}` |", p.name, p.network_id());

@@ -10,6 +10,7 @@ use super::block::Block;
 use super::hash::Hash256;
 use super::header::BlockHeader;
 use super::tx::{AccountId, Coinbase, Transaction};
+use super::u256::U256;
 use crate::wire::codec::{put_u32, put_u64};
 
 /// Consensus parameters of one network.
@@ -59,15 +60,38 @@ impl NetworkParams {
     }
 
     /// A network for local experiments with a chosen block interval: like `main` but
-    /// retargeting every 10 blocks from an easy start, under its own name and magic.
+    /// retargeting every 10 blocks, under its own name and magic. The first target is
+    /// set so that a block takes about `4 M x block_time` hashes (a few CPU miners
+    /// reach the interval soon; retargeting corrects the rest).
     pub fn devnet(block_time_secs: u32) -> NetworkParams {
+        let spacing = block_time_secs.max(1);
+        let hashes = U256::from_u64(DEVNET_HASHES_PER_SEC * spacing as u64);
+        let genesis_bits = U256::MAX
+            .div_rem(hashes)
+            .map_or(0x2000_ffff, |(q, _)| q.to_compact());
         NetworkParams {
-            name: format!("devnet-{block_time_secs}s"),
+            name: format!("devnet-{spacing}s"),
             magic: [0xc4, 0xee, 0x5e, 0xde],
             pow_limit_bits: 0x2000_ffff,
-            genesis_bits: 0x1f00_ffff,
-            target_spacing_secs: block_time_secs.max(1),
+            genesis_bits,
+            target_spacing_secs: spacing,
             retarget_interval: 10,
+            ..NetworkParams::main()
+        }
+    }
+
+    /// The network the process tests run: a fixed, easy target (about 2^19 hashes a
+    /// block, tens of milliseconds on one core) and no difficulty adjustment, so real
+    /// processes make hundreds of blocks in seconds while forks stay rare.
+    pub fn testnet() -> NetworkParams {
+        NetworkParams {
+            name: "testnet".into(),
+            magic: [0xc4, 0xee, 0x5e, 0x7e],
+            pow_limit_bits: 0x1e20_0000,
+            genesis_bits: 0x1e20_0000,
+            target_spacing_secs: 1,
+            retarget_interval: 0,
+            max_future_drift_secs: 7200,
             ..NetworkParams::main()
         }
     }
@@ -87,11 +111,13 @@ impl NetworkParams {
         }
     }
 
-    /// Looks a network up by name: `main`, `regtest`, or `devnet` (10-second blocks).
+    /// Looks a network up by name: `main`, `testnet`, `regtest`, or `devnet` (10-second
+    /// blocks).
     pub fn by_name(name: &str) -> Option<NetworkParams> {
         match name {
             "main" => Some(NetworkParams::main()),
             "regtest" => Some(NetworkParams::regtest()),
+            "testnet" => Some(NetworkParams::testnet()),
             "devnet" => Some(NetworkParams::devnet(10)),
             _ => None,
         }
@@ -148,6 +174,10 @@ impl NetworkParams {
     }
 }
 
+/// Hash rate assumed when choosing devnet's first target: about what four peers
+/// sharing a laptop's cores reach.
+pub const DEVNET_HASHES_PER_SEC: u64 = 4_000_000;
+
 /// Base units in one coin.
 pub const COIN: u64 = 100_000_000;
 
@@ -160,6 +190,7 @@ mod tests {
         let nets = [
             NetworkParams::main(),
             NetworkParams::regtest(),
+            NetworkParams::testnet(),
             NetworkParams::devnet(10),
             NetworkParams::devnet(5),
         ];

@@ -141,16 +141,7 @@ impl Node {
     /// rejected on re-validation.
     pub fn new(cfg: NodeConfig, stored: Vec<Block>, now: Time) -> (Node, usize) {
         let mut chain = Chain::new(cfg.params.clone());
-        let mut rejected = 0;
-        for b in stored {
-            if chain.contains(&b.hash()) && chain.block(&b.hash()).is_some() {
-                continue;
-            }
-            if let Err(e) = chain.accept_block(b, now.secs()) {
-                warn!(target: "chain", "stored block rejected on re-validation: {e}");
-                rejected += 1;
-            }
-        }
+        let rejected = replay(&mut chain, stored, now);
         let mut rng = Rng::new(cfg.seed);
         let nonce = rng.next_u64();
         let node = Node {
@@ -1038,6 +1029,40 @@ impl Node {
         }
         d
     }
+}
+
+/// Rebuilds `chain` from stored blocks. Blocks are stored as they are accepted, and
+/// headers-first download accepts a block whose parent's data is still missing, so the
+/// file is not in parent-before-child order: replay follows parent links from the
+/// genesis block instead, re-validating every block. Returns how many stored blocks
+/// were rejected or could not be connected.
+fn replay(chain: &mut Chain, stored: Vec<Block>, now: Time) -> usize {
+    let total = stored.len();
+    let mut children: BTreeMap<Hash256, Vec<Block>> = BTreeMap::new();
+    for b in stored {
+        children.entry(b.header.prev).or_default().push(b);
+    }
+    let mut ready: Vec<Hash256> = vec![chain.tip()];
+    let mut accepted = 0;
+    while let Some(parent) = ready.pop() {
+        for b in children.remove(&parent).unwrap_or_default() {
+            let hash = b.hash();
+            match chain.accept_block(b, now.secs()) {
+                Ok(_) => {
+                    accepted += 1;
+                    ready.push(hash);
+                }
+                Err(e) => {
+                    warn!(target: "chain", "stored block {hash} rejected on re-validation: {e}")
+                }
+            }
+        }
+    }
+    let unreachable: usize = children.values().map(|v| v.len()).sum();
+    if unreachable > 0 {
+        warn!(target: "chain", "{unreachable} stored blocks have no stored parent; ignored");
+    }
+    total - accepted
 }
 
 fn tx_msg_type() -> u16 {

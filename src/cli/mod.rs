@@ -1,0 +1,58 @@
+//! The command-line programs, as library functions so one executable can run another's
+//! role (`devnet` starts `tracker` and `peer` roles from its own binary).
+
+pub mod devnet;
+pub mod peer;
+pub mod status_table;
+pub mod tracker;
+pub mod wallet;
+
+use crate::chain::NetworkParams;
+use std::process::ExitCode;
+
+/// The parameters of a network by name; `devnet` takes its block time.
+///
+/// # Errors
+/// A message listing the known names.
+pub fn network_params(name: &str, block_time: u32) -> Result<NetworkParams, String> {
+    match name {
+        "devnet" => Ok(NetworkParams::devnet(block_time)),
+        n => NetworkParams::by_name(n).ok_or_else(|| {
+            format!("unknown network {n:?} (expected main, devnet, testnet or regtest)")
+        }),
+    }
+}
+
+/// Initialises logging to stderr with `RUST_LOG`, `info` by default.
+pub fn init_logging() {
+    let _ = env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"))
+        .try_init();
+}
+
+/// Parses `args` (without the program name) as `A` under the command name `cmd`,
+/// printing help or the parse error and exiting like argh does.
+pub fn parse_or_exit<A: argh::FromArgs>(cmd: &str, args: &[String]) -> A {
+    let strs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
+    match A::from_args(&[cmd], &strs) {
+        Ok(a) => a,
+        Err(e) => {
+            if e.status.is_ok() {
+                println!("{}", e.output);
+                std::process::exit(0);
+            }
+            eprintln!("{}", e.output);
+            std::process::exit(2);
+        }
+    }
+}
+
+/// Turns a command result into an exit code, printing the error as `cmd: error: ...`.
+pub fn finish(cmd: &str, r: Result<(), String>) -> ExitCode {
+    match r {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{cmd}: error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

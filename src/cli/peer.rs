@@ -1,0 +1,160 @@
+//! The `peer` command: parses its flags and runs a node under the reactor.
+
+use crate::chain::keys::account_of;
+use crate::chain::AccountId;
+use crate::net::{Reactor, ReactorConfig};
+use crate::node::{Node, NodeConfig};
+use crate::runtime::{now, resolve, PeerHooks};
+use crate::service::Time;
+use crate::store::blockfile::BlockFile;
+use crate::store::keyfile::load_or_create_key;
+use crate::wire::MAX_PAYLOAD_LEN;
+use argh::FromArgs;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// A cheesechain peer: mines blocks ("cheeses"), relays blocks and transactions, and
+/// follows the valid chain with the most work. Its chain and key live in --data-dir and
+/// survive restarts. Logs go to stderr (RUST_LOG=debug for more); a status line is
+/// printed every --status-secs.
+#[derive(FromArgs, Debug)]
+pub struct PeerArgs {
+    /// tracker address HOST:PORT (default 127.0.0.1:7878); "none" runs without one
+    #[argh(option, default = "String::from(\"127.0.0.1:7878\")")]
+    pub tracker: String,
+
+    /// address to accept peers on (default 0.0.0.0:0: all interfaces, any free port)
+    #[argh(option, default = "String::from(\"0.0.0.0:0\")")]
+    pub listen: String,
+
+    /// directory for the block file and the node key (default ./cheese-data)
+    #[argh(option, default = "PathBuf::from(\"cheese-data\")")]
+    pub data_dir: PathBuf,
+
+    /// network: main, devnet, testnet or regtest (default main); all peers and the
+    /// tracker must agree
+    #[argh(option, default = "String::from(\"main\")")]
+    pub network: String,
+
+    /// target block interval in seconds for the devnet network (default 10)
+    #[argh(option, default = "10")]
+    pub block_time: u32,
+
+    /// do not mine; only relay and validate
+    #[argh(switch)]
+    pub no_mine: bool,
+
+    /// account (66 hex characters) that mined coins are paid to (default: this
+    /// node's own key in --data-dir)
+    #[argh(option)]
+    pub mine_to: Option<String>,
+
+    /// outbound peer connections to keep (default 8)
+    #[argh(option, default = "8")]
+    pub max_outbound: usize,
+
+    /// inbound peer connections to accept at most (default 32)
+    #[argh(option, default = "32")]
+    pub max_inbound: usize,
+
+    /// artificial latency added to every outgoing message, in ms (default 0), to make
+    /// forks happen on one machine as they do across the internet
+    #[argh(option, default = "0")]
+    pub delay_ms: u64,
+
+    /// seconds between status lines on stderr (default 2; 0 turns them off)
+    #[argh(option, default = "2")]
+    pub status_secs: u64,
+
+    /// seconds a misbehaving address stays banned (default 600)
+    #[argh(option, default = "600")]
+    pub ban_secs: u64,
+}
+
+/// Runs a peer until its event loop stops.
+///
+/// # Errors
+/// A message for the user: bad flags, unusable data directory, bind failure.
+pub fn run(args: PeerArgs) -> Result<(), String> {
+    let params = super::network_params(&args.network, args.block_time)?;
+    let listen: SocketAddr = resolve(&args.listen)?;
+    let tracker = match args.tracker.as_str() {
+        "none" => None,
+        t => Some(resolve(t)?),
+    };
+    std::fs::create_dir_all(&args.data_dir).map_err(|e| {
+        format!(
+            "cannot create data directory {}: {e}",
+            args.data_dir.display()
+        )
+    })?;
+    let key = load_or_create_key(&args.data_dir).map_err(|e| e.to_string())?;
+    let mine_to = if args.no_mine {
+        None
+    } else {
+        Some(match &args.mine_to {
+            Some(hex) => AccountId::from_hex(hex)
+                .filter(|a| a.has_valid_prefix())
+                .ok_or_else(|| format!("--mine-to {hex:?} is not a 66-hex-digit account"))?,
+            None => account_of(&key),
+        })
+    };
+    let (store, blocks, recovery) = BlockFile::open(&args.data_dir).map_err(|e| e.to_string())?;
+    if let Some(r) = recovery {
+        log::warn!("block file had a torn tail: {r:?}");
+    }
+    let stored = blocks.len();
+
+    let mut reactor = Reactor::bind(ReactorConfig {
+        listen: Some(listen),
+        magic: params.magic,
+        max_payload: MAX_PAYLOAD_LEN,
+        max_inbound: args.max_inbound + 8,
+        delay_ms: args.delay_ms,
+        ..ReactorConfig::default()
+    })
+    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    let local = reactor
+        .local_addr()
+        .ok_or("listener has no local address")?;
+
+    let mut cfg = NodeConfig::new(params);
+    cfg.listen_port = local.port();
+    cfg.tracker = tracker;
+    cfg.max_outbound = args.max_outbound;
+    cfg.max_inbound = args.max_inbound;
+    cfg.mine_to = mine_to;
+    cfg.ban_ms = args.ban_secs * 1000;
+    cfg.seed = seed_from_os();
+    let start: Time = now();
+    let (node, rejected) = Node::new(cfg, blocks, start);
+    println!("peer listening on {local}");
+    log::info!(
+        "network {} ({}), chain height {} from {stored} stored blocks ({rejected} rejected), mining to {}",
+        node.config().params.name,
+        node.config().params.network_id().short(),
+        node.chain().height(),
+        mine_to.map_or("nobody".to_string(), |a| a.to_string())
+    );
+    let mut node = node;
+    let mut hooks = PeerHooks::new(
+        store,
+        args.data_dir.clone(),
+        Duration::from_secs(args.status_secs),
+    );
+    reactor
+        .run(&mut node, &mut hooks)
+        .map_err(|e| format!("event loop stopped: {e}"))
+}
+
+fn seed_from_os() -> u64 {
+    use std::io::Read;
+    let mut b = [0u8; 8];
+    if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
+        if f.read_exact(&mut b).is_ok() {
+            return u64::from_le_bytes(b);
+        }
+    }
+    std::process::id() as u64 ^ now().0
+}

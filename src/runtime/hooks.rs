@@ -1,0 +1,116 @@
+//! The peer binary's reactor hooks: durable block storage, log events, the live status
+//! line on stderr and the status file.
+
+use super::status::StatusFile;
+use crate::chain::Block;
+use crate::net::{Hooks, ReactorStats};
+use crate::node::Node;
+use crate::service::{Event, Time};
+use crate::store::blockfile::BlockFile;
+use std::io;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// How often the status file is rewritten.
+pub const STATUS_FILE_INTERVAL_MS: u64 = 500;
+
+/// Hooks for a [`Node`] run by the reactor.
+pub struct PeerHooks {
+    store: BlockFile,
+    data_dir: PathBuf,
+    status_every: Duration,
+    last_line: Time,
+    last_file: Time,
+}
+
+impl PeerHooks {
+    /// Hooks that append blocks to `store` and write status into `data_dir`; a status
+    /// line goes to stderr every `status_every` (zero: never).
+    pub fn new(store: BlockFile, data_dir: PathBuf, status_every: Duration) -> PeerHooks {
+        PeerHooks {
+            store,
+            data_dir,
+            status_every,
+            last_line: Time(0),
+            last_file: Time(0),
+        }
+    }
+}
+
+/// Formats a hash rate with a unit.
+pub fn fmt_rate(hps: f64) -> String {
+    if hps >= 1e6 {
+        format!("{:.1} MH/s", hps / 1e6)
+    } else if hps >= 1e3 {
+        format!("{:.1} kH/s", hps / 1e3)
+    } else {
+        format!("{hps:.0} H/s")
+    }
+}
+
+impl Hooks<Node> for PeerHooks {
+    fn store_block(&mut self, block: &Block) -> io::Result<()> {
+        self.store
+            .append(block)
+            .map_err(|e| io::Error::other(e.to_string()))
+    }
+
+    fn event(&mut self, ev: &Event, _now: Time) {
+        log::debug!(target: "node", "{ev:?}");
+    }
+
+    fn periodic(&mut self, node: &Node, stats: &ReactorStats, now: Time) -> ControlFlow<()> {
+        let s = node.status();
+        let ms = self.status_every.as_millis() as u64;
+        if ms > 0 && now.since(self.last_line) >= ms {
+            self.last_line = now;
+            let sync = if s.best_header_height > s.height {
+                format!(" syncing {}/{}", s.height, s.best_header_height)
+            } else {
+                String::new()
+            };
+            eprintln!(
+                "height {} tip {} peers {}in/{}out hash {} mempool {} reorgs {}{}{}",
+                s.height,
+                s.tip.short(),
+                s.peers_in,
+                s.peers_out,
+                fmt_rate(stats.hash_rate),
+                s.mempool,
+                s.stats.reorgs,
+                sync,
+                if s.tracker_connected {
+                    ""
+                } else {
+                    " (no tracker)"
+                },
+            );
+        }
+        if now.since(self.last_file) >= STATUS_FILE_INTERVAL_MS {
+            self.last_file = now;
+            let mut f = StatusFile::default();
+            f.set("height", s.height);
+            f.set("tip", s.tip);
+            f.set("best_header", s.best_header_height);
+            f.set("peers_in", s.peers_in);
+            f.set("peers_out", s.peers_out);
+            f.set("mempool", s.mempool);
+            f.set("in_flight", s.blocks_in_flight);
+            f.set("tracker", u8::from(s.tracker_connected));
+            f.set("reorgs", s.stats.reorgs);
+            f.set("max_reorg_depth", s.stats.max_reorg_depth);
+            f.set("blocks_mined", s.stats.blocks_mined);
+            f.set("blocks_received", s.stats.blocks_received);
+            f.set("bans", s.stats.bans);
+            f.set("hash_rate", stats.hash_rate as u64);
+            f.set("bytes_sent", stats.bytes_sent);
+            f.set("bytes_received", stats.bytes_received);
+            f.set("time_ms", now.0);
+            if let Err(e) = f.write(&self.data_dir) {
+                log::warn!("cannot write status file: {e}");
+            }
+        }
+        ControlFlow::Continue(())
+    }
+}
