@@ -1,0 +1,103 @@
+//! The README's walkthrough with real processes: a peer mines to its key A, a new key B
+//! is created, A sends coins to B through the peer, and both balances change.
+
+mod common;
+
+use common::*;
+use std::process::Command;
+
+fn wallet(args: &[&str]) -> (bool, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_wallet"))
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+fn balance(key_or_account: &[&str], peer: &str) -> u64 {
+    let mut args = vec!["balance", "--peer", peer, "--network", NET];
+    args.extend_from_slice(key_or_account);
+    let (ok, out) = wallet(&args);
+    assert!(ok, "balance failed: {out}");
+    let line = out.lines().find(|l| l.starts_with("balance ")).unwrap();
+    let coins = line.split(' ').nth(1).unwrap();
+    let (w, f) = coins.split_once('.').unwrap();
+    w.parse::<u64>().unwrap() * 100_000_000 + f.parse::<u64>().unwrap()
+}
+
+#[test]
+fn mine_to_a_send_to_b_and_see_both_balances_change() {
+    let _g = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let t = tracker(&tmp.path().join("t"), "127.0.0.1:0");
+    let p = peer(&tmp.path().join("a"), &t.addr, &[]);
+    let a_key = tmp.path().join("a/node.key");
+    let a_key = a_key.to_str().unwrap();
+    let b_key = tmp.path().join("b.key");
+    let b_key = b_key.to_str().unwrap();
+
+    let (ok, b_account) = wallet(&["new", "--key", b_key]);
+    assert!(ok, "{b_account}");
+    let b_account = b_account.trim().to_string();
+    assert_eq!(b_account.len(), 66);
+    let (ok, again) = wallet(&["new", "--key", b_key]);
+    assert!(!ok && again.contains("not overwriting"), "{again}");
+
+    wait_for(60, "A has mined coins", || {
+        (balance(&["--key", a_key], &p.addr) >= 100 * 100_000_000).then_some(())
+    });
+    assert_eq!(balance(&["--account", &b_account], &p.addr), 0);
+
+    let (ok, out) = wallet(&[
+        "send",
+        "--key",
+        a_key,
+        "--to",
+        &b_account,
+        "--amount",
+        "12.5",
+        "--fee",
+        "0.01",
+        "--peer",
+        &p.addr,
+        "--network",
+        NET,
+    ]);
+    assert!(ok, "send failed: {out}");
+    assert!(out.contains("sent 12.50000000 coins"), "{out}");
+    wait_for(60, "B's coins are mined", || {
+        (balance(&["--account", &b_account], &p.addr) == 1_250_000_000).then_some(())
+    });
+
+    // Spending more than B has is refused with a clear message, before signing.
+    let (ok, out) = wallet(&[
+        "send",
+        "--key",
+        b_key,
+        "--to",
+        &b_account,
+        "--amount",
+        "100",
+        "--peer",
+        &p.addr,
+        "--network",
+        NET,
+    ]);
+    assert!(!ok && out.contains("less than amount plus fee"), "{out}");
+    // A wrong network is reported, not hung on.
+    let (ok, out) = wallet(&[
+        "balance",
+        "--key",
+        a_key,
+        "--peer",
+        &p.addr,
+        "--network",
+        "main",
+    ]);
+    assert!(!ok, "{out}");
+}
