@@ -211,3 +211,63 @@ fn wrong_network_and_self_connection_are_refused() {
         .iter()
         .any(|(_, _, r)| *r == DisconnectReason::SelfConnection));
 }
+
+#[test]
+fn misbehaving_address_is_banned_and_refused_on_reconnect() {
+    use cheesechain::chain::target::{expand_compact, hash_meets_target};
+    use cheesechain::wire::{Version, PROTOCOL_VERSION};
+    let mut net = Net::new(1, &[]);
+    net.tick(1);
+    let params = NetworkParams::regtest();
+    let remote: SocketAddr = "192.0.2.7:5555".parse().unwrap();
+    let now = net.now;
+    let n = &mut net.nodes[0];
+    n.on_connected(50, remote, Direction::Inbound, Role::Peer, now);
+    n.on_message(
+        50,
+        Message::Version(Version {
+            version: PROTOCOL_VERSION as u32,
+            network_id: params.network_id(),
+            nonce: 12345,
+            best_height: 0,
+            listen_port: 0,
+        }),
+        now,
+    );
+    n.on_message(50, Message::Verack, now);
+    // A header on genesis whose hash misses the target.
+    let mut h = params.genesis_block().header;
+    h.prev = params.network_id();
+    let target = expand_compact(h.bits).unwrap();
+    while hash_meets_target(&h.hash(), &target) {
+        h.nonce += 1;
+    }
+    n.on_message(50, Message::Headers { headers: vec![h] }, now);
+    let mut reason = None;
+    while let Some(a) = n.poll_action() {
+        if let Action::Disconnect {
+            conn: 50,
+            reason: r,
+        } = a
+        {
+            reason = Some(r);
+        }
+    }
+    let reason = reason.expect("bad proof of work must disconnect");
+    assert!(
+        matches!(reason, DisconnectReason::Misbehaviour(_)),
+        "{reason:?}"
+    );
+    n.on_disconnected(50, &reason, now);
+    assert_eq!(n.stats().bans, 1);
+    // The same IP from another port is refused while the ban lasts.
+    let again: SocketAddr = "192.0.2.7:6666".parse().unwrap();
+    n.on_connected(51, again, Direction::Inbound, Role::Peer, now);
+    let mut refused = false;
+    while let Some(a) = n.poll_action() {
+        if let Action::Disconnect { conn: 51, reason } = a {
+            refused = reason == DisconnectReason::Banned;
+        }
+    }
+    assert!(refused, "a banned IP must be refused");
+}

@@ -38,6 +38,8 @@ use std::net::{IpAddr, SocketAddr};
 pub const MAX_BLOCKS_PER_GETDATA: usize = 128;
 /// Most headers of a new tip announced at once; a peer that needs more asks.
 pub const MAX_ANNOUNCE_HEADERS: usize = 8;
+/// Least time between two requests for a fresh peer list, in ms.
+pub const GET_PEERS_INTERVAL_MS: u64 = 30_000;
 /// Most addresses remembered from the tracker.
 pub const MAX_KNOWN_ADDRS: usize = 4096;
 
@@ -82,6 +84,8 @@ pub struct Status {
 #[derive(Debug)]
 struct TrackerLink {
     conn: Option<ConnId>,
+    /// When we last asked the tracker for a fresh peer list.
+    last_get_peers: Time,
     connecting: bool,
     retry_at: Time,
     backoff_ms: u64,
@@ -153,6 +157,7 @@ impl Node {
             peers: BTreeMap::new(),
             tracker: TrackerLink {
                 conn: None,
+                last_get_peers: now,
                 connecting: false,
                 retry_at: now,
                 backoff_ms: cfg.tracker_backoff_min_ms,
@@ -399,6 +404,28 @@ impl Node {
                 addr,
                 role: Role::Peer,
             });
+        }
+    }
+
+    /// With fewer outbound peers than wanted and no address left to try, asks the
+    /// tracker for a fresh list, at most every [`GET_PEERS_INTERVAL_MS`].
+    fn ask_for_peers_if_starving(&mut self, now: Time) {
+        let Some(conn) = self.tracker.conn else {
+            return;
+        };
+        let outbound = self
+            .peers
+            .values()
+            .filter(|p| p.dir == Direction::Outbound)
+            .count()
+            + self.pending_connects.len();
+        let any_candidate = self.known_addrs.values().any(|&t| t <= now);
+        if outbound < self.cfg.max_outbound
+            && !any_candidate
+            && now.since(self.tracker.last_get_peers) >= GET_PEERS_INTERVAL_MS
+        {
+            self.tracker.last_get_peers = now;
+            self.send(conn, Message::GetPeers);
         }
     }
 
@@ -1197,6 +1224,7 @@ impl Service for Node {
         self.peer_timeouts(now);
         self.bans.retain(|_, until| *until > now);
         self.connect_more(now);
+        self.ask_for_peers_if_starving(now);
         self.request_blocks(now);
     }
 
