@@ -61,3 +61,35 @@ fn devnet_refuses_to_wipe_a_directory_it_did_not_make() {
     assert!(tmp.path().join("precious.txt").exists());
     assert!(String::from_utf8_lossy(&out.stderr).contains("not made by devnet"));
 }
+
+/// Processes whose command line mentions `needle`.
+fn processes_mentioning(needle: &str) -> usize {
+    std::fs::read_dir("/proc")
+        .unwrap()
+        .filter_map(|e| std::fs::read(e.ok()?.path().join("cmdline")).ok())
+        .filter(|c| String::from_utf8_lossy(c).contains(needle))
+        .count()
+}
+
+#[test]
+fn children_stop_when_devnet_is_killed() {
+    let _g = common::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("killed-net");
+    let mut devnet = Command::new(env!("CARGO_BIN_EXE_devnet"))
+        .args(["--peers", "2", "--network", "testnet", "--data-dir"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let needle = dir.display().to_string();
+    common::wait_for(30, "devnet's peers running", || {
+        (processes_mentioning(&needle) >= 2 && dir.join("peer-1/status").exists()).then_some(())
+    });
+    devnet.kill().unwrap();
+    devnet.wait().unwrap();
+    common::wait_for(10, "peers and tracker exit after devnet is killed", || {
+        (processes_mentioning(&needle) == 0).then_some(())
+    });
+}

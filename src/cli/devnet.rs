@@ -95,7 +95,11 @@ pub fn run(args: DevnetArgs) -> Result<(), String> {
         "--block-time".to_string(),
         args.block_time.to_string(),
     ];
-    let mut targs = vec!["--listen".to_string(), "127.0.0.1:0".to_string()];
+    let mut targs = vec![
+        "--listen".to_string(),
+        "127.0.0.1:0".to_string(),
+        "--exit-with-parent".to_string(),
+    ];
     targs.extend(net_args.iter().cloned());
     let (tchild, tout, taddr) = spawn(&exe, "tracker", &targs, &tracker_dir)?;
     children.0.push(("tracker".into(), tchild));
@@ -122,6 +126,7 @@ pub fn run(args: DevnetArgs) -> Result<(), String> {
             args.delay_ms.to_string(),
             "--status-secs".to_string(),
             "0".to_string(),
+            "--exit-with-parent".to_string(),
         ];
         pargs.extend(net_args.iter().cloned());
         if i >= miners {

@@ -70,6 +70,10 @@ pub struct PeerArgs {
     /// seconds a misbehaving address stays banned (default 600)
     #[argh(option, default = "600")]
     pub ban_secs: u64,
+
+    /// stop when the process that started this one exits (devnet uses this)
+    #[argh(switch)]
+    pub exit_with_parent: bool,
 }
 
 /// Runs a peer until its event loop stops.
@@ -142,6 +146,7 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
         store,
         args.data_dir.clone(),
         Duration::from_secs(args.status_secs),
+        crate::runtime::ParentWatch::new(args.exit_with_parent),
     );
     reactor
         .run(&mut node, &mut hooks)

@@ -47,10 +47,14 @@ pub struct TrackerArgs {
     /// seed of the generator that picks the peers in each peer list (default 0)
     #[argh(option, default = "0")]
     pub seed: u64,
+    /// stop when the process that started this one exits (devnet uses this)
+    #[argh(switch)]
+    pub exit_with_parent: bool,
 }
 
 struct TrackerHooks {
     next_status: u64,
+    parent: crate::runtime::ParentWatch,
 }
 
 impl Hooks<Tracker> for TrackerHooks {
@@ -64,6 +68,10 @@ impl Hooks<Tracker> for TrackerHooks {
     fn event(&mut self, _ev: &Event, _now: Time) {}
 
     fn periodic(&mut self, t: &Tracker, stats: &ReactorStats, now: Time) -> ControlFlow<()> {
+        if self.parent.parent_gone() {
+            log::info!(target: "tracker", "parent process exited; stopping");
+            return ControlFlow::Break(());
+        }
         if now.0 >= self.next_status {
             self.next_status = now.0 + STATUS_INTERVAL_MS;
             log::info!(target: "tracker",
@@ -101,6 +109,12 @@ pub fn run(args: TrackerArgs) -> Result<(), String> {
         ..TrackerConfig::default()
     });
     reactor
-        .run(&mut tracker, &mut TrackerHooks { next_status: 0 })
+        .run(
+            &mut tracker,
+            &mut TrackerHooks {
+                next_status: 0,
+                parent: crate::runtime::ParentWatch::new(args.exit_with_parent),
+            },
+        )
         .map_err(|e| format!("event loop stopped: {e}"))
 }

@@ -22,13 +22,20 @@ pub struct PeerHooks {
     status_every: Duration,
     last_line: Time,
     last_file: Time,
+    parent: super::ParentWatch,
 }
 
 impl PeerHooks {
     /// Hooks that append blocks to `store` and write status into `data_dir`; a status
     /// line goes to stderr every `status_every` (zero: never).
-    pub fn new(store: BlockFile, data_dir: PathBuf, status_every: Duration) -> PeerHooks {
+    pub fn new(
+        store: BlockFile,
+        data_dir: PathBuf,
+        status_every: Duration,
+        parent: super::ParentWatch,
+    ) -> PeerHooks {
         PeerHooks {
+            parent,
             store,
             data_dir,
             status_every,
@@ -61,6 +68,10 @@ impl Hooks<Node> for PeerHooks {
     }
 
     fn periodic(&mut self, node: &Node, stats: &ReactorStats, now: Time) -> ControlFlow<()> {
+        if self.parent.parent_gone() {
+            log::info!("parent process exited; stopping");
+            return ControlFlow::Break(());
+        }
         let s = node.status();
         let ms = self.status_every.as_millis() as u64;
         if ms > 0 && now.since(self.last_line) >= ms {
