@@ -1,0 +1,279 @@
+//! Keeps `spec/peer-protocol.md` honest: every row of its constants tables (tables
+//! headed `| Constant | Value |`) must equal the code's value, every constant the code
+//! defines for the protocol must be in a table, and the disconnect-reason table must
+//! list exactly the `DisconnectReason` variants with the right ban column.
+
+use cheesechain::chain::tree::{MAX_HEADERS_RESULTS, MAX_LOCATOR_LEN};
+use cheesechain::chain::NetworkParams;
+use cheesechain::net::{CLOSE_FLUSH_TIMEOUT, CONNECT_TIMEOUT, DEFAULT_MAX_SEND_QUEUE_BYTES};
+use cheesechain::node::peer::MAX_KNOWN_PER_PEER;
+use cheesechain::node::{
+    NodeConfig, MAX_ANNOUNCE_HEADERS, MAX_BLOCKS_PER_GETDATA, MAX_KNOWN_ADDRS,
+};
+use cheesechain::service::DisconnectReason;
+use cheesechain::tracker::{
+    TrackerConfig, DEFAULT_MAX_PEERS, DEFAULT_MAX_PER_IP, HEARTBEAT_INTERVAL, REGISTER_TIMEOUT,
+    SWEEP_INTERVAL,
+};
+use cheesechain::wire::{
+    FrameError, MAX_HEADERS, MAX_INV, MAX_LOCATOR, MAX_PAYLOAD_LEN, MAX_PEER_LIST,
+    MAX_TRACKER_PAYLOAD_LEN, PROTOCOL_VERSION,
+};
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+const DOC: &str = include_str!("../spec/peer-protocol.md");
+const INDEX: &str = include_str!("../spec/README.md");
+
+fn ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).expect("duration fits in u64 ms")
+}
+
+/// The cells of a markdown table row, trimmed, without the outer pipes.
+fn cells(line: &str) -> Option<Vec<String>> {
+    let line = line.trim();
+    let inner = line.strip_prefix('|')?.strip_suffix('|')?;
+    Some(inner.split('|').map(|c| c.trim().to_string()).collect())
+}
+
+fn is_separator(row: &[String]) -> bool {
+    row.iter()
+        .all(|c| !c.is_empty() && c.chars().all(|ch| matches!(ch, '-' | ':')))
+}
+
+/// Rows (first cells) of every table whose header's first two cells are `first` and
+/// `second`, with their line numbers.
+fn table_rows(doc: &str, first: &str, second: &str) -> Vec<(usize, Vec<String>)> {
+    let mut out = Vec::new();
+    let mut in_table = false;
+    for (n, line) in doc.lines().enumerate() {
+        let Some(row) = cells(line) else {
+            in_table = false;
+            continue;
+        };
+        if row.len() >= 2 && row[0] == first && row[1] == second {
+            in_table = true;
+            continue;
+        }
+        if in_table && !is_separator(&row) {
+            out.push((n + 1, row));
+        }
+    }
+    out
+}
+
+/// `| `NAME` | 123 | ... |` rows of the constants tables, as (line, name, value).
+fn doc_constants() -> Vec<(usize, String, u64)> {
+    table_rows(DOC, "Constant", "Value")
+        .into_iter()
+        .map(|(n, row)| {
+            let name = row[0].trim_matches('`').to_string();
+            assert!(
+                !name.is_empty()
+                    && name
+                        .chars()
+                        .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_'),
+                "line {n}: constant name {:?} is not UPPER_SNAKE",
+                row[0]
+            );
+            let digits: String = row[1].chars().filter(|c| !matches!(c, ' ' | '_')).collect();
+            let value = digits
+                .parse::<u64>()
+                .unwrap_or_else(|_| panic!("line {n}: value {:?} is not a number", row[1]));
+            (n, name, value)
+        })
+        .collect()
+}
+
+/// The code's value of every constant the document must list.
+fn code_constants() -> BTreeMap<&'static str, u64> {
+    let node = NodeConfig::new(NetworkParams::regtest());
+    let tracker = TrackerConfig::default();
+    let u = |x: usize| x as u64;
+    let mut m = BTreeMap::new();
+    // 1.1 Tracker.
+    m.insert("DEFAULT_MAX_PEERS", u(tracker.max_peers));
+    m.insert("DEFAULT_MAX_PER_IP", u(tracker.max_per_ip));
+    m.insert("PEER_LIST_SIZE", u(tracker.peer_list_size));
+    m.insert(
+        "DEFAULT_HEARTBEAT_TIMEOUT_MS",
+        ms(tracker.heartbeat_timeout),
+    );
+    m.insert("REGISTER_TIMEOUT_MS", ms(tracker.register_timeout));
+    m.insert("SWEEP_INTERVAL_MS", ms(tracker.sweep_interval));
+    // 1.2 Peer settings.
+    m.insert("MAX_OUTBOUND", u(node.max_outbound));
+    m.insert("MAX_INBOUND", u(node.max_inbound));
+    m.insert("HANDSHAKE_TIMEOUT_MS", node.handshake_timeout_ms);
+    m.insert("PING_INTERVAL_MS", node.ping_interval_ms);
+    m.insert("IDLE_TIMEOUT_MS", node.idle_timeout_ms);
+    m.insert("REQUEST_TIMEOUT_MS", node.request_timeout_ms);
+    m.insert("BAN_MS", node.ban_ms);
+    m.insert("HEARTBEAT_INTERVAL_MS", node.heartbeat_interval_ms);
+    m.insert("TRACKER_BACKOFF_MIN_MS", node.tracker_backoff_min_ms);
+    m.insert("TRACKER_BACKOFF_MAX_MS", node.tracker_backoff_max_ms);
+    m.insert("PEER_RETRY_MS", node.peer_retry_ms);
+    m.insert("MEMPOOL_MAX_TXS", u(node.mempool_max_txs));
+    m.insert("ORPHAN_MAX_BLOCKS", u(node.orphan_max_blocks));
+    m.insert(
+        "MAX_BLOCKS_IN_FLIGHT_PER_PEER",
+        u(node.max_blocks_in_flight_per_peer),
+    );
+    m.insert("TEMPLATE_REFRESH_MS", node.template_refresh_ms);
+    m.insert("BLOCK_PUSH_PEERS", u(node.block_push_peers));
+    // 1.3 Peer limits.
+    m.insert("MAX_BLOCKS_PER_GETDATA", u(MAX_BLOCKS_PER_GETDATA));
+    m.insert("MAX_ANNOUNCE_HEADERS", u(MAX_ANNOUNCE_HEADERS));
+    m.insert("MAX_KNOWN_ADDRS", u(MAX_KNOWN_ADDRS));
+    m.insert("MAX_KNOWN_PER_PEER", u(MAX_KNOWN_PER_PEER));
+    m.insert("MAX_LOCATOR_LEN", u(MAX_LOCATOR_LEN));
+    m.insert("MAX_HEADERS_RESULTS", u(MAX_HEADERS_RESULTS));
+    // 1.4 Wire.
+    m.insert("PROTOCOL_VERSION", u64::from(PROTOCOL_VERSION));
+    m.insert("MAX_PEER_LIST", u(MAX_PEER_LIST));
+    m.insert("MAX_LOCATOR", u(MAX_LOCATOR));
+    m.insert("MAX_HEADERS", u(MAX_HEADERS));
+    m.insert("MAX_INV", u(MAX_INV));
+    m.insert("MAX_PAYLOAD_LEN", u(MAX_PAYLOAD_LEN));
+    m.insert("MAX_TRACKER_PAYLOAD_LEN", u(MAX_TRACKER_PAYLOAD_LEN));
+    // 1.5 Transport.
+    m.insert("CONNECT_TIMEOUT_MS", ms(CONNECT_TIMEOUT));
+    m.insert("CLOSE_FLUSH_TIMEOUT_MS", ms(CLOSE_FLUSH_TIMEOUT));
+    m.insert(
+        "DEFAULT_MAX_SEND_QUEUE_BYTES",
+        u(DEFAULT_MAX_SEND_QUEUE_BYTES),
+    );
+    m
+}
+
+#[test]
+fn constants_tables_match_the_code() {
+    let code = code_constants();
+    let doc = doc_constants();
+    assert!(doc.len() >= code.len(), "constants tables not found");
+    let mut seen = BTreeSet::new();
+    for (line, name, value) in &doc {
+        let Some(&expected) = code.get(name.as_str()) else {
+            panic!("line {line}: {name} is not a constant this test knows; add it here");
+        };
+        assert_eq!(
+            *value, expected,
+            "line {line}: {name} is {value} in the spec but {expected} in the code"
+        );
+        seen.insert(name.as_str());
+    }
+    let missing: Vec<_> = code.keys().filter(|k| !seen.contains(*k)).collect();
+    assert!(
+        missing.is_empty(),
+        "constants missing from the spec: {missing:?}"
+    );
+}
+
+#[test]
+fn tracker_defaults_are_the_named_constants() {
+    // The spec names TrackerConfig fields after these constants; keep both in step.
+    let t = TrackerConfig::default();
+    assert_eq!(t.max_peers, DEFAULT_MAX_PEERS);
+    assert_eq!(t.max_per_ip, DEFAULT_MAX_PER_IP);
+    assert_eq!(t.register_timeout, REGISTER_TIMEOUT);
+    assert_eq!(t.sweep_interval, SWEEP_INTERVAL);
+    assert!(t.peer_list_size <= MAX_PEER_LIST);
+    // The tracker's expected heartbeat interval is the peer's default, and a peer that
+    // heartbeats on time is never dropped.
+    let node = NodeConfig::new(NetworkParams::regtest());
+    assert_eq!(ms(HEARTBEAT_INTERVAL), node.heartbeat_interval_ms);
+    assert!(node.heartbeat_interval_ms < ms(t.heartbeat_timeout));
+}
+
+// What a node builds and answers fits in what the wire allows.
+const _: () = assert!(MAX_HEADERS_RESULTS <= MAX_HEADERS);
+const _: () = assert!(MAX_LOCATOR_LEN <= MAX_LOCATOR);
+
+#[test]
+fn default_timers_are_consistent() {
+    // Relations the spec's prose relies on.
+    let n = NodeConfig::new(NetworkParams::regtest());
+    assert!(
+        n.ping_interval_ms < n.idle_timeout_ms,
+        "a peer answering pings must never look idle"
+    );
+    assert!(n.tracker_backoff_min_ms <= n.tracker_backoff_max_ms);
+    assert!(MAX_BLOCKS_PER_GETDATA >= n.max_blocks_in_flight_per_peer);
+}
+
+/// Every variant, by an exhaustive match: adding a variant breaks the build here until
+/// the spec's table is updated.
+fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
+    let all = vec![
+        DisconnectReason::RemoteClosed,
+        DisconnectReason::Io(String::new()),
+        DisconnectReason::Frame(FrameError::BadChecksum),
+        DisconnectReason::ProtocolViolation(""),
+        DisconnectReason::Misbehaviour(String::new()),
+        DisconnectReason::WrongNetwork,
+        DisconnectReason::SelfConnection,
+        DisconnectReason::Duplicate,
+        DisconnectReason::Timeout(""),
+        DisconnectReason::TooManyConnections,
+        DisconnectReason::Banned,
+        DisconnectReason::SendQueueFull,
+        DisconnectReason::Shutdown,
+    ];
+    all.into_iter()
+        .map(|r| {
+            let name = match &r {
+                DisconnectReason::RemoteClosed => "RemoteClosed",
+                DisconnectReason::Io(_) => "Io",
+                DisconnectReason::Frame(_) => "Frame",
+                DisconnectReason::ProtocolViolation(_) => "ProtocolViolation",
+                DisconnectReason::Misbehaviour(_) => "Misbehaviour",
+                DisconnectReason::WrongNetwork => "WrongNetwork",
+                DisconnectReason::SelfConnection => "SelfConnection",
+                DisconnectReason::Duplicate => "Duplicate",
+                DisconnectReason::Timeout(_) => "Timeout",
+                DisconnectReason::TooManyConnections => "TooManyConnections",
+                DisconnectReason::Banned => "Banned",
+                DisconnectReason::SendQueueFull => "SendQueueFull",
+                DisconnectReason::Shutdown => "Shutdown",
+            };
+            (name, r)
+        })
+        .collect()
+}
+
+#[test]
+fn disconnect_reason_table_matches_the_enum() {
+    let rows = table_rows(DOC, "Reason", "When");
+    let mut doc: BTreeMap<String, bool> = BTreeMap::new();
+    for (line, row) in rows {
+        assert_eq!(
+            row.len(),
+            3,
+            "line {line}: expected | Reason | When | Ban |"
+        );
+        let name = row[0].trim_matches('`').to_string();
+        let ban = match row[2].as_str() {
+            "yes" => true,
+            "no" => false,
+            other => panic!("line {line}: ban column {other:?} is not yes/no"),
+        };
+        assert!(
+            doc.insert(name.clone(), ban).is_none(),
+            "line {line}: {name} listed twice"
+        );
+    }
+    let code: BTreeMap<String, bool> = all_reasons()
+        .into_iter()
+        .map(|(n, r)| (n.to_string(), r.is_misbehaviour()))
+        .collect();
+    assert_eq!(doc, code, "spec section 10 differs from DisconnectReason");
+}
+
+#[test]
+fn index_links_the_document() {
+    assert!(
+        INDEX.contains("[peer-protocol.md](peer-protocol.md)"),
+        "spec/README.md must link peer-protocol.md"
+    );
+    assert!(DOC.starts_with("# "), "the document starts with its title");
+}
