@@ -8,7 +8,8 @@ use cheesechain::chain::NetworkParams;
 use cheesechain::net::{CLOSE_FLUSH_TIMEOUT, CONNECT_TIMEOUT, DEFAULT_MAX_SEND_QUEUE_BYTES};
 use cheesechain::node::peer::MAX_KNOWN_PER_PEER;
 use cheesechain::node::{
-    NodeConfig, MAX_ANNOUNCE_HEADERS, MAX_BLOCKS_PER_GETDATA, MAX_KNOWN_ADDRS,
+    NodeConfig, DOWNLOAD_WINDOW, GET_PEERS_INTERVAL_MS, MAX_ANNOUNCE_HEADERS,
+    MAX_BLOCKS_PER_GETDATA, MAX_KNOWN_ADDRS, TEMPLATE_RESERVED_BYTES,
 };
 use cheesechain::service::DisconnectReason;
 use cheesechain::tracker::{
@@ -101,11 +102,37 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     );
     m.insert("REGISTER_TIMEOUT_MS", ms(tracker.register_timeout));
     m.insert("SWEEP_INTERVAL_MS", ms(tracker.sweep_interval));
-    // 1.2 Peer settings.
+    // 1.2 Peer settings. The destructuring lists every field, so a new setting does
+    // not compile until it is given a row here (and so in the spec).
+    let NodeConfig {
+        params: _,
+        listen_port: _,
+        tracker: _,
+        mine_to: _,
+        seed: _,
+        max_outbound: _,
+        max_inbound: _,
+        handshake_timeout_ms: _,
+        ping_interval_ms: _,
+        ping_timeout_ms: _,
+        idle_timeout_ms: _,
+        request_timeout_ms: _,
+        ban_ms: _,
+        heartbeat_interval_ms: _,
+        tracker_backoff_min_ms: _,
+        tracker_backoff_max_ms: _,
+        peer_retry_ms: _,
+        mempool_max_txs: _,
+        orphan_max_blocks: _,
+        max_blocks_in_flight_per_peer: _,
+        template_refresh_ms: _,
+        block_push_peers: _,
+    } = node.clone();
     m.insert("MAX_OUTBOUND", u(node.max_outbound));
     m.insert("MAX_INBOUND", u(node.max_inbound));
     m.insert("HANDSHAKE_TIMEOUT_MS", node.handshake_timeout_ms);
     m.insert("PING_INTERVAL_MS", node.ping_interval_ms);
+    m.insert("PING_TIMEOUT_MS", node.ping_timeout_ms);
     m.insert("IDLE_TIMEOUT_MS", node.idle_timeout_ms);
     m.insert("REQUEST_TIMEOUT_MS", node.request_timeout_ms);
     m.insert("BAN_MS", node.ban_ms);
@@ -125,6 +152,9 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     m.insert("MAX_BLOCKS_PER_GETDATA", u(MAX_BLOCKS_PER_GETDATA));
     m.insert("MAX_ANNOUNCE_HEADERS", u(MAX_ANNOUNCE_HEADERS));
     m.insert("MAX_KNOWN_ADDRS", u(MAX_KNOWN_ADDRS));
+    m.insert("DOWNLOAD_WINDOW", u(DOWNLOAD_WINDOW));
+    m.insert("TEMPLATE_RESERVED_BYTES", u(TEMPLATE_RESERVED_BYTES));
+    m.insert("GET_PEERS_INTERVAL_MS", GET_PEERS_INTERVAL_MS);
     m.insert("MAX_KNOWN_PER_PEER", u(MAX_KNOWN_PER_PEER));
     m.insert("MAX_LOCATOR_LEN", u(MAX_LOCATOR_LEN));
     m.insert("MAX_HEADERS_RESULTS", u(MAX_HEADERS_RESULTS));

@@ -23,8 +23,10 @@ pub struct NodeConfig {
     pub seed: u64,
     /// Time allowed for the version handshake, in ms.
     pub handshake_timeout_ms: u64,
-    /// Interval between pings on an otherwise quiet connection, in ms.
+    /// Interval between pings on a ready connection, in ms.
     pub ping_interval_ms: u64,
+    /// A ping unanswered for this long closes the connection, in ms.
+    pub ping_timeout_ms: u64,
     /// A connection silent for this long (no message at all) is closed, in ms.
     pub idle_timeout_ms: u64,
     /// Time a peer gets to answer a header or block request before it is asked of
@@ -66,6 +68,7 @@ impl NodeConfig {
             seed: 0,
             handshake_timeout_ms: 10_000,
             ping_interval_ms: 20_000,
+            ping_timeout_ms: 30_000,
             idle_timeout_ms: 90_000,
             request_timeout_ms: 10_000,
             ban_ms: 10 * 60_000,

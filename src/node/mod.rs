@@ -38,6 +38,11 @@ use std::net::{IpAddr, SocketAddr};
 pub const MAX_BLOCKS_PER_GETDATA: usize = 128;
 /// Most headers of a new tip announced at once; a peer that needs more asks.
 pub const MAX_ANNOUNCE_HEADERS: usize = 8;
+/// How many blocks of the best header chain past the tip are considered for download
+/// at once.
+pub const DOWNLOAD_WINDOW: usize = 512;
+/// Bytes of a block template kept free of transfers (header, count, coinbase, slack).
+pub const TEMPLATE_RESERVED_BYTES: usize = 10_000;
 /// Least time between two requests for a fresh peer list, in ms.
 pub const GET_PEERS_INTERVAL_MS: u64 = 30_000;
 /// Most addresses remembered from the tracker.
@@ -107,11 +112,16 @@ pub struct Node {
     /// Addresses found to be ourselves.
     self_addrs: BTreeSet<SocketAddr>,
     pending_connects: BTreeSet<SocketAddr>,
+    /// The earliest time an address now waiting out its retry delay may be dialled.
+    next_connect_retry: Option<Time>,
+    /// Who sent each block in the orphan pool, so the right peer is blamed if it
+    /// turns out invalid once its parent arrives.
+    orphan_from: BTreeMap<Hash256, ConnId>,
     bans: BTreeMap<BanKey, Time>,
     /// Block downloads: hash -> (peer, deadline).
     requested: BTreeMap<Hash256, (ConnId, Time)>,
     /// Transaction downloads: txid -> peer.
-    tx_requested: BTreeMap<Hash256, ConnId>,
+    tx_requested: BTreeMap<Hash256, (ConnId, Time)>,
     miner: Option<Miner>,
     template_built: Time,
     template_dirty: bool,
@@ -166,6 +176,8 @@ impl Node {
             known_addrs: BTreeMap::new(),
             self_addrs: BTreeSet::new(),
             pending_connects: BTreeSet::new(),
+            next_connect_retry: None,
+            orphan_from: BTreeMap::new(),
             bans: BTreeMap::new(),
             requested: BTreeMap::new(),
             tx_requested: BTreeMap::new(),
@@ -268,6 +280,19 @@ impl Node {
         let _ = now;
     }
 
+    /// Tells a connection why it is about to be closed.
+    fn refuse(&mut self, conn: ConnId, code: RejectCode, reason: &str) {
+        self.send(
+            conn,
+            Message::Reject {
+                msg_type: crate::wire::MSG_VERSION,
+                code,
+                hash: Hash256::ZERO,
+                reason: reason.to_string(),
+            },
+        );
+    }
+
     fn version_message(&self) -> Message {
         Message::Version(Version {
             version: PROTOCOL_VERSION as u32,
@@ -300,6 +325,11 @@ impl Node {
 
     fn tracker_tick(&mut self, now: Time) {
         let Some(addr) = self.cfg.tracker else { return };
+        if self.cfg.listen_port == 0 {
+            // Nothing to register: a node that accepts no connections has no address
+            // to share, and the tracker refuses port 0.
+            return;
+        }
         if let Some(conn) = self.tracker.conn {
             if now >= self.tracker.next_heartbeat {
                 self.send(conn, Message::Heartbeat);
@@ -365,6 +395,7 @@ impl Node {
 
     /// Opens outbound connections until the configured number is reached.
     fn connect_more(&mut self, now: Time) {
+        self.next_connect_retry = None;
         let outbound = self
             .peers
             .values()
@@ -380,18 +411,24 @@ impl Node {
             .flat_map(|p| [Some(p.addr), p.listen_addr()])
             .flatten()
             .collect();
-        let candidates: Vec<SocketAddr> = self
+        let usable = |(a, _): &(&SocketAddr, &Time)| {
+            !connected.contains(*a) && !self.pending_connects.contains(*a)
+        };
+        let mut candidates: Vec<SocketAddr> = self
             .known_addrs
             .iter()
-            .filter(|(a, &retry)| {
-                retry <= now
-                    && !connected.contains(a)
-                    && !self.pending_connects.contains(a)
-                    && !self.is_banned(**a, now)
-            })
+            .filter(usable)
+            .filter(|(a, &retry)| retry <= now && !self.is_banned(**a, now))
             .map(|(a, _)| *a)
             .collect();
-        let mut candidates = candidates;
+        // Wake up when the next address waiting out its retry delay becomes usable.
+        self.next_connect_retry = self
+            .known_addrs
+            .iter()
+            .filter(usable)
+            .map(|(_, &retry)| retry)
+            .filter(|&retry| retry > now)
+            .min();
         let want = self.cfg.max_outbound - outbound;
         for _ in 0..want {
             if candidates.is_empty() {
@@ -450,6 +487,9 @@ impl Node {
                     self.on_ready(conn, now);
                 }
             }
+            Message::Reject { code, reason, .. } if !ready => {
+                info!(target: "net", "peer refused the handshake ({code}): {reason}");
+            }
             _ if !ready => {
                 self.disconnect(
                     conn,
@@ -482,6 +522,9 @@ impl Node {
                 for it in items {
                     match it.kind {
                         InvKind::Block => {
+                            if let Some(p) = self.peers.get_mut(&conn) {
+                                p.lacks_blocks.insert(it.hash);
+                            }
                             if self
                                 .requested
                                 .get(&it.hash)
@@ -504,6 +547,9 @@ impl Node {
             Message::Tx(tx) => self.on_tx(conn, tx, now),
             Message::Mempool => {
                 let ids = self.mempool.txids();
+                if ids.is_empty() {
+                    self.send(conn, Message::Inv { items: Vec::new() });
+                }
                 for chunk in ids.chunks(MAX_INV) {
                     let items = chunk
                         .iter()
@@ -561,7 +607,7 @@ impl Node {
                 Message::Reject {
                     msg_type: crate::wire::MSG_VERSION,
                     code: RejectCode::WrongNetwork,
-                    hash: our_id,
+                    hash: Hash256::ZERO,
                     reason,
                 },
             );
@@ -582,7 +628,9 @@ impl Node {
             .iter()
             .any(|(c, q)| *c != conn && q.version.as_ref().is_some_and(|w| w.nonce == v.nonce));
         let p = self.peers.get_mut(&conn).expect("caller checked");
-        if dup && p.dir == Direction::Outbound {
+        // Two connections between the same pair of nodes: only the node with the larger
+        // nonce closes its outbound one, so the pair never closes both.
+        if dup && p.dir == Direction::Outbound && self.nonce > v.nonce {
             self.disconnect(conn, DisconnectReason::Duplicate);
             return;
         }
@@ -665,7 +713,8 @@ impl Node {
                     }
                     if !self.mempool.contains(&it.hash) && !self.tx_requested.contains_key(&it.hash)
                     {
-                        self.tx_requested.insert(it.hash, conn);
+                        let deadline = now.plus_ms(self.cfg.request_timeout_ms);
+                        self.tx_requested.insert(it.hash, (conn, deadline));
                         want.push(it);
                     }
                 }
@@ -752,8 +801,12 @@ impl Node {
                 self.send(
                     conn,
                     Message::Reject {
-                        msg_type: tx_msg_type(),
-                        code: RejectCode::Invalid,
+                        msg_type: crate::wire::MSG_TX,
+                        code: match e {
+                            TxError::AlreadyInPool => RejectCode::Duplicate,
+                            TxError::MempoolFull => RejectCode::Policy,
+                            _ => RejectCode::Invalid,
+                        },
                         hash: txid,
                         reason: e.to_string(),
                     },
@@ -823,12 +876,22 @@ impl Node {
                         self.on_tip_changed(&outcome.disconnected, outcome.reorg_depth as u32, now);
                     }
                     for child in self.orphans.take_children(&hash) {
-                        work.push((child, from));
+                        let sender = self.orphan_from.remove(&child.hash());
+                        work.push((child, sender));
                     }
                 }
                 Err(BlockError::UnknownParent) => {
                     debug!(target: "chain", "orphan block {hash}; fetching its ancestors");
-                    self.orphans.insert(stored);
+                    if self.orphans.insert(stored) {
+                        if let Some(c) = from {
+                            self.orphan_from.insert(hash, c);
+                        }
+                    }
+                    // Forget senders of orphans the bounded pool has evicted.
+                    if self.orphan_from.len() > 2 * self.cfg.orphan_max_blocks {
+                        let orphans = &self.orphans;
+                        self.orphan_from.retain(|h, _| orphans.contains(h));
+                    }
                     if let Some(c) = from {
                         self.request_headers(c, now);
                     }
@@ -927,7 +990,7 @@ impl Node {
     /// Requests blocks of the best header chain that we lack, spread over the peers
     /// that have them.
     fn request_blocks(&mut self, now: Time) {
-        let missing = self.chain.missing_blocks(512);
+        let missing = self.chain.missing_blocks(DOWNLOAD_WINDOW);
         if missing.is_empty() {
             return;
         }
@@ -942,6 +1005,7 @@ impl Node {
                 .peers
                 .iter()
                 .filter(|(_, p)| p.is_ready() && p.blocks_in_flight < max)
+                .filter(|(_, p)| !p.lacks_blocks.contains(&hash))
                 .filter(|(_, p)| p.known_blocks.contains(&hash) || p.best_height >= height)
                 .min_by_key(|(_, p)| p.blocks_in_flight)
                 .map(|(c, _)| *c);
@@ -968,6 +1032,11 @@ impl Node {
                 drop.push((*c, "handshake"));
             } else if now.since(p.last_recv) >= self.cfg.idle_timeout_ms {
                 drop.push((*c, "idle"));
+            } else if p
+                .ping
+                .is_some_and(|(_, sent)| now.since(sent) >= self.cfg.ping_timeout_ms)
+            {
+                drop.push((*c, "ping"));
             } else if p.headers_deadline.is_some_and(|d| now >= d) {
                 drop.push((*c, "headers request"));
             } else if p.is_ready() && p.ping.is_none() && now >= p.next_ping {
@@ -1005,7 +1074,7 @@ impl Node {
         }
         let txs = self
             .mempool
-            .select(crate::chain::block::MAX_BLOCK_BYTES - 10_000);
+            .select(crate::chain::block::MAX_BLOCK_BYTES - TEMPLATE_RESERVED_BYTES);
         self.extra_nonce = self.extra_nonce.wrapping_add(1);
         let template =
             self.chain
@@ -1036,23 +1105,17 @@ impl Node {
             if let Some(h) = p.headers_deadline {
                 consider(h);
             }
-            if p.is_ready() && p.ping.is_none() {
-                consider(p.next_ping);
+            match p.ping {
+                Some((_, sent)) => consider(sent.plus_ms(self.cfg.ping_timeout_ms)),
+                None if p.is_ready() => consider(p.next_ping),
+                None => {}
             }
         }
-        for (_, deadline) in self.requested.values() {
+        for (_, deadline) in self.requested.values().chain(self.tx_requested.values()) {
             consider(*deadline);
         }
-        let outbound = self
-            .peers
-            .values()
-            .filter(|p| p.dir == Direction::Outbound)
-            .count()
-            + self.pending_connects.len();
-        if outbound < self.cfg.max_outbound {
-            if let Some(t) = self.known_addrs.values().min() {
-                consider(*t);
-            }
+        if let Some(t) = self.next_connect_retry {
+            consider(t);
         }
         d
     }
@@ -1090,10 +1153,6 @@ fn replay(chain: &mut Chain, stored: Vec<Block>, now: Time) -> usize {
         warn!(target: "chain", "{unreachable} stored blocks have no stored parent; ignored");
     }
     total - accepted
-}
-
-fn tx_msg_type() -> u16 {
-    crate::wire::MSG_TX
 }
 
 /// True if sending this block or header proves the sender misbehaves. Not for a block
@@ -1145,6 +1204,7 @@ impl Service for Node {
         self.peers
             .insert(conn, Peer::new(addr, dir, now, self.cfg.ping_interval_ms));
         if self.is_banned(addr, now) {
+            self.refuse(conn, RejectCode::Banned, "address banned for misbehaviour");
             self.disconnect(conn, DisconnectReason::Banned);
             return;
         }
@@ -1155,6 +1215,11 @@ impl Service for Node {
                 .filter(|p| p.dir == Direction::Inbound)
                 .count();
             if inbound > self.cfg.max_inbound {
+                self.refuse(
+                    conn,
+                    RejectCode::TooManyPeers,
+                    "too many inbound connections",
+                );
                 self.disconnect(conn, DisconnectReason::TooManyConnections);
                 return;
             }
@@ -1213,7 +1278,7 @@ impl Service for Node {
             }));
         }
         self.requested.retain(|_, (c, _)| *c != conn);
-        self.tx_requested.retain(|_, c| *c != conn);
+        self.tx_requested.retain(|_, (c, _)| *c != conn);
         self.request_blocks(now);
         self.connect_more(now);
     }
@@ -1223,6 +1288,9 @@ impl Service for Node {
         self.tracker_tick(now);
         self.peer_timeouts(now);
         self.bans.retain(|_, until| *until > now);
+        // A transaction that was announced but never delivered may be fetched from
+        // whoever announces it next.
+        self.tx_requested.retain(|_, (_, deadline)| *deadline > now);
         self.connect_more(now);
         self.ask_for_peers_if_starving(now);
         self.request_blocks(now);

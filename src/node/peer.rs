@@ -60,6 +60,8 @@ pub struct Peer {
     pub known_blocks: KnownSet,
     /// Transactions it has.
     pub known_txs: KnownSet,
+    /// Blocks it answered `not-found` for: not asked of it again.
+    pub lacks_blocks: KnownSet,
 }
 
 impl Peer {
@@ -80,6 +82,7 @@ impl Peer {
             best_height: 0,
             known_blocks: KnownSet::default(),
             known_txs: KnownSet::default(),
+            lacks_blocks: KnownSet::default(),
         }
     }
 
