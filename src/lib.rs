@@ -15,7 +15,9 @@
 
 pub mod chain;
 pub mod miner;
+pub mod net;
 pub mod node;
 pub mod service;
 pub mod store;
+pub mod tracker;
 pub mod wire;

@@ -1,0 +1,124 @@
+//! The tracker binary: parses flags, starts a [`Tracker`] on the `mio` reactor.
+
+use argh::FromArgs;
+use cheesechain::chain::NetworkParams;
+use cheesechain::net::{Hooks, Reactor, ReactorConfig, ReactorStats};
+use cheesechain::service::{Event, Time};
+use cheesechain::tracker::{Tracker, TrackerConfig, DEFAULT_MAX_PEERS, DEFAULT_MAX_PER_IP};
+use cheesechain::wire::MAX_TRACKER_PAYLOAD_LEN;
+use std::io;
+use std::net::SocketAddr;
+use std::ops::ControlFlow;
+use std::process::ExitCode;
+use std::time::Duration;
+
+/// Inbound connections accepted beyond --max-peers, so that they get a polite
+/// "too many peers" error instead of a bare close.
+const REFUSAL_SLACK: usize = 64;
+/// Bytes queued for one peer before it is dropped as not reading.
+const TRACKER_SEND_QUEUE_BYTES: usize = 1024 * 1024;
+/// How often a status line is logged.
+const STATUS_INTERVAL_MS: u64 = 30_000;
+
+/// cheesechain tracker: peers register here and learn about each other.
+#[derive(FromArgs)]
+struct Args {
+    /// address to listen on (default 0.0.0.0:7878, reachable from other hosts; port 0
+    /// picks a free port). The first stdout line is `tracker listening on ADDR`.
+    #[argh(option, default = "\"0.0.0.0:7878\".parse().unwrap()")]
+    listen: SocketAddr,
+    /// network whose frame magic to speak: main, devnet or regtest (default main)
+    #[argh(option, default = "String::from(\"main\")")]
+    network: String,
+    /// devnet block time in seconds; accepted for symmetry with the peer (the devnet
+    /// magic is the same for every block time)
+    #[argh(option)]
+    block_time: Option<u32>,
+    /// most connections held at once, registered or not (default 16000; keep below
+    /// `ulimit -n`)
+    #[argh(option, default = "DEFAULT_MAX_PEERS")]
+    max_peers: usize,
+    /// most connections from one IP address (default 64; local experiments run many
+    /// peers on 127.0.0.1)
+    #[argh(option, default = "DEFAULT_MAX_PER_IP")]
+    max_per_ip: usize,
+    /// seconds without a heartbeat after which a peer is dropped (default 30; peers
+    /// send one every 10)
+    #[argh(option, default = "30")]
+    heartbeat_timeout_secs: u64,
+    /// seed of the generator that picks the peers in each peer list (default 0)
+    #[argh(option, default = "0")]
+    seed: u64,
+}
+
+struct TrackerHooks {
+    next_status: u64,
+}
+
+impl Hooks<Tracker> for TrackerHooks {
+    fn store_block(&mut self, _block: &cheesechain::chain::Block) -> io::Result<()> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "the tracker does not store blocks",
+        ))
+    }
+
+    fn event(&mut self, _ev: &Event, _now: Time) {}
+
+    fn periodic(&mut self, t: &Tracker, stats: &ReactorStats, now: Time) -> ControlFlow<()> {
+        if now.0 >= self.next_status {
+            self.next_status = now.0 + STATUS_INTERVAL_MS;
+            log::info!(target: "tracker",
+                "{} registered peers, {} connections, {} bytes in, {} bytes out",
+                t.registered_count(), t.connection_count(), stats.bytes_received, stats.bytes_sent);
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Args = argh::from_env();
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info")).init();
+    let params = match (args.network.as_str(), args.block_time) {
+        ("devnet", Some(secs)) => NetworkParams::devnet(secs),
+        (name, _) => match NetworkParams::by_name(name) {
+            Some(p) => p,
+            None => {
+                eprintln!("error: unknown network {name:?} (expected main, devnet or regtest)");
+                return ExitCode::from(2);
+            }
+        },
+    };
+    let config = ReactorConfig {
+        listen: Some(args.listen),
+        magic: params.magic,
+        max_payload: MAX_TRACKER_PAYLOAD_LEN,
+        max_inbound: args.max_peers.saturating_add(REFUSAL_SLACK),
+        max_send_queue_bytes: TRACKER_SEND_QUEUE_BYTES,
+        ..ReactorConfig::default()
+    };
+    let mut reactor = match Reactor::bind(config) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", args.listen);
+            return ExitCode::FAILURE;
+        }
+    };
+    let addr = reactor.local_addr().unwrap_or(args.listen);
+    println!("tracker listening on {addr}");
+    log::info!(target: "tracker", "network {}, listening on {addr}", params.name);
+    let mut tracker = Tracker::new(TrackerConfig {
+        max_peers: args.max_peers,
+        max_per_ip: args.max_per_ip,
+        heartbeat_timeout: Duration::from_secs(args.heartbeat_timeout_secs.max(1)),
+        seed: args.seed,
+        ..TrackerConfig::default()
+    });
+    match reactor.run(&mut tracker, &mut TrackerHooks { next_status: 0 }) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

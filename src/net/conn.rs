@@ -1,0 +1,148 @@
+//! One TCP connection of the reactor: its state, its push decoder and its bounded
+//! write buffer.
+
+use crate::service::{ConnId, Direction, DisconnectReason, Role};
+use crate::wire::FrameDecoder;
+use mio::net::TcpStream;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::time::Instant;
+
+use super::MAX_IDLE_WRITE_BUFFER;
+
+/// Where a connection is in its life.
+#[derive(Debug)]
+pub(crate) enum ConnState {
+    /// Outbound connect in progress; the service does not know it yet.
+    Connecting {
+        /// When the attempt counts as failed.
+        deadline: Instant,
+    },
+    /// Open: messages flow both ways.
+    Open,
+    /// The service asked to close it: flushing what is queued, input is discarded.
+    Closing {
+        /// Why (passed to `on_disconnected` once closed).
+        reason: DisconnectReason,
+        /// When to give up flushing.
+        deadline: Instant,
+    },
+}
+
+/// A connection in the reactor's slab.
+#[derive(Debug)]
+pub(crate) struct Conn {
+    /// The id the service sees.
+    pub id: ConnId,
+    pub stream: TcpStream,
+    pub addr: SocketAddr,
+    pub dir: Direction,
+    pub role: Role,
+    pub state: ConnState,
+    pub decoder: FrameDecoder,
+    /// Encoded frames not yet accepted by the kernel, from `wpos` on.
+    wbuf: Vec<u8>,
+    wpos: usize,
+    /// Bytes of this connection waiting in the reactor's delay queue.
+    pub delayed_bytes: usize,
+    /// Whether WRITABLE interest is registered.
+    pub writable_interest: bool,
+    /// In the reactor's dirty list (needs a flush attempt).
+    pub dirty: bool,
+    /// Set when the connection must be removed at the end of the iteration.
+    pub dead: Option<DisconnectReason>,
+}
+
+/// Result of a flush attempt.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Flush {
+    /// Everything written.
+    Drained,
+    /// The kernel buffer is full; wait for WRITABLE.
+    Blocked,
+}
+
+impl Conn {
+    pub fn new(
+        id: ConnId,
+        stream: TcpStream,
+        addr: SocketAddr,
+        dir: Direction,
+        role: Role,
+        state: ConnState,
+        decoder: FrameDecoder,
+    ) -> Conn {
+        Conn {
+            id,
+            stream,
+            addr,
+            dir,
+            role,
+            state,
+            decoder,
+            wbuf: Vec::new(),
+            wpos: 0,
+            delayed_bytes: 0,
+            writable_interest: false,
+            dirty: false,
+            dead: None,
+        }
+    }
+
+    /// True while messages may be delivered to and sent from it.
+    pub fn is_open(&self) -> bool {
+        self.dead.is_none() && matches!(self.state, ConnState::Open)
+    }
+
+    /// Bytes queued for this connection (write buffer plus delay queue).
+    pub fn queued_bytes(&self) -> usize {
+        self.wbuf.len() - self.wpos + self.delayed_bytes
+    }
+
+    /// True when nothing is left to write for it.
+    pub fn nothing_queued(&self) -> bool {
+        self.queued_bytes() == 0
+    }
+
+    /// Appends an encoded frame to the write buffer.
+    pub fn push_bytes(&mut self, bytes: &[u8]) {
+        if self.wpos > 0 && self.wpos >= self.wbuf.len() / 2 {
+            self.wbuf.drain(..self.wpos);
+            self.wpos = 0;
+        }
+        self.wbuf.extend_from_slice(bytes);
+    }
+
+    /// Drops everything queued (the connection is going away without a flush).
+    pub fn discard_output(&mut self) {
+        self.wbuf = Vec::new();
+        self.wpos = 0;
+    }
+
+    /// Writes until the buffer is empty or the kernel would block; counts bytes into
+    /// `sent`.
+    ///
+    /// # Errors
+    /// A write error other than `WouldBlock`/`Interrupted`, or a zero-length write.
+    pub fn flush(&mut self, sent: &mut u64) -> io::Result<Flush> {
+        while self.wpos < self.wbuf.len() {
+            match self.stream.write(&self.wbuf[self.wpos..]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(n) => {
+                    self.wpos += n;
+                    *sent += n as u64;
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(Flush::Blocked),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(e),
+            }
+        }
+        self.wpos = 0;
+        if self.wbuf.capacity() > MAX_IDLE_WRITE_BUFFER {
+            self.wbuf = Vec::new();
+        } else {
+            self.wbuf.clear();
+        }
+        Ok(Flush::Drained)
+    }
+}

@@ -1,0 +1,402 @@
+//! The tracker: a pure state machine that keeps the list of live peers.
+//!
+//! A peer connects, sends [`Message::Register`] with the port it listens on, and gets a
+//! [`Message::PeerList`] of up to [`MAX_PEER_LIST`] other live peers chosen at random.
+//! Every registered peer is then told about each join ([`Message::PeerJoined`]) and each
+//! departure ([`Message::PeerLeft`]: a closed connection or heartbeats missing for
+//! [`TrackerConfig::heartbeat_timeout`]). Peers send [`Message::Heartbeat`] every
+//! [`HEARTBEAT_INTERVAL`] and may ask again with [`Message::GetPeers`].
+//!
+//! Anything else (another first message, a peer-protocol message, a second registration
+//! under another port) is a protocol violation: the tracker answers
+//! [`Message::Error`] and disconnects. It implements [`Service`]: no socket, no clock,
+//! randomness from a seeded generator, so the same inputs give the same actions.
+
+mod rng;
+
+pub use rng::SplitMix64;
+
+use crate::service::{Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time};
+use crate::wire::{Message, RejectCode, MAX_PEER_LIST};
+use log::{debug, info};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::{IpAddr, SocketAddr};
+use std::time::Duration;
+
+/// Default cap on tracker connections (registered or not), kept below the usual file
+/// descriptor limit of 20 000.
+pub const DEFAULT_MAX_PEERS: usize = 16_000;
+/// Default cap on connections from one IP address. High because local experiments run
+/// many peers on 127.0.0.1; lower it on a public tracker.
+pub const DEFAULT_MAX_PER_IP: usize = 64;
+/// How often peers are expected to send [`Message::Heartbeat`].
+pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
+/// Default time without a heartbeat after which a peer is dropped and announced gone.
+pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(30);
+/// A connection that has not registered within this time is dropped.
+pub const REGISTER_TIMEOUT: Duration = Duration::from_secs(10);
+/// How often the tracker sweeps for expired connections (the precision of both
+/// timeouts).
+pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Limits and timeouts of a [`Tracker`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TrackerConfig {
+    /// Most connections held at once (registered or not); more get
+    /// [`RejectCode::TooManyPeers`].
+    pub max_peers: usize,
+    /// Most connections from one IP address; more get [`RejectCode::Policy`].
+    pub max_per_ip: usize,
+    /// Peers in one [`Message::PeerList`] (capped at [`MAX_PEER_LIST`]).
+    pub peer_list_size: usize,
+    /// Time without a heartbeat after which a registered peer is dropped.
+    pub heartbeat_timeout: Duration,
+    /// Time a connection may take to send [`Message::Register`].
+    pub register_timeout: Duration,
+    /// How often expired connections are looked for.
+    pub sweep_interval: Duration,
+    /// Seed of the generator that picks peer-list subsets.
+    pub seed: u64,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig {
+            max_peers: DEFAULT_MAX_PEERS,
+            max_per_ip: DEFAULT_MAX_PER_IP,
+            peer_list_size: MAX_PEER_LIST,
+            heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
+            register_timeout: REGISTER_TIMEOUT,
+            sweep_interval: SWEEP_INTERVAL,
+            seed: 0,
+        }
+    }
+}
+
+/// What the tracker knows about one connection (kept small: thousands are held).
+#[derive(Clone, Debug)]
+struct ConnEntry {
+    ip: IpAddr,
+    /// Connection time until registered, then the last heartbeat.
+    last_seen: Time,
+    /// The peer's listen address once registered.
+    registered: Option<SocketAddr>,
+}
+
+/// The tracker state machine. See the module docs.
+#[derive(Debug)]
+pub struct Tracker {
+    config: TrackerConfig,
+    rng: SplitMix64,
+    conns: BTreeMap<ConnId, ConnEntry>,
+    /// Registered peers, dense so random subsets cost O(k).
+    peers: Vec<(SocketAddr, ConnId)>,
+    /// Position of each registered address in `peers`.
+    index: HashMap<SocketAddr, usize>,
+    per_ip: HashMap<IpAddr, usize>,
+    next_sweep: Option<Time>,
+    actions: VecDeque<Action>,
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis().min(u128::from(u64::MAX)) as u64
+}
+
+impl Tracker {
+    /// A tracker with no peers.
+    pub fn new(config: TrackerConfig) -> Tracker {
+        Tracker {
+            rng: SplitMix64::new(config.seed),
+            config,
+            conns: BTreeMap::new(),
+            peers: Vec::new(),
+            index: HashMap::new(),
+            per_ip: HashMap::new(),
+            next_sweep: None,
+            actions: VecDeque::new(),
+        }
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &TrackerConfig {
+        &self.config
+    }
+
+    /// Registered peers.
+    pub fn registered_count(&self) -> usize {
+        self.peers.len()
+    }
+
+    /// Connections held (registered or not).
+    pub fn connection_count(&self) -> usize {
+        self.conns.len()
+    }
+
+    /// The listen addresses of all registered peers, in no particular order.
+    pub fn registered_addrs(&self) -> impl Iterator<Item = SocketAddr> + '_ {
+        self.peers.iter().map(|&(a, _)| a)
+    }
+
+    /// The listen address `conn` registered, if it did.
+    pub fn registered_addr(&self, conn: ConnId) -> Option<SocketAddr> {
+        self.conns.get(&conn).and_then(|e| e.registered)
+    }
+
+    fn send(&mut self, conn: ConnId, msg: Message) {
+        self.actions.push_back(Action::Send { conn, msg });
+    }
+
+    /// Error message, then disconnect. `conn` must already be out of the tables.
+    fn refuse(&mut self, conn: ConnId, code: RejectCode, text: &str, reason: DisconnectReason) {
+        debug!(target: "tracker", "connection {conn}: {text}");
+        self.send(
+            conn,
+            Message::Error {
+                code,
+                message: text.to_string(),
+            },
+        );
+        self.actions.push_back(Action::Disconnect { conn, reason });
+    }
+
+    fn violation(&mut self, conn: ConnId, what: &'static str) {
+        self.remove_conn(conn, true);
+        self.refuse(
+            conn,
+            RejectCode::Invalid,
+            what,
+            DisconnectReason::ProtocolViolation(what),
+        );
+    }
+
+    fn broadcast(&mut self, except: ConnId, msg: &Message) {
+        for i in 0..self.peers.len() {
+            let conn = self.peers[i].1;
+            if conn != except {
+                self.actions.push_back(Action::Send {
+                    conn,
+                    msg: msg.clone(),
+                });
+            }
+        }
+    }
+
+    /// A random subset of registered peers, without the one at `exclude`.
+    fn sample_peers(&mut self, exclude: Option<usize>) -> Vec<SocketAddr> {
+        let n = self.peers.len() - usize::from(exclude.is_some());
+        let k = self.config.peer_list_size.min(MAX_PEER_LIST);
+        self.rng
+            .sample(n, k)
+            .into_iter()
+            .map(|j| match exclude {
+                Some(x) if j >= x => self.peers[j + 1].0,
+                _ => self.peers[j].0,
+            })
+            .collect()
+    }
+
+    /// Forgets a connection; if it was registered, tells everyone it left (when
+    /// `announce`).
+    fn remove_conn(&mut self, conn: ConnId, announce: bool) {
+        let Some(entry) = self.conns.remove(&conn) else {
+            return;
+        };
+        if let Some(n) = self.per_ip.get_mut(&entry.ip) {
+            *n -= 1;
+            if *n == 0 {
+                self.per_ip.remove(&entry.ip);
+            }
+        }
+        let Some(addr) = entry.registered else {
+            return;
+        };
+        let Some(&i) = self.index.get(&addr) else {
+            return;
+        };
+        if self.peers[i].1 != conn {
+            return;
+        }
+        self.peers.swap_remove(i);
+        self.index.remove(&addr);
+        if let Some(&(moved, _)) = self.peers.get(i) {
+            self.index.insert(moved, i);
+        }
+        if announce {
+            info!(target: "tracker", "peer {addr} left ({} registered)", self.peers.len());
+            self.broadcast(conn, &Message::PeerLeft { addr });
+            self.actions
+                .push_back(Action::Event(Event::Unregistered { addr }));
+        }
+    }
+
+    fn register(&mut self, conn: ConnId, listen_port: u16, now: Time) {
+        let Some(entry) = self.conns.get(&conn) else {
+            return;
+        };
+        if listen_port == 0 {
+            self.violation(conn, "listen port 0");
+            return;
+        }
+        let addr = SocketAddr::new(entry.ip, listen_port);
+        if let Some(old) = entry.registered {
+            if old == addr {
+                // A repeated registration: a heartbeat that also asks for peers.
+                if let Some(e) = self.conns.get_mut(&conn) {
+                    e.last_seen = now;
+                }
+                let me = self.index.get(&addr).copied();
+                let peers = self.sample_peers(me);
+                self.send(conn, Message::PeerList { peers });
+            } else {
+                self.violation(conn, "registered twice under different ports");
+            }
+            return;
+        }
+        let replaced = match self.index.get(&addr) {
+            Some(&i) => {
+                let old = self.peers[i].1;
+                debug!(target: "tracker", "{addr} registered again: dropping connection {old}");
+                self.remove_conn(old, false);
+                self.actions.push_back(Action::Disconnect {
+                    conn: old,
+                    reason: DisconnectReason::Duplicate,
+                });
+                true
+            }
+            None => false,
+        };
+        let peers = self.sample_peers(None);
+        self.send(conn, Message::PeerList { peers });
+        if let Some(e) = self.conns.get_mut(&conn) {
+            e.registered = Some(addr);
+            e.last_seen = now;
+        }
+        self.index.insert(addr, self.peers.len());
+        self.peers.push((addr, conn));
+        if !replaced {
+            self.broadcast(conn, &Message::PeerJoined { addr });
+        }
+        info!(target: "tracker", "peer {addr} registered ({} registered)", self.peers.len());
+        self.actions
+            .push_back(Action::Event(Event::Registered { addr }));
+    }
+
+    fn sweep(&mut self, now: Time) {
+        let hb = ms(self.config.heartbeat_timeout);
+        let reg = ms(self.config.register_timeout);
+        let expired: Vec<(ConnId, bool)> = self
+            .conns
+            .iter()
+            .filter_map(|(&c, e)| {
+                let limit = if e.registered.is_some() { hb } else { reg };
+                (now.since(e.last_seen) >= limit).then_some((c, e.registered.is_some()))
+            })
+            .collect();
+        for (conn, registered) in expired {
+            self.remove_conn(conn, true);
+            let what = if registered {
+                "heartbeat"
+            } else {
+                "registration"
+            };
+            debug!(target: "tracker", "connection {conn}: {what} timeout");
+            self.actions.push_back(Action::Disconnect {
+                conn,
+                reason: DisconnectReason::Timeout(what),
+            });
+        }
+    }
+}
+
+impl Service for Tracker {
+    fn on_connected(
+        &mut self,
+        conn: ConnId,
+        addr: SocketAddr,
+        _dir: Direction,
+        _role: Role,
+        now: Time,
+    ) {
+        if self.conns.contains_key(&conn) {
+            return;
+        }
+        let ip = addr.ip().to_canonical();
+        if self.conns.len() >= self.config.max_peers {
+            self.refuse(
+                conn,
+                RejectCode::TooManyPeers,
+                "tracker is full",
+                DisconnectReason::TooManyConnections,
+            );
+            return;
+        }
+        let from_ip = self.per_ip.get(&ip).copied().unwrap_or(0);
+        if from_ip >= self.config.max_per_ip {
+            self.refuse(
+                conn,
+                RejectCode::Policy,
+                "too many connections from this address",
+                DisconnectReason::TooManyConnections,
+            );
+            return;
+        }
+        self.per_ip.insert(ip, from_ip + 1);
+        self.conns.insert(
+            conn,
+            ConnEntry {
+                ip,
+                last_seen: now,
+                registered: None,
+            },
+        );
+        if self.next_sweep.is_none() {
+            self.next_sweep = Some(now.plus_ms(ms(self.config.sweep_interval)));
+        }
+    }
+
+    fn on_connect_failed(&mut self, _addr: SocketAddr, _role: Role, _now: Time) {}
+
+    fn on_message(&mut self, conn: ConnId, msg: Message, now: Time) {
+        let Some(entry) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        match (entry.registered.is_some(), msg) {
+            (_, Message::Register { listen_port }) => self.register(conn, listen_port, now),
+            (false, _) => self.violation(conn, "first message must be register"),
+            (true, Message::Heartbeat) => entry.last_seen = now,
+            (true, Message::GetPeers) => {
+                entry.last_seen = now;
+                let me = entry.registered.and_then(|a| self.index.get(&a).copied());
+                let peers = self.sample_peers(me);
+                self.send(conn, Message::PeerList { peers });
+            }
+            (true, Message::Error { code, message }) => {
+                debug!(target: "tracker", "connection {conn} reports error {code:?}: {message:?}");
+            }
+            (true, _) => self.violation(conn, "peer-protocol message sent to the tracker"),
+        }
+    }
+
+    fn on_disconnected(&mut self, conn: ConnId, _reason: &DisconnectReason, _now: Time) {
+        self.remove_conn(conn, true);
+    }
+
+    fn on_tick(&mut self, now: Time) {
+        match self.next_sweep {
+            Some(t) if t <= now => {
+                self.sweep(now);
+                self.next_sweep = (!self.conns.is_empty())
+                    .then(|| now.plus_ms(ms(self.config.sweep_interval).max(1)));
+            }
+            _ => {}
+        }
+    }
+
+    fn next_deadline(&self) -> Option<Time> {
+        self.next_sweep
+    }
+
+    fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+}

@@ -1,0 +1,369 @@
+//! Pure tests of the tracker state machine: feed inputs, check the queued actions.
+
+use cheesechain::service::{
+    Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time,
+};
+use cheesechain::tracker::{Tracker, TrackerConfig};
+use cheesechain::wire::{Message, RejectCode, MAX_PEER_LIST};
+use std::net::SocketAddr;
+use std::time::Duration;
+
+fn sock(ip: &str, port: u16) -> SocketAddr {
+    format!("{ip}:{port}").parse().unwrap()
+}
+
+fn drain(t: &mut Tracker) -> Vec<Action> {
+    std::iter::from_fn(|| t.poll_action()).collect()
+}
+
+fn sends_to(actions: &[Action], conn: ConnId) -> Vec<Message> {
+    actions
+        .iter()
+        .filter_map(|a| match a {
+            Action::Send { conn: c, msg } if *c == conn => Some(msg.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn disconnect_of(actions: &[Action], conn: ConnId) -> Option<DisconnectReason> {
+    actions.iter().find_map(|a| match a {
+        Action::Disconnect { conn: c, reason } if *c == conn => Some(reason.clone()),
+        _ => None,
+    })
+}
+
+/// Connects `conn` from `ip` and registers `port`; returns the actions.
+fn join(t: &mut Tracker, conn: ConnId, ip: &str, port: u16, now: Time) -> Vec<Action> {
+    t.on_connected(
+        conn,
+        sock(ip, 40000 + conn as u16),
+        Direction::Inbound,
+        Role::Peer,
+        now,
+    );
+    t.on_message(conn, Message::Register { listen_port: port }, now);
+    drain(t)
+}
+
+#[test]
+fn register_gets_peer_list_without_self_and_joins_are_pushed() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    let now = Time(1_000);
+    let a = join(&mut t, 1, "10.0.0.1", 9001, now);
+    assert_eq!(sends_to(&a, 1), vec![Message::PeerList { peers: vec![] }]);
+    let a = join(&mut t, 2, "10.0.0.2", 9002, now);
+    assert_eq!(
+        sends_to(&a, 2),
+        vec![Message::PeerList {
+            peers: vec![sock("10.0.0.1", 9001)]
+        }]
+    );
+    assert_eq!(
+        sends_to(&a, 1),
+        vec![Message::PeerJoined {
+            addr: sock("10.0.0.2", 9002)
+        }]
+    );
+    let a = join(&mut t, 3, "10.0.0.3", 9003, now);
+    let Message::PeerList { mut peers } = sends_to(&a, 3).remove(0) else {
+        panic!()
+    };
+    peers.sort();
+    assert_eq!(peers, vec![sock("10.0.0.1", 9001), sock("10.0.0.2", 9002)]);
+    for c in [1, 2] {
+        assert_eq!(
+            sends_to(&a, c),
+            vec![Message::PeerJoined {
+                addr: sock("10.0.0.3", 9003)
+            }]
+        );
+    }
+    // GetPeers excludes the asker.
+    t.on_message(2, Message::GetPeers, now);
+    let a = drain(&mut t);
+    let Message::PeerList { mut peers } = sends_to(&a, 2).remove(0) else {
+        panic!()
+    };
+    peers.sort();
+    assert_eq!(peers, vec![sock("10.0.0.1", 9001), sock("10.0.0.3", 9003)]);
+    assert_eq!(t.registered_count(), 3);
+}
+
+#[test]
+fn events_report_registration_and_departure() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    let a = join(&mut t, 1, "10.0.0.1", 9001, Time(0));
+    assert!(a.iter().any(
+        |x| matches!(x, Action::Event(Event::Registered { addr }) if *addr == sock("10.0.0.1", 9001))
+    ));
+    t.on_disconnected(1, &DisconnectReason::RemoteClosed, Time(5));
+    let a = drain(&mut t);
+    assert!(a
+        .iter()
+        .any(|x| matches!(x, Action::Event(Event::Unregistered { .. }))));
+    assert_eq!(t.registered_count(), 0);
+    assert_eq!(t.connection_count(), 0);
+}
+
+#[test]
+fn disconnect_pushes_peer_left_to_the_others() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    for c in 1..=3 {
+        join(&mut t, c, "127.0.0.1", 9000 + c as u16, Time(0));
+    }
+    t.on_disconnected(2, &DisconnectReason::RemoteClosed, Time(10));
+    let a = drain(&mut t);
+    for c in [1, 3] {
+        assert_eq!(
+            sends_to(&a, c),
+            vec![Message::PeerLeft {
+                addr: sock("127.0.0.1", 9002)
+            }]
+        );
+    }
+    assert!(sends_to(&a, 2).is_empty());
+    // A late message from the gone connection is ignored.
+    t.on_message(2, Message::Heartbeat, Time(11));
+    assert!(drain(&mut t).is_empty());
+}
+
+#[test]
+fn missing_heartbeats_remove_and_announce() {
+    let cfg = TrackerConfig {
+        heartbeat_timeout: Duration::from_secs(30),
+        ..TrackerConfig::default()
+    };
+    let mut t = Tracker::new(cfg);
+    join(&mut t, 1, "127.0.0.1", 9001, Time(0));
+    join(&mut t, 2, "127.0.0.1", 9002, Time(0));
+    let mut now = Time(0);
+    // Peer 1 heartbeats every 10 s, peer 2 goes silent; tick at every deadline.
+    let mut left = None;
+    for _ in 0..200 {
+        let d = t
+            .next_deadline()
+            .expect("a deadline while peers are connected");
+        assert!(d > now, "deadline must move forward");
+        now = d;
+        if now.0 % 10_000 < 1_000 {
+            t.on_message(1, Message::Heartbeat, now);
+        }
+        t.on_tick(now);
+        let a = drain(&mut t);
+        if let Some(r) = disconnect_of(&a, 2) {
+            assert_eq!(r, DisconnectReason::Timeout("heartbeat"));
+            assert_eq!(
+                sends_to(&a, 1),
+                vec![Message::PeerLeft {
+                    addr: sock("127.0.0.1", 9002)
+                }]
+            );
+            left = Some(now);
+            break;
+        }
+        assert!(disconnect_of(&a, 1).is_none());
+    }
+    let left = left.expect("silent peer dropped");
+    assert!(left.0 >= 30_000 && left.0 <= 32_000, "dropped at {left:?}");
+    assert_eq!(t.registered_count(), 1);
+}
+
+#[test]
+fn unregistered_connection_times_out() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    t.on_connected(
+        1,
+        sock("127.0.0.1", 5000),
+        Direction::Inbound,
+        Role::Peer,
+        Time(0),
+    );
+    for _ in 0..20 {
+        let now = t.next_deadline().unwrap();
+        t.on_tick(now);
+        let a = drain(&mut t);
+        if let Some(r) = disconnect_of(&a, 1) {
+            assert_eq!(r, DisconnectReason::Timeout("registration"));
+            assert!(now.0 >= 10_000);
+            assert_eq!(t.connection_count(), 0);
+            assert_eq!(t.next_deadline(), None);
+            return;
+        }
+    }
+    panic!("never dropped");
+}
+
+#[test]
+fn per_ip_cap_refuses_with_policy_error() {
+    let cfg = TrackerConfig {
+        max_per_ip: 2,
+        ..TrackerConfig::default()
+    };
+    let mut t = Tracker::new(cfg);
+    join(&mut t, 1, "10.0.0.1", 9001, Time(0));
+    join(&mut t, 2, "10.0.0.1", 9002, Time(0));
+    let a = join(&mut t, 3, "10.0.0.1", 9003, Time(0));
+    assert!(matches!(
+        sends_to(&a, 3)[0],
+        Message::Error {
+            code: RejectCode::Policy,
+            ..
+        }
+    ));
+    assert_eq!(
+        disconnect_of(&a, 3),
+        Some(DisconnectReason::TooManyConnections)
+    );
+    assert!(sends_to(&a, 1).is_empty(), "refused peer never announced");
+    // Another IP is fine; and a slot frees up when one leaves.
+    let a = join(&mut t, 4, "10.0.0.2", 9004, Time(0));
+    assert!(disconnect_of(&a, 4).is_none());
+    t.on_disconnected(1, &DisconnectReason::RemoteClosed, Time(1));
+    drain(&mut t);
+    let a = join(&mut t, 5, "10.0.0.1", 9005, Time(1));
+    assert!(disconnect_of(&a, 5).is_none());
+    assert_eq!(t.registered_count(), 3);
+}
+
+#[test]
+fn total_cap_refuses_with_too_many_peers() {
+    let cfg = TrackerConfig {
+        max_peers: 3,
+        ..TrackerConfig::default()
+    };
+    let mut t = Tracker::new(cfg);
+    for c in 1..=3 {
+        join(&mut t, c, "10.0.0.1", 9000 + c as u16, Time(0));
+    }
+    let a = join(&mut t, 4, "10.0.0.9", 9004, Time(0));
+    assert!(matches!(
+        sends_to(&a, 4)[0],
+        Message::Error {
+            code: RejectCode::TooManyPeers,
+            ..
+        }
+    ));
+    assert_eq!(
+        disconnect_of(&a, 4),
+        Some(DisconnectReason::TooManyConnections)
+    );
+    assert_eq!(t.connection_count(), 3);
+}
+
+#[test]
+fn first_message_must_be_register() {
+    for first in [
+        Message::Heartbeat,
+        Message::GetPeers,
+        Message::Verack,
+        Message::Ping { nonce: 1 },
+    ] {
+        let mut t = Tracker::new(TrackerConfig::default());
+        t.on_connected(
+            1,
+            sock("127.0.0.1", 5000),
+            Direction::Inbound,
+            Role::Peer,
+            Time(0),
+        );
+        t.on_message(1, first, Time(0));
+        let a = drain(&mut t);
+        assert!(matches!(
+            sends_to(&a, 1)[0],
+            Message::Error {
+                code: RejectCode::Invalid,
+                ..
+            }
+        ));
+        assert!(matches!(
+            disconnect_of(&a, 1),
+            Some(DisconnectReason::ProtocolViolation(_))
+        ));
+        assert_eq!(t.connection_count(), 0);
+    }
+}
+
+#[test]
+fn peer_protocol_message_after_register_is_a_violation_and_announced() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    join(&mut t, 1, "127.0.0.1", 9001, Time(0));
+    join(&mut t, 2, "127.0.0.1", 9002, Time(0));
+    t.on_message(2, Message::Verack, Time(1));
+    let a = drain(&mut t);
+    assert!(matches!(
+        disconnect_of(&a, 2),
+        Some(DisconnectReason::ProtocolViolation(_))
+    ));
+    assert_eq!(
+        sends_to(&a, 1),
+        vec![Message::PeerLeft {
+            addr: sock("127.0.0.1", 9002)
+        }]
+    );
+    // Port 0 is refused too.
+    t.on_connected(
+        3,
+        sock("127.0.0.1", 5003),
+        Direction::Inbound,
+        Role::Peer,
+        Time(2),
+    );
+    t.on_message(3, Message::Register { listen_port: 0 }, Time(2));
+    assert!(matches!(
+        disconnect_of(&drain(&mut t), 3),
+        Some(DisconnectReason::ProtocolViolation(_))
+    ));
+}
+
+#[test]
+fn duplicate_registration_replaces_the_old_connection() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    join(&mut t, 1, "127.0.0.1", 9001, Time(0));
+    join(&mut t, 2, "127.0.0.1", 9002, Time(0));
+    let a = join(&mut t, 3, "127.0.0.1", 9001, Time(1));
+    assert_eq!(disconnect_of(&a, 1), Some(DisconnectReason::Duplicate));
+    assert_eq!(
+        sends_to(&a, 3),
+        vec![Message::PeerList {
+            peers: vec![sock("127.0.0.1", 9002)]
+        }]
+    );
+    assert!(
+        sends_to(&a, 2).is_empty(),
+        "same address: nothing to announce"
+    );
+    assert_eq!(t.registered_count(), 2);
+    // The old connection's close does not remove the new registration.
+    t.on_disconnected(1, &DisconnectReason::Duplicate, Time(2));
+    assert!(drain(&mut t).is_empty());
+    assert_eq!(t.registered_addr(3), Some(sock("127.0.0.1", 9001)));
+}
+
+#[test]
+fn peer_list_is_a_capped_random_subset_and_seeded() {
+    let run = |seed| {
+        let mut t = Tracker::new(TrackerConfig {
+            max_per_ip: 1000,
+            seed,
+            ..TrackerConfig::default()
+        });
+        for c in 1..=200u64 {
+            join(&mut t, c, "127.0.0.1", 10_000 + c as u16, Time(0));
+        }
+        let a = join(&mut t, 201, "127.0.0.1", 20_000, Time(0));
+        let Message::PeerList { peers } = sends_to(&a, 201).remove(0) else {
+            panic!()
+        };
+        peers
+    };
+    let p = run(1);
+    assert_eq!(p.len(), MAX_PEER_LIST);
+    let mut d = p.clone();
+    d.sort();
+    d.dedup();
+    assert_eq!(d.len(), p.len(), "no duplicates");
+    assert!(!p.contains(&sock("127.0.0.1", 20_000)));
+    assert_eq!(run(1), p, "same seed, same list");
+    assert_ne!(run(2), p, "another seed, another list");
+}
