@@ -9,6 +9,7 @@
 //!   accepts bytes in any chunking.
 //! - [`miner`]: a nonce-batch miner that the event loop runs in time slices.
 //! - [`store`]: the append-only block file and the node's key file.
+//! - [`sim`]: a deterministic network simulator that drives the real node and tracker.
 //!
 //! The byte-level reference for all of it is `spec/` at the top of the repository.
 #![forbid(unsafe_code)]
@@ -18,6 +19,7 @@ pub mod miner;
 pub mod net;
 pub mod node;
 pub mod service;
+pub mod sim;
 pub mod store;
 pub mod tracker;
 pub mod wire;
