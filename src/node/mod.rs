@@ -863,9 +863,10 @@ impl Node {
         let from = height
             .saturating_sub(MAX_ANNOUNCE_HEADERS as u32 - 1)
             .max(1);
-        let headers: Vec<BlockHeader> = (from..=height)
+        // Each header with its hash, computed once rather than once per peer.
+        let headers: Vec<(BlockHeader, Hash256)> = (from..=height)
             .filter_map(|h| self.chain.hash_at(h))
-            .filter_map(|hash| self.chain.header(&hash).copied())
+            .filter_map(|hash| self.chain.header(&hash).map(|h| (*h, hash)))
             .collect();
         if headers.is_empty() {
             return;
@@ -898,11 +899,11 @@ impl Node {
             // Send only the headers after the last one it is known to have.
             let start = headers
                 .iter()
-                .rposition(|h| p.known_blocks.contains(&h.hash()))
+                .rposition(|(_, h)| p.known_blocks.contains(h))
                 .map_or(0, |i| i + 1);
-            let slice = headers[start..].to_vec();
-            for h in &slice {
-                p.known_blocks.insert(h.hash());
+            let slice: Vec<BlockHeader> = headers[start..].iter().map(|(h, _)| *h).collect();
+            for (_, h) in &headers[start..] {
+                p.known_blocks.insert(*h);
             }
             self.outbox.push_back(Action::Send {
                 conn: c,

@@ -485,7 +485,7 @@ impl Sim {
     }
 
     fn side(&self, h: u32) -> Option<u32> {
-        (h != self.tracker_host).then_some(h % 2)
+        (h != self.tracker_host).then_some(u32::from(h as usize >= self.cfg.nodes / 2))
     }
 
     /// True if a partition separates the two hosts now (the tracker reaches both).
@@ -1229,9 +1229,9 @@ impl Sim {
         self.miner_keys.get(j)
     }
 
-    /// The partition half of node `i` (0: even indices, 1: odd).
+    /// The partition half of node `i`: 0 for the first `nodes / 2` indices, else 1.
     pub fn side_of(&self, i: usize) -> usize {
-        i % 2
+        usize::from(i >= self.cfg.nodes / 2)
     }
 
     /// Submits a transfer at node `i` (as its local wallet would) and delivers what it

@@ -40,7 +40,8 @@ pub struct Crash {
     pub restart_ms: Option<u64>,
 }
 
-/// A split of the nodes into two halves (even and odd indices) for a while.
+/// A split of the nodes into two halves (the first `nodes / 2` indices and the rest) for
+/// a while. Miners are spread over the indices, so both halves mine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Partition {
     /// When the links between the halves are cut, in ms after mining starts.
