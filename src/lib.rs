@@ -14,6 +14,7 @@
 //! - [`net`]: the `mio` reactor that drives a state machine over real sockets (the only
 //!   code that touches `mio`).
 //! - [`runtime`] and [`cli`]: clock, hooks and argument parsing for the binaries.
+//! - [`sim`]: a deterministic network simulator that drives the real node and tracker.
 //!
 //! The byte-level reference for all of it is `spec/` at the top of the repository.
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod net;
 pub mod node;
 pub mod runtime;
 pub mod service;
+pub mod sim;
 pub mod store;
 pub mod tracker;
 pub mod wire;

@@ -9,7 +9,7 @@ use cheesechain::net::{CLOSE_FLUSH_TIMEOUT, CONNECT_TIMEOUT, DEFAULT_MAX_SEND_QU
 use cheesechain::node::peer::MAX_KNOWN_PER_PEER;
 use cheesechain::node::{
     NodeConfig, DOWNLOAD_WINDOW, GET_PEERS_INTERVAL_MS, MAX_ANNOUNCE_HEADERS,
-    MAX_BLOCKS_PER_GETDATA, MAX_KNOWN_ADDRS, TEMPLATE_RESERVED_BYTES,
+    MAX_BLOCKS_PER_GETDATA, MAX_KNOWN_ADDRS, SYNC_PAUSE_GAP, TEMPLATE_RESERVED_BYTES,
 };
 use cheesechain::service::DisconnectReason;
 use cheesechain::tracker::{
@@ -155,6 +155,7 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     m.insert("DOWNLOAD_WINDOW", u(DOWNLOAD_WINDOW));
     m.insert("TEMPLATE_RESERVED_BYTES", u(TEMPLATE_RESERVED_BYTES));
     m.insert("GET_PEERS_INTERVAL_MS", GET_PEERS_INTERVAL_MS);
+    m.insert("SYNC_PAUSE_GAP", u64::from(SYNC_PAUSE_GAP));
     m.insert("MAX_KNOWN_PER_PEER", u(MAX_KNOWN_PER_PEER));
     m.insert("MAX_LOCATOR_LEN", u(MAX_LOCATOR_LEN));
     m.insert("MAX_HEADERS_RESULTS", u(MAX_HEADERS_RESULTS));

@@ -43,6 +43,9 @@ pub const MAX_ANNOUNCE_HEADERS: usize = 8;
 pub const DOWNLOAD_WINDOW: usize = 512;
 /// Bytes of a block template kept free of transfers (header, count, coinbase, slack).
 pub const TEMPLATE_RESERVED_BYTES: usize = 10_000;
+/// Mining pauses while the best header is more than this many blocks ahead of the
+/// tip and blocks are being downloaded.
+pub const SYNC_PAUSE_GAP: u32 = 2;
 /// Least time between two requests for a fresh peer list, in ms.
 pub const GET_PEERS_INTERVAL_MS: u64 = 30_000;
 /// Most addresses remembered from the tracker.
@@ -939,9 +942,10 @@ impl Node {
         let from = height
             .saturating_sub(MAX_ANNOUNCE_HEADERS as u32 - 1)
             .max(1);
-        let headers: Vec<BlockHeader> = (from..=height)
+        // Each header with its hash, computed once rather than once per peer.
+        let headers: Vec<(BlockHeader, Hash256)> = (from..=height)
             .filter_map(|h| self.chain.hash_at(h))
-            .filter_map(|hash| self.chain.header(&hash).copied())
+            .filter_map(|hash| self.chain.header(&hash).map(|h| (*h, hash)))
             .collect();
         if headers.is_empty() {
             return;
@@ -974,11 +978,11 @@ impl Node {
             // Send only the headers after the last one it is known to have.
             let start = headers
                 .iter()
-                .rposition(|h| p.known_blocks.contains(&h.hash()))
+                .rposition(|(_, h)| p.known_blocks.contains(h))
                 .map_or(0, |i| i + 1);
-            let slice = headers[start..].to_vec();
-            for h in &slice {
-                p.known_blocks.insert(h.hash());
+            let slice: Vec<BlockHeader> = headers[start..].iter().map(|(h, _)| *h).collect();
+            for (_, h) in &headers[start..] {
+                p.known_blocks.insert(*h);
             }
             self.outbox.push_back(Action::Send {
                 conn: c,
@@ -1062,8 +1066,13 @@ impl Node {
         }
     }
 
+    /// True while catching up on more than [`SYNC_PAUSE_GAP`] blocks that are being
+    /// downloaded: mining on a tip known to be far behind only makes stale blocks. A
+    /// block or two in flight (ordinary propagation) does not stop mining, as a real
+    /// miner keeps working on its tip until the new block is validated.
     fn syncing(&self) -> bool {
-        !self.requested.is_empty() && self.chain.best_header().1 > self.chain.height()
+        !self.requested.is_empty()
+            && self.chain.best_header().1 > self.chain.height() + SYNC_PAUSE_GAP
     }
 
     fn ensure_template(&mut self, now: Time) {

@@ -1,0 +1,162 @@
+//! The simulator binary: parses flags, runs [`cheesechain::sim::Sim`], prints the report.
+
+use argh::FromArgs;
+use cheesechain::sim::{Crash, Latency, Partition, Sim, SimConfig, Topology};
+use std::process::ExitCode;
+
+/// cheesechain sim: many real peer nodes (and the real tracker) on a simulated network,
+/// in virtual time, reproducible from one seed. Prints a text summary (or JSON) with the
+/// stale-block rate, propagation times, reorganisations, traffic and a trace digest.
+#[derive(FromArgs)]
+struct Args {
+    /// number of peer nodes (default 100)
+    #[argh(option, default = "100")]
+    nodes: usize,
+    /// how many of them mine, with equal hash shares, spread over the indices
+    /// (default 16)
+    #[argh(option, default = "16")]
+    miners: usize,
+    /// mesh (every pair connected by the simulator) or tracker (each node keeps
+    /// --outbound links chosen through the real tracker protocol); default tracker
+    #[argh(option, default = "String::from(\"tracker\")")]
+    topology: String,
+    /// outbound links per node with --topology tracker (default 8)
+    #[argh(option, default = "8")]
+    outbound: usize,
+    /// one-way link latency: fixed:MS, uniform:LO:HI or lognormal:MEDIAN:MEAN
+    /// (milliseconds; default uniform:20:200)
+    #[argh(option, default = "\"uniform:20:200\".parse().unwrap()")]
+    latency: Latency,
+    /// upload bandwidth of every node in bytes per second (default unlimited)
+    #[argh(option)]
+    bandwidth: Option<u64>,
+    /// probability that a message is lost (default 0; the handshake is exempt)
+    #[argh(option, default = "0.0")]
+    loss: f64,
+    /// probability that a message is delivered twice (default 0)
+    #[argh(option, default = "0.0")]
+    dup: f64,
+    /// mean seconds between blocks over all miners (default 60)
+    #[argh(option, default = "60.0")]
+    block_interval: f64,
+    /// blocks to mine (default 200)
+    #[argh(option, default = "200")]
+    blocks: u64,
+    /// the seed every random choice derives from (default 1)
+    #[argh(option, default = "1")]
+    seed: u64,
+    /// split the nodes into two halves from START to HEAL seconds after mining
+    /// starts, e.g. 600:1800
+    #[argh(option)]
+    partition: Option<String>,
+    /// crash node N at START seconds and restart it at RESTART seconds: N:START:RESTART
+    /// (repeatable; RESTART may be omitted)
+    #[argh(option)]
+    crash: Vec<String>,
+    /// tracker outage from START to END seconds: START:END (repeatable)
+    #[argh(option)]
+    tracker_outage: Vec<String>,
+    /// peers a new block is pushed to whole instead of announced (default: the node's
+    /// default, 2)
+    #[argh(option)]
+    push_peers: Option<usize>,
+    /// keep pings, idle timeouts and tracker heartbeats at their real intervals
+    /// (default: stretched out of the way, they only cost events)
+    #[argh(switch)]
+    keepalive: bool,
+    /// print the report as JSON instead of text
+    #[argh(switch)]
+    json: bool,
+    /// also write an SVG picture of the propagation CDFs to this file
+    #[argh(option)]
+    svg: Option<String>,
+}
+
+fn secs_list(s: &str, n: usize, what: &str) -> Result<Vec<f64>, String> {
+    let v: Vec<f64> = s
+        .split(':')
+        .map(|p| p.parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("bad --{what} {s:?}"))?;
+    if v.len() != n || v.iter().any(|x| !x.is_finite() || *x < 0.0) {
+        return Err(format!("bad --{what} {s:?}"));
+    }
+    Ok(v)
+}
+
+fn ms(secs: f64) -> u64 {
+    (secs * 1000.0).round() as u64
+}
+
+fn config(a: &Args) -> Result<SimConfig, String> {
+    let mut c = SimConfig::new(a.seed, a.nodes, a.miners);
+    c.topology = match a.topology.as_str() {
+        "mesh" => Topology::Mesh,
+        "tracker" => Topology::Tracker {
+            outbound: a.outbound,
+        },
+        t => return Err(format!("unknown topology {t:?} (mesh or tracker)")),
+    };
+    c.latency = a.latency;
+    c.bandwidth = a.bandwidth;
+    c.loss = a.loss;
+    c.dup = a.dup;
+    if !(a.block_interval.is_finite() && a.block_interval > 0.0) {
+        return Err("--block-interval must be positive".into());
+    }
+    c.block_interval_ms = ms(a.block_interval);
+    c.blocks = a.blocks;
+    c.block_push_peers = a.push_peers;
+    c.keepalive = a.keepalive;
+    if let Some(p) = &a.partition {
+        let v = secs_list(p, 2, "partition")?;
+        c.partition = Some(Partition {
+            start_ms: ms(v[0]),
+            heal_ms: ms(v[1]),
+        });
+    }
+    for s in &a.crash {
+        let parts = s.split(':').count();
+        let v = secs_list(s, parts.clamp(2, 3), "crash")?;
+        c.crashes.push(Crash {
+            node: v[0] as usize,
+            at_ms: ms(v[1]),
+            restart_ms: v.get(2).map(|r| ms(*r)),
+        });
+    }
+    for s in &a.tracker_outage {
+        let v = secs_list(s, 2, "tracker-outage")?;
+        c.tracker_outages.push((ms(v[0]), ms(v[1])));
+    }
+    Ok(c)
+}
+
+fn main() -> ExitCode {
+    let args: Args = argh::from_env();
+    let cfg = match config(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("sim: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = match Sim::run(cfg) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("sim: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    if args.json {
+        print!("{}", report.json());
+    } else {
+        print!("{}", report.text());
+    }
+    if let Some(path) = &args.svg {
+        if let Err(e) = std::fs::write(path, report.svg()) {
+            eprintln!("sim: cannot write {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    ExitCode::SUCCESS
+}

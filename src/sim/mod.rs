@@ -1,0 +1,119 @@
+//! A deterministic discrete-event network simulator that drives the real state machines.
+//!
+//! Thousands of real [`crate::node::Node`]s (and the real [`crate::tracker::Tracker`])
+//! run in virtual time from one seed: the simulator only plays the network (latency,
+//! upload bandwidth, loss, duplication, partitions, churn, tracker outages) and the
+//! Poisson clock of the miners. Blocks are real blocks on the regtest target and go
+//! through the real validation. See [`Sim`] for the API and [`Report`] for the output.
+
+mod engine;
+pub mod model;
+pub mod queue;
+pub mod report;
+
+pub use engine::{Sim, SimError};
+pub use model::Latency;
+pub use report::Report;
+
+/// How the peers are connected.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Topology {
+    /// The simulator connects every pair of nodes directly (nodes open no connections
+    /// themselves) and reconnects pairs cut by a partition when it heals.
+    Mesh,
+    /// Every node registers with the real tracker and keeps this many outbound peer
+    /// connections, chosen by its own protocol logic from the tracker's peer lists.
+    Tracker {
+        /// Outbound connections per node.
+        outbound: usize,
+    },
+}
+
+/// A node crash, optionally followed by a restart from the blocks it had stored.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Crash {
+    /// The node.
+    pub node: usize,
+    /// When it crashes, in ms after mining starts.
+    pub at_ms: u64,
+    /// When it restarts, in ms after mining starts (`None`: never).
+    pub restart_ms: Option<u64>,
+}
+
+/// A split of the nodes into two halves (the first `nodes / 2` indices and the rest) for
+/// a while. Miners are spread over the indices, so both halves mine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Partition {
+    /// When the links between the halves are cut, in ms after mining starts.
+    pub start_ms: u64,
+    /// When they are restored, in ms after mining starts.
+    pub heal_ms: u64,
+}
+
+/// Everything a simulation run depends on.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// The seed every random stream derives from.
+    pub seed: u64,
+    /// Number of peer nodes.
+    pub nodes: usize,
+    /// Hash-power shares of the miners (any positive weights); miners are spread evenly
+    /// over the node indices (see [`Sim::miner_nodes`]).
+    pub miner_shares: Vec<f64>,
+    /// How peers connect.
+    pub topology: Topology,
+    /// Link latency.
+    pub latency: Latency,
+    /// Upload bandwidth of every node in bytes per second (`None`: unlimited).
+    pub bandwidth: Option<u64>,
+    /// Probability that a message is lost (the handshake is exempt).
+    pub loss: f64,
+    /// Probability that a message is delivered twice (the handshake is exempt).
+    pub dup: f64,
+    /// Mean time between blocks (all miners together), in ms.
+    pub block_interval_ms: u64,
+    /// Blocks to mine (counted in the statistics); mining then goes on only until all
+    /// nodes agree on a tip.
+    pub blocks: u64,
+    /// A partition into two halves, if any.
+    pub partition: Option<Partition>,
+    /// Node crashes and restarts.
+    pub crashes: Vec<Crash>,
+    /// Tracker outages as (start, end) in ms after mining starts.
+    pub tracker_outages: Vec<(u64, u64)>,
+    /// Peers a new tip block is pushed to whole (the node's `block_push_peers`);
+    /// `None` keeps the node default.
+    pub block_push_peers: Option<usize>,
+    /// Keep the nodes' pings, idle timeouts and tracker heartbeats at their defaults;
+    /// when false they are stretched out of the way (they cost events, not realism,
+    /// in runs without failures).
+    pub keepalive: bool,
+    /// All nodes must agree on one tip within this time after the last block was mined
+    /// or the partition healed, whichever is later, in ms.
+    pub converge_within_ms: u64,
+}
+
+impl SimConfig {
+    /// A full mesh of `nodes` nodes of which the first `miners` (spread out) mine with
+    /// equal shares; fixed 50 ms latency, no bandwidth limit, 600 s blocks.
+    pub fn new(seed: u64, nodes: usize, miners: usize) -> SimConfig {
+        SimConfig {
+            seed,
+            nodes,
+            miner_shares: vec![1.0; miners.min(nodes)],
+            topology: Topology::Mesh,
+            latency: Latency::Fixed(50.0),
+            bandwidth: None,
+            loss: 0.0,
+            dup: 0.0,
+            block_interval_ms: 600_000,
+            blocks: 100,
+            partition: None,
+            crashes: Vec::new(),
+            tracker_outages: Vec::new(),
+            block_push_peers: None,
+            keepalive: false,
+            converge_within_ms: 0,
+        }
+    }
+}
