@@ -430,10 +430,13 @@ impl Report {
     pub fn svg(&self) -> String {
         let (w, h) = (760.0, 480.0);
         let (x0, y0, x1, y1) = (70.0, 40.0, 560.0, 420.0);
+        // The axis ends at the 99th percentile of the slowest curve, so one straggler
+        // (a block that reached its last node much later) does not flatten the
+        // picture; the curves are clipped at the right edge.
         let max_ms = self
             .cdf_ms
             .iter()
-            .filter_map(|c| c.last().copied())
+            .filter_map(|c| c.get(c.len().saturating_sub(1) * 99 / 100).copied())
             .fold(1.0f64, f64::max);
         // A round axis end: 1, 2 or 5 times a power of ten.
         let mag = 10f64.powf(max_ms.log10().floor());
@@ -442,7 +445,7 @@ impl Report {
             .map(|m| m * mag)
             .find(|v| *v >= max_ms)
             .unwrap_or(10.0 * mag);
-        let sx = |ms: f64| x0 + (x1 - x0) * ms / axis;
+        let sx = |ms: f64| x0 + (x1 - x0) * ms.min(axis) / axis;
         let sy = |f: f64| y1 - (y1 - y0) * f;
         let mut s = String::new();
         let _ = writeln!(
