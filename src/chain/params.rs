@@ -111,14 +111,14 @@ impl NetworkParams {
         }
     }
 
-    /// Looks a network up by name: `main`, `testnet`, `regtest`, or `devnet` (10-second
-    /// blocks).
+    /// Looks a network up by name: `main`, `testnet`, `regtest`, or `devnet` (with
+    /// [`DEFAULT_DEVNET_BLOCK_TIME`]).
     pub fn by_name(name: &str) -> Option<NetworkParams> {
         match name {
             "main" => Some(NetworkParams::main()),
             "regtest" => Some(NetworkParams::regtest()),
             "testnet" => Some(NetworkParams::testnet()),
-            "devnet" => Some(NetworkParams::devnet(10)),
+            "devnet" => Some(NetworkParams::devnet(DEFAULT_DEVNET_BLOCK_TIME)),
             _ => None,
         }
     }
@@ -173,6 +173,10 @@ impl NetworkParams {
         self.genesis_block().hash()
     }
 }
+
+/// Block interval of `devnet` when none is given, in seconds (the `devnet` launcher,
+/// `peer`, `tracker` and `wallet` all default to it).
+pub const DEFAULT_DEVNET_BLOCK_TIME: u32 = 5;
 
 /// Hash rate assumed when choosing devnet's first target: about what four peers
 /// sharing a laptop's cores reach.

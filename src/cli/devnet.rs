@@ -22,7 +22,7 @@ pub struct DevnetArgs {
     pub peers: usize,
 
     /// target block interval of the network, in seconds (default 5)
-    #[argh(option, default = "5")]
+    #[argh(option, default = "crate::chain::params::DEFAULT_DEVNET_BLOCK_TIME")]
     pub block_time: u32,
 
     /// artificial latency on every peer's outgoing messages, in ms (default 0)

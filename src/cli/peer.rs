@@ -37,8 +37,9 @@ pub struct PeerArgs {
     #[argh(option, default = "String::from(\"main\")")]
     pub network: String,
 
-    /// target block interval in seconds for the devnet network (default 10)
-    #[argh(option, default = "10")]
+    /// target block interval in seconds for the devnet network (default 5, as the
+    /// devnet launcher uses)
+    #[argh(option, default = "crate::chain::params::DEFAULT_DEVNET_BLOCK_TIME")]
     pub block_time: u32,
 
     /// do not mine; only relay and validate

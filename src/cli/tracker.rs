@@ -87,7 +87,11 @@ impl Hooks<Tracker> for TrackerHooks {
 /// # Errors
 /// A message for the user: unknown network, bind failure, event loop failure.
 pub fn run(args: TrackerArgs) -> Result<(), String> {
-    let params = super::network_params(&args.network, args.block_time.unwrap_or(10))?;
+    let params = super::network_params(
+        &args.network,
+        args.block_time
+            .unwrap_or(crate::chain::params::DEFAULT_DEVNET_BLOCK_TIME),
+    )?;
     let config = ReactorConfig {
         listen: Some(args.listen),
         magic: params.magic,

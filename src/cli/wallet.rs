@@ -80,7 +80,7 @@ pub struct BalanceArgs {
     #[argh(option, default = "String::from(\"main\")")]
     pub network: String,
     /// block time of the devnet network, in seconds (default 5, as devnet uses)
-    #[argh(option, default = "5")]
+    #[argh(option, default = "crate::chain::params::DEFAULT_DEVNET_BLOCK_TIME")]
     pub block_time: u32,
 }
 
@@ -108,7 +108,7 @@ pub struct SendArgs {
     #[argh(option, default = "String::from(\"main\")")]
     pub network: String,
     /// block time of the devnet network, in seconds (default 5, as devnet uses)
-    #[argh(option, default = "5")]
+    #[argh(option, default = "crate::chain::params::DEFAULT_DEVNET_BLOCK_TIME")]
     pub block_time: u32,
 }
 
