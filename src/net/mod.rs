@@ -97,7 +97,7 @@ pub struct ReactorStats {
     pub accepted_total: u64,
     /// Inbound connections closed at once because of [`ReactorConfig::max_inbound`].
     pub refused_total: u64,
-    /// Nonces handed to [`crate::service::Service::mine`] since start.
+    /// Nonces actually hashed by [`crate::service::Service::mine`] since start.
     pub hashes_tried: u64,
     /// Nonces per second over roughly the last second of mining (0 when idle).
     pub hash_rate: f64,
