@@ -204,10 +204,12 @@ impl Reactor {
                 service.on_tick(now);
                 self.apply_actions(service, hooks, now)?;
             }
+            // Replies go out before the slice, not a slice later.
+            self.flush_dirty();
             if service.wants_to_mine() {
                 self.mine_slice(service, hooks)?;
+                self.flush_dirty();
             }
-            self.flush_dirty();
             self.remove_dead(service, hooks, wall_clock())?;
         }
     }
