@@ -227,8 +227,12 @@ pub trait Service {
     fn wants_to_mine(&self) -> bool {
         false
     }
-    /// Try up to `budget` nonces.
-    fn mine(&mut self, _budget: u32, _now: Time) {}
+    /// Try up to `budget` nonces. Returns how many were actually hashed (fewer than
+    /// `budget` when a block is found early or there is nothing to mine), so the driver
+    /// can measure the real hash rate and size the next budget.
+    fn mine(&mut self, _budget: u32, _now: Time) -> u64 {
+        0
+    }
     /// The next queued action, oldest first.
     fn poll_action(&mut self) -> Option<Action>;
 }

@@ -69,7 +69,30 @@ pub fn sign_transfer(t: &mut Transfer, sk: &SecretKey, chain_id: &Hash256) {
 /// # Errors
 /// A [`SignatureError`] saying which part failed.
 pub fn verify_transfer(t: &Transfer, chain_id: &Hash256) -> Result<(), SignatureError> {
-    let pk = PublicKey::from_slice(&t.sender.0).map_err(|_| SignatureError::BadPublicKey)?;
+    let pk = parse_sender(&t.sender)?;
+    verify_transfer_with_key(t, &pk, chain_id)
+}
+
+/// Parses an account id as a public key. Decompressing the point is a good part of the
+/// cost of a verification, so a caller checking many transfers of the same sender (a
+/// block) parses each sender once and uses [`verify_transfer_with_key`].
+///
+/// # Errors
+/// [`SignatureError::BadPublicKey`].
+pub fn parse_sender(id: &AccountId) -> Result<PublicKey, SignatureError> {
+    PublicKey::from_slice(&id.0).map_err(|_| SignatureError::BadPublicKey)
+}
+
+/// [`verify_transfer`] with the sender's key already parsed by [`parse_sender`] (the
+/// caller makes sure `pk` is `t.sender`'s key).
+///
+/// # Errors
+/// A [`SignatureError`] other than `BadPublicKey`.
+pub fn verify_transfer_with_key(
+    t: &Transfer,
+    pk: &PublicKey,
+    chain_id: &Hash256,
+) -> Result<(), SignatureError> {
     let sig =
         ecdsa::Signature::from_compact(&t.signature).map_err(|_| SignatureError::Malformed)?;
     let mut normal = sig;
@@ -78,7 +101,7 @@ pub fn verify_transfer(t: &Transfer, chain_id: &Hash256) -> Result<(), Signature
         return Err(SignatureError::HighS);
     }
     let msg = Message::from_digest(t.signing_digest(chain_id));
-    ecdsa::verify(&sig, msg, &pk).map_err(|_| SignatureError::Mismatch)
+    ecdsa::verify(&sig, msg, pk).map_err(|_| SignatureError::Mismatch)
 }
 
 #[cfg(test)]

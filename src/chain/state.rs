@@ -4,7 +4,9 @@ use super::block::Block;
 use super::error::{BlockError, TxError};
 use super::params::NetworkParams;
 use super::tx::{AccountId, Transaction};
-use super::validate::{check_transfer_signature, check_transfer_stateless, TxContext};
+use super::validate::{
+    check_transfer_signature_cached, check_transfer_stateless, SenderKeys, TxContext,
+};
 use std::collections::{BTreeMap, HashMap};
 
 /// One account's state. An account that was never touched is `Account::default()`.
@@ -148,6 +150,7 @@ impl Ledger {
             });
         }
         let mut overlay: BTreeMap<AccountId, Account> = BTreeMap::new();
+        let mut sender_keys = SenderKeys::new();
         for (index, tx) in block.txs.iter().enumerate().skip(1) {
             let t = match tx {
                 Transaction::Transfer(t) => t,
@@ -178,7 +181,8 @@ impl Ledger {
                 .checked_add(t.amount)
                 .ok_or(fail(TxError::RecipientOverflow))?;
             if ctx.verify_signatures {
-                check_transfer_signature(t, &ctx.network_id).map_err(fail)?;
+                check_transfer_signature_cached(t, &ctx.network_id, &mut sender_keys)
+                    .map_err(fail)?;
             }
             s.balance -= total;
             s.next_sequence += 1;

@@ -10,11 +10,14 @@ use super::block::{Block, MAX_BLOCK_BYTES};
 use super::error::{BlockError, TxError};
 use super::hash::Hash256;
 use super::header::BlockHeader;
-use super::keys::verify_transfer;
+use super::keys::{parse_sender, verify_transfer, verify_transfer_with_key};
 use super::merkle::merkle_root;
 use super::params::NetworkParams;
 use super::pow::check_pow;
+use super::tx::AccountId;
 use super::tx::{Transaction, Transfer};
+use secp256k1::PublicKey;
+use std::collections::HashMap;
 use std::collections::HashSet;
 
 /// Checks a block on its own, in this order: encoded size at most
@@ -134,6 +137,42 @@ pub fn check_transfer_signature(t: &Transfer, network_id: &Hash256) -> Result<()
     verify_transfer(t, network_id).map_err(TxError::Signature)
 }
 
+/// Parsed sender keys of one block, so each sender's key is decompressed once however
+/// many transfers it makes. Holds at most one entry per transfer checked, so it is
+/// bounded by the block's size.
+#[derive(Debug, Default)]
+pub struct SenderKeys {
+    keys: HashMap<AccountId, PublicKey>,
+}
+
+impl SenderKeys {
+    /// An empty cache.
+    pub fn new() -> SenderKeys {
+        SenderKeys::default()
+    }
+}
+
+/// [`check_transfer_signature`] parsing the sender's key through `cache`: same result,
+/// same errors, in the same order.
+///
+/// # Errors
+/// [`TxError::Signature`].
+pub fn check_transfer_signature_cached(
+    t: &Transfer,
+    network_id: &Hash256,
+    cache: &mut SenderKeys,
+) -> Result<(), TxError> {
+    let pk = match cache.keys.get(&t.sender) {
+        Some(pk) => *pk,
+        None => {
+            let pk = parse_sender(&t.sender).map_err(TxError::Signature)?;
+            cache.keys.insert(t.sender, pk);
+            pk
+        }
+    };
+    verify_transfer_with_key(t, &pk, network_id).map_err(TxError::Signature)
+}
+
 /// How a ledger applies transfers: the network id to verify signatures against (cached
 /// by the caller, since computing it hashes the genesis block), and whether to verify
 /// them at all (false only for blocks that were already fully validated once).
@@ -143,4 +182,52 @@ pub struct TxContext {
     pub network_id: Hash256,
     /// Verify signatures.
     pub verify_signatures: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::keys::{account_of, secret_from_bytes, sign_transfer, SignatureError};
+
+    #[test]
+    fn cached_signature_check_agrees_with_the_plain_one() {
+        let net = Hash256([4; 32]);
+        let sk = secret_from_bytes([5; 32]).unwrap();
+        let mut cache = SenderKeys::new();
+        let mut signed = Vec::new();
+        for sequence in 0..3 {
+            let mut t = Transfer {
+                sender: account_of(&sk),
+                recipient: AccountId([2; 33]),
+                amount: 7,
+                fee: 1,
+                sequence,
+                signature: [0; 64],
+            };
+            sign_transfer(&mut t, &sk, &net);
+            signed.push(t);
+        }
+        let mut forged = signed[1];
+        forged.amount += 1;
+        let mut bad_key = signed[0];
+        bad_key.sender.0[0] = 0x05;
+        let mut cases = signed.clone();
+        cases.extend([forged, bad_key, signed[2]]);
+        for t in &cases {
+            assert_eq!(
+                check_transfer_signature_cached(t, &net, &mut cache),
+                check_transfer_signature(t, &net)
+            );
+        }
+        assert_eq!(
+            check_transfer_signature_cached(&forged, &net, &mut cache),
+            Err(TxError::Signature(SignatureError::Mismatch))
+        );
+        assert_eq!(
+            check_transfer_signature_cached(&bad_key, &net, &mut cache),
+            Err(TxError::Signature(SignatureError::BadPublicKey))
+        );
+        // The bad key was never cached; the good one was parsed once.
+        assert_eq!(cache.keys.len(), 1);
+    }
 }

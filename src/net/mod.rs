@@ -26,7 +26,7 @@ pub const DEFAULT_MAX_INBOUND: usize = 1_000;
 /// accepted by the kernel). A peer that lets more pile up is disconnected.
 pub const DEFAULT_MAX_SEND_QUEUE_BYTES: usize = 8 * 1024 * 1024;
 /// Default length of one mining slice between two polls.
-pub const DEFAULT_MINING_SLICE: Duration = Duration::from_millis(3);
+pub const DEFAULT_MINING_SLICE: Duration = Duration::from_millis(1);
 /// The periodic hook runs at least this often.
 pub const PERIODIC_INTERVAL: Duration = Duration::from_millis(100);
 /// How long an outbound connect may take before it counts as failed.
@@ -97,7 +97,7 @@ pub struct ReactorStats {
     pub accepted_total: u64,
     /// Inbound connections closed at once because of [`ReactorConfig::max_inbound`].
     pub refused_total: u64,
-    /// Nonces handed to [`crate::service::Service::mine`] since start.
+    /// Nonces actually hashed by [`crate::service::Service::mine`] since start.
     pub hashes_tried: u64,
     /// Nonces per second over roughly the last second of mining (0 when idle).
     pub hash_rate: f64,

@@ -204,10 +204,12 @@ impl Reactor {
                 service.on_tick(now);
                 self.apply_actions(service, hooks, now)?;
             }
+            // Replies go out before the slice, not a slice later.
+            self.flush_dirty();
             if service.wants_to_mine() {
                 self.mine_slice(service, hooks)?;
+                self.flush_dirty();
             }
-            self.flush_dirty();
             self.remove_dead(service, hooks, wall_clock())?;
         }
     }
@@ -760,18 +762,28 @@ impl Reactor {
     ) -> io::Result<()> {
         let budget = self.mining.budget;
         let t0 = Instant::now();
-        service.mine(budget, wall_clock());
+        let tried = service.mine(budget, wall_clock());
         let elapsed = t0.elapsed();
-        let target = self.config.mining_slice.as_nanos().max(1);
-        let took = elapsed.as_nanos().max(1);
-        let ideal = u128::from(budget) * target / took;
-        let next = ideal
-            .clamp(u128::from(budget / 2), u128::from(budget) * 2)
-            .clamp(u128::from(MIN_MINING_BUDGET), u128::from(MAX_MINING_BUDGET));
-        self.mining.budget = next as u32;
+        if tried > 0 {
+            // Size the next budget from the measured rate (nonces actually hashed over
+            // the time taken). A short slice (block found early) also spent time on
+            // processing the block, so it may grow the budget but never shrink it.
+            let target = self.config.mining_slice.as_nanos().max(1);
+            let took = elapsed.as_nanos().max(1);
+            let ideal = u128::from(tried) * target / took;
+            let floor = if tried < u64::from(budget) {
+                budget
+            } else {
+                budget / 2
+            };
+            let next = ideal
+                .clamp(u128::from(floor), u128::from(budget) * 2)
+                .clamp(u128::from(MIN_MINING_BUDGET), u128::from(MAX_MINING_BUDGET));
+            self.mining.budget = next as u32;
+        }
         self.stats.mining_budget = self.mining.budget;
-        self.stats.hashes_tried += u64::from(budget);
-        self.mining.window_hashes += u64::from(budget);
+        self.stats.hashes_tried += tried;
+        self.mining.window_hashes += tried;
         let inst = Instant::now();
         self.mining.last_mined = Some(inst);
         let window = inst.duration_since(self.mining.window_start);

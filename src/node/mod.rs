@@ -216,8 +216,7 @@ impl Node {
         &self.stats
     }
 
-    /// Hashes tried by the miner so far (current template only resets on rebuild, so
-    /// this is the running total kept by the node).
+    /// A snapshot of the node's state for status lines and tests.
     pub fn status(&self) -> Status {
         let ready = |d: Direction| {
             self.peers
@@ -1313,26 +1312,30 @@ impl Service for Node {
         self.cfg.mine_to.is_some() && self.started && !self.syncing()
     }
 
-    fn mine(&mut self, budget: u32, now: Time) {
+    fn mine(&mut self, budget: u32, now: Time) -> u64 {
         if self.cfg.mine_to.is_none() {
-            return;
+            return 0;
         }
+        // May replace the miner (new template); the delta below is taken on the miner
+        // that does this slice's work, so a rebuild never counts twice or goes negative.
         self.ensure_template(now);
         let Some(miner) = self.miner.as_mut() else {
-            return;
+            return 0;
         };
-        if let Some(block) = miner.work(budget) {
+        let before = miner.hashes_done();
+        let found = miner.work(budget);
+        let tried = miner.hashes_done().saturating_sub(before);
+        if let Some(block) = found {
             let hash = block.hash();
             self.template_dirty = true;
-            let before = self.chain.height();
             self.process_block(block, None, now);
             if let Some(height) = self.chain.height_of(&hash) {
                 self.stats.blocks_mined += 1;
                 info!(target: "miner", "mined block {height} {}", hash.short());
                 self.push(Action::Event(Event::BlockMined { hash, height }));
             }
-            let _ = before;
         }
+        tried
     }
 
     fn poll_action(&mut self) -> Option<Action> {
