@@ -993,12 +993,24 @@ impl Node {
     /// Requests blocks of the best header chain that we lack, spread over the peers
     /// that have them.
     fn request_blocks(&mut self, now: Time) {
-        let missing = self.chain.missing_blocks(DOWNLOAD_WINDOW);
+        let max = self.cfg.max_blocks_in_flight_per_peer;
+        // Free request slots over all ready peers: nothing to do without one, and no
+        // point looking further ahead than the blocks already requested plus the slots.
+        let free: usize = self
+            .peers
+            .values()
+            .filter(|p| p.is_ready())
+            .map(|p| max.saturating_sub(p.blocks_in_flight))
+            .sum();
+        if free == 0 {
+            return;
+        }
+        let window = (self.requested.len() + free).min(DOWNLOAD_WINDOW);
+        let missing = self.chain.missing_blocks(window);
         if missing.is_empty() {
             return;
         }
         let mut batches: BTreeMap<ConnId, Vec<InvItem>> = BTreeMap::new();
-        let max = self.cfg.max_blocks_in_flight_per_peer;
         for hash in missing {
             if self.requested.contains_key(&hash) {
                 continue;
