@@ -16,7 +16,7 @@
 //! - [`runtime`] and [`cli`]: clock, hooks and argument parsing for the binaries.
 //!
 //! The byte-level reference for all of it is `spec/` at the top of the repository.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod chain;
 pub mod cli;
