@@ -17,7 +17,7 @@
 //! - [`sim`]: a deterministic network simulator that drives the real node and tracker.
 //!
 //! The byte-level reference for all of it is `spec/` at the top of the repository.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 
 pub mod chain;
 pub mod cli;

@@ -6,6 +6,7 @@
 //! plus fixed padding) and the second SHA-256 over the 32-byte digest (a prepared
 //! padding block) are compressed: two compressions per hash instead of three.
 
+use super::shani::ShaNi;
 use crate::chain::hash::Hash256;
 use crate::chain::header::{BlockHeader, HEADER_LEN};
 use sha2::block_api::compress256;
@@ -134,7 +135,23 @@ impl HeaderHasher {
     /// Tries nonces `start, start+1, ...` for at most `count` nonces (never past
     /// `u32::MAX`) and stops at the first whose hash meets `target` (32 little-endian
     /// bytes). Returns the winning nonce, if any, and how many nonces were hashed.
+    ///
+    /// Uses the 4-way SHA-NI hasher ([`ShaNi`]) when the CPU has it, otherwise
+    /// [`HeaderHasher::scan_portable`]; both give the same answer.
     pub fn scan(&mut self, start: u32, count: u32, target: &[u8; 32]) -> (Option<u32>, u32) {
+        match ShaNi::detect() {
+            Some(ni) => ni.scan(&self.midstate, &self.tail, start, count, target),
+            None => self.scan_portable(start, count, target),
+        }
+    }
+
+    /// [`HeaderHasher::scan`] with `compress256`, one nonce at a time, on any CPU.
+    pub fn scan_portable(
+        &mut self,
+        start: u32,
+        count: u32,
+        target: &[u8; 32],
+    ) -> (Option<u32>, u32) {
         // Nonces left before the range ends: 2^32 - start, which may not fit a u32.
         let left = (1u64 << 32) - u64::from(start);
         let count = u64::from(count).min(left) as u32;

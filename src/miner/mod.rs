@@ -7,6 +7,8 @@
 //! merkle root.
 
 pub mod hasher;
+#[allow(unsafe_code)]
+pub mod shani;
 
 use crate::chain::block::Block;
 use crate::chain::merkle::merkle_root;
