@@ -12,6 +12,7 @@
 use super::block::{Block, HashedBlock};
 use super::error::BlockError;
 use super::hash::Hash256;
+use super::hash::HashMap256;
 use super::header::{BlockHeader, HashedHeader};
 use super::merkle::merkle_root;
 use super::params::NetworkParams;
@@ -24,7 +25,7 @@ use super::validate::{
     TxContext,
 };
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// Most headers [`Chain::headers_after`] returns, whatever the caller asks.
 pub const MAX_HEADERS_RESULTS: usize = 2000;
@@ -91,10 +92,10 @@ type CandidateKey = (U256, Reverse<u64>, Hash256);
 pub struct Chain {
     params: NetworkParams,
     network_id: Hash256,
-    entries: HashMap<Hash256, Entry>,
-    children: HashMap<Hash256, Vec<Hash256>>,
-    blocks: HashMap<Hash256, Block>,
-    undo: HashMap<Hash256, Undo>,
+    entries: HashMap256<Entry>,
+    children: HashMap256<Vec<Hash256>>,
+    blocks: HashMap256<Block>,
+    undo: HashMap256<Undo>,
     active: Vec<Hash256>,
     ledger: Ledger,
     candidates: BTreeSet<CandidateKey>,
@@ -112,7 +113,7 @@ impl Chain {
         let work = work_of(genesis.header.bits);
         let mut ledger = Ledger::new();
         ledger.apply_genesis(&genesis);
-        let mut entries = HashMap::new();
+        let mut entries = HashMap256::default();
         entries.insert(
             hash,
             Entry {
@@ -124,7 +125,7 @@ impl Chain {
                 seq: Some(0),
             },
         );
-        let mut blocks = HashMap::new();
+        let mut blocks = HashMap256::default();
         blocks.insert(hash, genesis);
         let mut candidates = BTreeSet::new();
         candidates.insert((work, Reverse(0), hash));
@@ -132,9 +133,9 @@ impl Chain {
             params,
             network_id: hash,
             entries,
-            children: HashMap::new(),
+            children: HashMap256::default(),
             blocks,
-            undo: HashMap::new(),
+            undo: HashMap256::default(),
             active: vec![hash],
             ledger,
             candidates,

@@ -8,7 +8,7 @@
 
 use super::block::{Block, MAX_BLOCK_BYTES};
 use super::error::{BlockError, TxError};
-use super::hash::Hash256;
+use super::hash::{Hash256, HashSet256, KeyedState};
 use super::header::{BlockHeader, HashedHeader};
 use super::keys::verify_transfer;
 use super::merkle::merkle_root;
@@ -45,7 +45,7 @@ pub fn check_block_stateless(block: &Block) -> Result<(), BlockError> {
     if mutated {
         return Err(BlockError::MutatedMerkle);
     }
-    let mut seen = std::collections::HashSet::with_capacity(ids.len());
+    let mut seen = HashSet256::with_capacity_and_hasher(ids.len(), KeyedState::default());
     if !ids.iter().all(|id| seen.insert(*id)) {
         return Err(BlockError::DuplicateTx);
     }
