@@ -1,7 +1,7 @@
 //! A block: its header and its transactions, with the size-capped encoding.
 
 use super::hash::Hash256;
-use super::header::{BlockHeader, HEADER_LEN};
+use super::header::{BlockHeader, HashedHeader, HEADER_LEN};
 use super::tx::{Transaction, MIN_TX_LEN};
 use crate::wire::codec::{put_u32, DecodeError, Reader};
 
@@ -19,6 +19,45 @@ pub struct Block {
     pub header: BlockHeader,
     /// Transactions; the first must be the coinbase.
     pub txs: Vec<Transaction>,
+}
+
+/// A block together with its hash, computed once when the value is made (see
+/// [`super::header::HashedHeader`]). The fields are private: the hash is always the true
+/// hash of the block's header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HashedBlock {
+    block: Block,
+    hash: Hash256,
+}
+
+impl HashedBlock {
+    /// Hashes `block`'s header once.
+    pub fn new(block: Block) -> HashedBlock {
+        HashedBlock {
+            hash: block.hash(),
+            block,
+        }
+    }
+
+    /// The block.
+    pub fn block(&self) -> &Block {
+        &self.block
+    }
+
+    /// Its hash.
+    pub fn hash(&self) -> Hash256 {
+        self.hash
+    }
+
+    /// The header with its hash.
+    pub fn hashed_header(&self) -> HashedHeader {
+        HashedHeader::from_block(self)
+    }
+
+    /// The block, dropping the hash.
+    pub fn into_block(self) -> Block {
+        self.block
+    }
 }
 
 impl Block {

@@ -4,11 +4,12 @@
 use super::block::Block;
 use super::error::TxError;
 use super::hash::Hash256;
+use super::hash::HashSet256;
 use super::tree::Chain;
 use super::tx::{AccountId, Transaction, Transfer, TRANSFER_LEN};
 use super::validate::{check_transfer_signature, check_transfer_stateless};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, HashSet};
+use std::collections::{BTreeMap, BinaryHeap};
 
 /// Pending transfers, bounded by a transfer count.
 #[derive(Clone, Debug)]
@@ -18,7 +19,7 @@ pub struct Mempool {
     /// Per sender: sequence -> txid, always `next_sequence .. next_sequence + n`.
     by_sender: BTreeMap<AccountId, BTreeMap<u64, Hash256>>,
     /// Txids whose signature verified (the txid commits to every field).
-    sig_ok: HashSet<Hash256>,
+    sig_ok: HashSet256,
 }
 
 /// The id of a transfer as a transaction.
@@ -33,7 +34,7 @@ impl Mempool {
             max_txs,
             txs: BTreeMap::new(),
             by_sender: BTreeMap::new(),
-            sig_ok: HashSet::new(),
+            sig_ok: HashSet256::default(),
         }
     }
 

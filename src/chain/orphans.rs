@@ -3,14 +3,15 @@
 
 use super::block::Block;
 use super::hash::Hash256;
-use std::collections::{BTreeMap, HashMap};
+use super::hash::HashMap256;
+use std::collections::BTreeMap;
 
 /// A bounded pool of orphan blocks.
 #[derive(Clone, Debug)]
 pub struct OrphanPool {
     max_blocks: usize,
-    blocks: HashMap<Hash256, (u64, Block)>,
-    by_parent: HashMap<Hash256, Vec<Hash256>>,
+    blocks: HashMap256<(u64, Block)>,
+    by_parent: HashMap256<Vec<Hash256>>,
     /// Arrival order -> hash, for eviction.
     order: BTreeMap<u64, Hash256>,
     next: u64,
@@ -21,8 +22,8 @@ impl OrphanPool {
     pub fn new(max_blocks: usize) -> OrphanPool {
         OrphanPool {
             max_blocks,
-            blocks: HashMap::new(),
-            by_parent: HashMap::new(),
+            blocks: HashMap256::default(),
+            by_parent: HashMap256::default(),
             order: BTreeMap::new(),
             next: 0,
         }

@@ -2,7 +2,7 @@
 //! difficulty retarget rule.
 
 use super::error::BlockError;
-use super::header::BlockHeader;
+use super::header::{BlockHeader, HashedHeader};
 use super::params::NetworkParams;
 use super::u256::U256;
 
@@ -28,12 +28,21 @@ pub fn work_of(bits: u32) -> U256 {
 /// # Errors
 /// [`BlockError::InvalidTarget`] or [`BlockError::BadProofOfWork`].
 pub fn check_pow(header: &BlockHeader, pow_limit_bits: u32) -> Result<(), BlockError> {
+    check_pow_hashed(&HashedHeader::new(*header), pow_limit_bits)
+}
+
+/// [`check_pow`] for a header whose hash is already known.
+///
+/// # Errors
+/// As [`check_pow`].
+pub fn check_pow_hashed(h: &HashedHeader, pow_limit_bits: u32) -> Result<(), BlockError> {
+    let header = h.header();
     let target = U256::from_compact(header.bits).ok_or(BlockError::InvalidTarget)?;
     let limit = U256::from_compact(pow_limit_bits).ok_or(BlockError::InvalidTarget)?;
     if target > limit {
         return Err(BlockError::InvalidTarget);
     }
-    if U256::from_le_bytes(&header.hash().0) > target {
+    if U256::from_le_bytes(&h.hash().0) > target {
         return Err(BlockError::BadProofOfWork);
     }
     Ok(())

@@ -9,10 +9,11 @@
 //! ledger only when the chain switches to them; one that fails is marked invalid with
 //! all its descendants and the choice is made again.
 
-use super::block::Block;
+use super::block::{Block, HashedBlock};
 use super::error::BlockError;
 use super::hash::Hash256;
-use super::header::BlockHeader;
+use super::hash::HashMap256;
+use super::header::{BlockHeader, HashedHeader};
 use super::merkle::merkle_root;
 use super::params::NetworkParams;
 use super::pow::{is_retarget_height, median_time_past, next_bits, work_of};
@@ -20,10 +21,11 @@ use super::state::{Ledger, Undo};
 use super::tx::{AccountId, Coinbase, Transaction, Transfer};
 use super::u256::U256;
 use super::validate::{
-    body_matches_header, check_block_stateless, check_header_contextual, HeaderContext, TxContext,
+    body_matches_header, check_block_stateless, check_hashed_header_contextual, HeaderContext,
+    TxContext,
 };
 use std::cmp::Reverse;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 
 /// Most headers [`Chain::headers_after`] returns, whatever the caller asks.
 pub const MAX_HEADERS_RESULTS: usize = 2000;
@@ -90,10 +92,10 @@ type CandidateKey = (U256, Reverse<u64>, Hash256);
 pub struct Chain {
     params: NetworkParams,
     network_id: Hash256,
-    entries: HashMap<Hash256, Entry>,
-    children: HashMap<Hash256, Vec<Hash256>>,
-    blocks: HashMap<Hash256, Block>,
-    undo: HashMap<Hash256, Undo>,
+    entries: HashMap256<Entry>,
+    children: HashMap256<Vec<Hash256>>,
+    blocks: HashMap256<Block>,
+    undo: HashMap256<Undo>,
     active: Vec<Hash256>,
     ledger: Ledger,
     candidates: BTreeSet<CandidateKey>,
@@ -111,7 +113,7 @@ impl Chain {
         let work = work_of(genesis.header.bits);
         let mut ledger = Ledger::new();
         ledger.apply_genesis(&genesis);
-        let mut entries = HashMap::new();
+        let mut entries = HashMap256::default();
         entries.insert(
             hash,
             Entry {
@@ -123,7 +125,7 @@ impl Chain {
                 seq: Some(0),
             },
         );
-        let mut blocks = HashMap::new();
+        let mut blocks = HashMap256::default();
         blocks.insert(hash, genesis);
         let mut candidates = BTreeSet::new();
         candidates.insert((work, Reverse(0), hash));
@@ -131,9 +133,9 @@ impl Chain {
             params,
             network_id: hash,
             entries,
-            children: HashMap::new(),
+            children: HashMap256::default(),
             blocks,
-            undo: HashMap::new(),
+            undo: HashMap256::default(),
             active: vec![hash],
             ledger,
             candidates,
@@ -305,7 +307,19 @@ impl Chain {
         header: &BlockHeader,
         now: u64,
     ) -> Result<HeaderOutcome, BlockError> {
-        let hash = header.hash();
+        self.accept_hashed_header(&HashedHeader::new(*header), now)
+    }
+
+    /// [`Chain::accept_header`] for a header whose hash is already known.
+    ///
+    /// # Errors
+    /// As [`Chain::accept_header`].
+    pub fn accept_hashed_header(
+        &mut self,
+        hashed: &HashedHeader,
+        now: u64,
+    ) -> Result<HeaderOutcome, BlockError> {
+        let (header, hash) = (hashed.header(), hashed.hash());
         if let Some(e) = self.entries.get(&hash) {
             return match e.status {
                 BlockStatus::Invalid => Err(BlockError::KnownInvalid),
@@ -327,7 +341,7 @@ impl Chain {
                 .expect("parent is known"),
             now,
         };
-        check_header_contextual(header, &ctx, &self.params)?;
+        check_hashed_header_contextual(hashed, &ctx, &self.params)?;
         let work = parent_work.saturating_add(work_of(header.bits));
         self.entries.insert(
             hash,
@@ -359,7 +373,19 @@ impl Chain {
     /// the same as before the call. A stateless failure marks the block invalid only if
     /// the body matches the header's merkle root (otherwise only this copy is bad).
     pub fn accept_block(&mut self, block: Block, now: u64) -> Result<BlockOutcome, BlockError> {
-        let hash = block.hash();
+        self.accept_hashed_block(HashedBlock::new(block), now)
+    }
+
+    /// [`Chain::accept_block`] for a block whose hash is already known.
+    ///
+    /// # Errors
+    /// As [`Chain::accept_block`].
+    pub fn accept_hashed_block(
+        &mut self,
+        hashed: HashedBlock,
+        now: u64,
+    ) -> Result<BlockOutcome, BlockError> {
+        let hash = hashed.hash();
         match self.entries.get(&hash).map(|e| e.status) {
             Some(BlockStatus::Invalid) => return Err(BlockError::KnownInvalid),
             Some(_) if self.blocks.contains_key(&hash) => {
@@ -371,9 +397,10 @@ impl Chain {
             }
             Some(_) => {}
             None => {
-                self.accept_header(&block.header, now)?;
+                self.accept_hashed_header(&hashed.hashed_header(), now)?;
             }
         }
+        let block = hashed.into_block();
         if let Err(e) = check_block_stateless(&block) {
             if e.is_permanent() && body_matches_header(&block) {
                 self.mark_invalid(hash);
@@ -462,6 +489,19 @@ impl Chain {
         stop: &Hash256,
         max: usize,
     ) -> Vec<BlockHeader> {
+        self.hashed_headers_after(locator, stop, max)
+            .into_iter()
+            .map(|h| *h.header())
+            .collect()
+    }
+
+    /// [`Chain::headers_after`] with each header's hash (stored, not recomputed).
+    pub fn hashed_headers_after(
+        &self,
+        locator: &[Hash256],
+        stop: &Hash256,
+        max: usize,
+    ) -> Vec<HashedHeader> {
         let start = locator
             .iter()
             .find(|h| self.is_active(h))
@@ -473,7 +513,7 @@ impl Chain {
             if out.len() >= max {
                 break;
             }
-            out.push(self.entries[h].header);
+            out.push(HashedHeader::known(self.entries[h].header, *h));
             if h == stop {
                 break;
             }

@@ -8,17 +8,16 @@
 
 use super::block::{Block, MAX_BLOCK_BYTES};
 use super::error::{BlockError, TxError};
-use super::hash::Hash256;
-use super::header::BlockHeader;
+use super::hash::{Hash256, HashSet256, KeyedState};
+use super::header::{BlockHeader, HashedHeader};
 use super::keys::{parse_sender, verify_transfer, verify_transfer_with_key};
 use super::merkle::merkle_root;
 use super::params::NetworkParams;
-use super::pow::check_pow;
+use super::pow::check_pow_hashed;
 use super::tx::AccountId;
 use super::tx::{Transaction, Transfer};
 use secp256k1::PublicKey;
 use std::collections::HashMap;
-use std::collections::HashSet;
 
 /// Checks a block on its own, in this order: encoded size at most
 /// [`MAX_BLOCK_BYTES`], at least one transaction, the first is a coinbase, no other is,
@@ -49,7 +48,7 @@ pub fn check_block_stateless(block: &Block) -> Result<(), BlockError> {
     if mutated {
         return Err(BlockError::MutatedMerkle);
     }
-    let mut seen = HashSet::with_capacity(ids.len());
+    let mut seen = HashSet256::with_capacity_and_hasher(ids.len(), KeyedState::default());
     if !ids.iter().all(|id| seen.insert(*id)) {
         return Err(BlockError::DuplicateTx);
     }
@@ -86,6 +85,19 @@ pub fn check_header_contextual(
     ctx: &HeaderContext,
     params: &NetworkParams,
 ) -> Result<(), BlockError> {
+    check_hashed_header_contextual(&HashedHeader::new(*header), ctx, params)
+}
+
+/// [`check_header_contextual`] for a header whose hash is already known.
+///
+/// # Errors
+/// As [`check_header_contextual`].
+pub fn check_hashed_header_contextual(
+    hashed: &HashedHeader,
+    ctx: &HeaderContext,
+    params: &NetworkParams,
+) -> Result<(), BlockError> {
+    let header = hashed.header();
     if header.bits != ctx.expected_bits {
         return Err(BlockError::BadBits {
             expected: ctx.expected_bits,
@@ -98,7 +110,7 @@ pub fn check_header_contextual(
             mtp: ctx.mtp,
         });
     }
-    check_pow(header, params.pow_limit_bits)?;
+    check_pow_hashed(hashed, params.pow_limit_bits)?;
     let max = ctx.now.saturating_add(params.max_future_drift_secs as u64);
     if header.time as u64 > max {
         return Err(BlockError::TimeTooNew {

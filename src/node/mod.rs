@@ -17,7 +17,9 @@ pub mod rng;
 
 pub use config::NodeConfig;
 
+use crate::chain::block::HashedBlock;
 use crate::chain::error::{BlockError, TxError};
+use crate::chain::header::HashedHeader;
 use crate::chain::mempool::Mempool;
 use crate::chain::orphans::OrphanPool;
 use crate::chain::tree::Chain;
@@ -509,12 +511,15 @@ impl Node {
                 }
             }
             Message::GetHeaders { locator, stop } => {
-                let headers = self.chain.headers_after(&locator, &stop, MAX_HEADERS);
+                let hashed = self
+                    .chain
+                    .hashed_headers_after(&locator, &stop, MAX_HEADERS);
                 if let Some(p) = self.peers.get_mut(&conn) {
-                    for h in &headers {
+                    for h in &hashed {
                         p.known_blocks.insert(h.hash());
                     }
                 }
+                let headers = hashed.iter().map(|h| *h.header()).collect();
                 self.send(conn, Message::Headers { headers });
             }
             Message::Headers { headers } => self.on_headers(conn, headers, now),
@@ -660,8 +665,9 @@ impl Node {
         }
         let mut last = None;
         for (i, h) in headers.iter().enumerate() {
-            let hash = h.hash();
-            match self.chain.accept_header(h, now.secs()) {
+            let hashed = HashedHeader::new(*h);
+            let hash = hashed.hash();
+            match self.chain.accept_hashed_header(&hashed, now.secs()) {
                 Ok(_) => {}
                 Err(BlockError::UnknownParent) => {
                     if i == 0 {
@@ -841,6 +847,7 @@ impl Node {
     }
 
     fn on_block(&mut self, conn: ConnId, block: Block, now: Time) {
+        let block = HashedBlock::new(block);
         let hash = block.hash();
         if let Some((c, _)) = self.requested.get(&hash) {
             let c = *c;
@@ -851,7 +858,7 @@ impl Node {
         }
         if let Some(p) = self.peers.get_mut(&conn) {
             p.known_blocks.insert(hash);
-            p.known_blocks.insert(block.header.prev);
+            p.known_blocks.insert(block.block().header.prev);
         }
         self.process_block(block, Some(conn), now);
         self.request_blocks(now);
@@ -859,15 +866,15 @@ impl Node {
 
     /// Accepts a block from a peer (`from`) or from our own miner (`None`), then any
     /// orphans waiting for it.
-    fn process_block(&mut self, block: Block, from: Option<ConnId>, now: Time) {
+    fn process_block(&mut self, block: HashedBlock, from: Option<ConnId>, now: Time) {
         let mut work = vec![(block, from)];
         while let Some((block, from)) = work.pop() {
             let hash = block.hash();
             if self.chain.block(&hash).is_some() {
                 continue;
             }
-            let stored = block.clone();
-            match self.chain.accept_block(block, now.secs()) {
+            let stored = block.block().clone();
+            match self.chain.accept_hashed_block(block, now.secs()) {
                 Ok(outcome) => {
                     // Durable before announced.
                     self.push(Action::StoreBlock(Box::new(stored)));
@@ -878,6 +885,7 @@ impl Node {
                         self.on_tip_changed(&outcome.disconnected, outcome.reorg_depth as u32, now);
                     }
                     for child in self.orphans.take_children(&hash) {
+                        let child = HashedBlock::new(child);
                         let sender = self.orphan_from.remove(&child.hash());
                         work.push((child, sender));
                     }
@@ -1156,8 +1164,9 @@ fn replay(chain: &mut Chain, stored: Vec<Block>, now: Time) -> usize {
     let mut accepted = 0;
     while let Some(parent) = ready.pop() {
         for b in children.remove(&parent).unwrap_or_default() {
+            let b = HashedBlock::new(b);
             let hash = b.hash();
-            match chain.accept_block(b, now.secs()) {
+            match chain.accept_hashed_block(b, now.secs()) {
                 Ok(_) => {
                     accepted += 1;
                     ready.push(hash);
@@ -1338,6 +1347,7 @@ impl Service for Node {
         let found = miner.work(budget);
         let tried = miner.hashes_done().saturating_sub(before);
         if let Some(block) = found {
+            let block = HashedBlock::new(block);
             let hash = block.hash();
             self.template_dirty = true;
             self.process_block(block, None, now);

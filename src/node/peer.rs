@@ -1,9 +1,9 @@
 //! What a node remembers about one connected peer.
 
+use crate::chain::hash::HashSet256;
 use crate::chain::Hash256;
 use crate::service::{Direction, Time};
 use crate::wire::Version;
-use std::collections::HashSet;
 use std::net::SocketAddr;
 
 /// Most hashes remembered per peer and kind before the memory is reset; it only avoids
@@ -12,7 +12,7 @@ pub const MAX_KNOWN_PER_PEER: usize = 8192;
 
 /// A bounded set of hashes a peer is known to have.
 #[derive(Debug, Default)]
-pub struct KnownSet(HashSet<Hash256>);
+pub struct KnownSet(HashSet256);
 
 impl KnownSet {
     /// Remembers `h`; forgets everything first when full.

@@ -5,6 +5,7 @@ use super::queue::EventQueue;
 use super::report::{BlockRec, Report};
 use super::{SimConfig, Topology};
 use crate::chain::error::TxError;
+use crate::chain::hash::HashMap256;
 use crate::chain::keys::{account_of, secret_from_bytes};
 use crate::chain::u256::U256;
 use crate::chain::{Block, Hash256, NetworkParams, Transfer};
@@ -15,7 +16,7 @@ use crate::tracker::{Tracker, TrackerConfig};
 use crate::wire::{Message, FRAME_HEADER_LEN, MSG_VERACK, MSG_VERSION};
 use secp256k1::SecretKey;
 use sha2::{Digest, Sha256};
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
@@ -152,7 +153,7 @@ pub struct Sim {
     // invariants and convergence
     node_tip: Vec<Hash256>,
     node_work: Vec<U256>,
-    tip_count: HashMap<Hash256, u32>,
+    tip_count: HashMap256<u32>,
     live: u32,
     partitioned: bool,
     cut_pairs: Vec<(u32, u32)>,
@@ -168,7 +169,7 @@ pub struct Sim {
     lost_finds: u64,
     // measurements
     blocks: Vec<BlockRec>,
-    block_index: HashMap<Hash256, u32>,
+    block_index: HashMap256<u32>,
     reorg_hist: Vec<u64>,
     events: u64,
     messages: u64,
@@ -325,7 +326,7 @@ impl Sim {
             digest: Sha256::new(),
             node_tip: vec![genesis; n],
             node_work: vec![U256::default(); n],
-            tip_count: HashMap::new(),
+            tip_count: HashMap256::default(),
             live: 0,
             partitioned: false,
             cut_pairs: Vec::new(),
@@ -338,7 +339,7 @@ impl Sim {
             tail_found: 0,
             lost_finds: 0,
             blocks: Vec::new(),
-            block_index: HashMap::new(),
+            block_index: HashMap256::default(),
             reorg_hist: Vec::new(),
             events: 0,
             messages: 0,
