@@ -24,6 +24,7 @@ pub mod cli;
 pub mod miner;
 pub mod net;
 pub mod node;
+pub mod rng;
 pub mod runtime;
 pub mod service;
 pub mod sim;

@@ -13,7 +13,6 @@
 
 pub mod config;
 pub mod peer;
-pub mod rng;
 
 pub use config::NodeConfig;
 
@@ -25,6 +24,7 @@ use crate::chain::orphans::OrphanPool;
 use crate::chain::tree::Chain;
 use crate::chain::{Block, BlockHeader, Hash256, Transaction, Transfer};
 use crate::miner::Miner;
+use crate::rng::SplitMix64;
 use crate::service::{Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time};
 use crate::wire::{
     InvItem, InvKind, Message, RejectCode, Version, MAX_HEADERS, MAX_INV, MAX_LOCATOR,
@@ -32,7 +32,6 @@ use crate::wire::{
 };
 use log::{debug, info, warn};
 use peer::Peer;
-use rng::Rng;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
@@ -108,7 +107,7 @@ pub struct Node {
     chain: Chain,
     mempool: Mempool,
     orphans: OrphanPool,
-    rng: Rng,
+    rng: SplitMix64,
     nonce: u64,
     peers: BTreeMap<ConnId, Peer>,
     tracker: TrackerLink,
@@ -161,7 +160,7 @@ impl Node {
     pub fn new(cfg: NodeConfig, stored: Vec<Block>, now: Time) -> (Node, usize) {
         let mut chain = Chain::new(cfg.params.clone());
         let rejected = replay(&mut chain, stored, now);
-        let mut rng = Rng::new(cfg.seed);
+        let mut rng = SplitMix64::new(cfg.seed);
         let nonce = rng.next_u64();
         let node = Node {
             mempool: Mempool::new(cfg.mempool_max_txs),

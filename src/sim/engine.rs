@@ -9,8 +9,8 @@ use crate::chain::hash::HashMap256;
 use crate::chain::keys::{account_of, secret_from_bytes};
 use crate::chain::u256::U256;
 use crate::chain::{Block, Hash256, NetworkParams, Transfer};
-use crate::node::rng::Rng;
 use crate::node::{Node, NodeConfig};
+use crate::rng::SplitMix64;
 use crate::service::{Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time};
 use crate::tracker::{Tracker, TrackerConfig};
 use crate::wire::{Message, FRAME_HEADER_LEN, MSG_VERACK, MSG_VERSION};
@@ -146,8 +146,8 @@ pub struct Sim {
     miner_cum: Vec<f64>,
     is_miner: Vec<bool>,
     share_of: Vec<f64>,
-    rng_net: Rng,
-    rng_mine: Rng,
+    rng_net: SplitMix64,
+    rng_mine: SplitMix64,
     scratch: Vec<u8>,
     digest: Sha256,
     // invariants and convergence
@@ -270,7 +270,7 @@ impl Sim {
             is_miner[i] = true;
             share_of[i] = cfg.miner_shares[j] / total;
         }
-        let mut key_rng = Rng::new(derive_seed(cfg.seed, 4));
+        let mut key_rng = SplitMix64::new(derive_seed(cfg.seed, 4));
         let miner_keys: Vec<SecretKey> = (0..m)
             .map(|_| loop {
                 let mut b = [0u8; 32];
@@ -320,8 +320,8 @@ impl Sim {
             miner_cum,
             is_miner,
             share_of,
-            rng_net: Rng::new(derive_seed(cfg.seed, 1)),
-            rng_mine: Rng::new(derive_seed(cfg.seed, 2)),
+            rng_net: SplitMix64::new(derive_seed(cfg.seed, 1)),
+            rng_mine: SplitMix64::new(derive_seed(cfg.seed, 2)),
             scratch: Vec::new(),
             digest: Sha256::new(),
             node_tip: vec![genesis; n],

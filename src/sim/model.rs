@@ -1,6 +1,6 @@
 //! The network model's random parts: latency distributions and a seeded sampler.
 
-use crate::node::rng::Rng;
+use crate::rng::SplitMix64;
 use std::fmt;
 use std::str::FromStr;
 
@@ -77,7 +77,7 @@ impl fmt::Display for Latency {
 
 impl Latency {
     /// A sample, in microseconds.
-    pub fn sample_us(&self, rng: &mut Rng) -> u64 {
+    pub fn sample_us(&self, rng: &mut SplitMix64) -> u64 {
         let ms = match *self {
             Latency::Fixed(d) => d,
             Latency::Uniform(lo, hi) => lo + (hi - lo) * unit(rng),
@@ -104,26 +104,26 @@ impl Latency {
 }
 
 /// A uniform sample in [0, 1).
-pub fn unit(rng: &mut Rng) -> f64 {
+pub fn unit(rng: &mut SplitMix64) -> f64 {
     (rng.next_u64() >> 11) as f64 * (1.0 / (1u64 << 53) as f64)
 }
 
 /// A standard normal sample (Box-Muller).
-pub fn normal(rng: &mut Rng) -> f64 {
+pub fn normal(rng: &mut SplitMix64) -> f64 {
     let u1 = 1.0 - unit(rng); // (0, 1]
     let u2 = unit(rng);
     (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
 }
 
 /// An exponential sample with the given mean.
-pub fn exponential(rng: &mut Rng, mean: f64) -> f64 {
+pub fn exponential(rng: &mut SplitMix64, mean: f64) -> f64 {
     -mean * (1.0 - unit(rng)).ln()
 }
 
 /// A seed for stream `stream` derived from the run's seed, so each random stream is
 /// independent of how much the others are used.
 pub fn derive_seed(seed: u64, stream: u64) -> u64 {
-    let mut r = Rng::new(seed ^ stream.wrapping_mul(0xd134_2543_de82_ef95));
+    let mut r = SplitMix64::new(seed ^ stream.wrapping_mul(0xd134_2543_de82_ef95));
     r.next_u64();
     r.next_u64()
 }
@@ -134,7 +134,7 @@ mod tests {
 
     #[test]
     fn parses_and_samples_in_range() {
-        let mut rng = Rng::new(7);
+        let mut rng = SplitMix64::new(7);
         assert_eq!("fixed:30".parse::<Latency>().unwrap(), Latency::Fixed(30.0));
         let u: Latency = "uniform:20:200".parse().unwrap();
         for _ in 0..1000 {
@@ -155,7 +155,7 @@ mod tests {
 
     #[test]
     fn exponential_has_the_requested_mean() {
-        let mut rng = Rng::new(3);
+        let mut rng = SplitMix64::new(3);
         let n = 100_000;
         let m = (0..n).map(|_| exponential(&mut rng, 600.0)).sum::<f64>() / n as f64;
         assert!((m - 600.0).abs() < 10.0, "{m}");

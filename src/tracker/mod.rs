@@ -12,9 +12,7 @@
 //! [`Message::Error`] and disconnects. It implements [`Service`]: no socket, no clock,
 //! randomness from a seeded generator, so the same inputs give the same actions.
 
-mod rng;
-
-pub use rng::SplitMix64;
+pub use crate::rng::SplitMix64;
 
 use crate::service::{Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time};
 use crate::wire::{Message, RejectCode, MAX_PEER_LIST};

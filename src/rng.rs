@@ -1,5 +1,8 @@
-//! A small seeded random number generator (splitmix64), so the tracker's choices are
-//! reproducible from its seed in tests and the simulator.
+//! A small seeded random number generator (splitmix64) for protocol choices.
+//!
+//! The tracker's peer lists, the node's handshake nonces, peer choice and jitter, and
+//! every random stream of the simulator come from here, so a seed reproduces a run
+//! exactly. Not for keys (those come from the operating system).
 
 /// splitmix64: 64 bits of state, passes BigCrush, good enough to pick peer subsets.
 #[derive(Clone, Debug)]
@@ -24,8 +27,13 @@ impl SplitMix64 {
 
     /// A number in `0..n` (`n > 0`), by multiply-shift (bias below 2^-32 for the sizes
     /// used here).
-    pub fn below(&mut self, n: usize) -> usize {
-        ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
+    pub fn below(&mut self, n: u64) -> u64 {
+        ((u128::from(self.next_u64()) * u128::from(n)) >> 64) as u64
+    }
+
+    /// An index in `0..n` (`n > 0`), as [`SplitMix64::below`].
+    pub fn index(&mut self, n: usize) -> usize {
+        self.below(n as u64) as usize
     }
 
     /// `k` distinct indices out of `0..n` (all of them, shuffled, if `k >= n`), by
@@ -34,7 +42,7 @@ impl SplitMix64 {
         let k = k.min(n);
         let mut out: Vec<usize> = Vec::with_capacity(k);
         for j in n - k..n {
-            let t = self.below(j + 1);
+            let t = self.index(j + 1);
             if out.contains(&t) {
                 out.push(j);
             } else {
