@@ -47,8 +47,8 @@ pub struct DevnetArgs {
     #[argh(switch)]
     pub keep_data: bool,
 
-    /// network preset: devnet (default, uses --block-time) or regtest (instant blocks,
-    /// for tests)
+    /// network preset: devnet (default, uses --block-time), testnet (fixed easy
+    /// target, a block every few tens of ms; the tests use it) or main
     #[argh(option, default = "String::from(\"devnet\")")]
     pub network: String,
 
