@@ -4,28 +4,67 @@ use crate::chain::hash::HashSet256;
 use crate::chain::Hash256;
 use crate::service::{Direction, Time};
 use crate::wire::Version;
+use std::collections::VecDeque;
 use std::net::SocketAddr;
 
-/// Most hashes remembered per peer and kind before the memory is reset; it only avoids
-/// sending a peer what it already has, so forgetting is harmless.
-pub const MAX_KNOWN_PER_PEER: usize = 8192;
+/// Most hashes remembered per peer and kind; the oldest is forgotten first. The sets
+/// only avoid sending a peer what it already has (and asking it for what it lacks),
+/// so forgetting is harmless, while the bound keeps a node with many peers small.
+pub const MAX_KNOWN_PER_PEER: usize = 1024;
 
-/// A bounded set of hashes a peer is known to have.
+/// A bounded set of hashes a peer is known to have (or, for `lacks_blocks`, not to
+/// have), forgetting the oldest when full.
 #[derive(Debug, Default)]
-pub struct KnownSet(HashSet256);
+pub struct KnownSet {
+    set: HashSet256,
+    order: VecDeque<Hash256>,
+}
 
 impl KnownSet {
-    /// Remembers `h`; forgets everything first when full.
+    /// Remembers `h`, forgetting the oldest entry if the set is full.
     pub fn insert(&mut self, h: Hash256) {
-        if self.0.len() >= MAX_KNOWN_PER_PEER {
-            self.0.clear();
+        if !self.set.insert(h) {
+            return;
         }
-        self.0.insert(h);
+        self.order.push_back(h);
+        if self.order.len() > MAX_KNOWN_PER_PEER {
+            if let Some(old) = self.order.pop_front() {
+                self.set.remove(&old);
+            }
+        }
     }
 
     /// True if `h` is remembered.
     pub fn contains(&self, h: &Hash256) -> bool {
-        self.0.contains(h)
+        self.set.contains(h)
+    }
+
+    /// How many hashes are remembered.
+    pub fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    /// True if nothing is remembered.
+    pub fn is_empty(&self) -> bool {
+        self.order.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn known_set_forgets_the_oldest_beyond_its_bound() {
+        let h = |i: u32| Hash256::sha256(&i.to_le_bytes());
+        let mut k = KnownSet::default();
+        for i in 0..(MAX_KNOWN_PER_PEER as u32 + 10) {
+            k.insert(h(i));
+            k.insert(h(i)); // a repeat changes nothing
+        }
+        assert_eq!(k.len(), MAX_KNOWN_PER_PEER);
+        assert!(!k.contains(&h(0)) && !k.contains(&h(9)));
+        assert!(k.contains(&h(10)) && k.contains(&h(MAX_KNOWN_PER_PEER as u32 + 9)));
     }
 }
 
