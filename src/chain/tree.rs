@@ -103,6 +103,7 @@ pub struct Chain {
     next_header_seq: u64,
     best_header: Hash256,
     best_header_chain: Vec<Hash256>,
+    invalid_marks: u64,
 }
 
 impl Chain {
@@ -143,6 +144,7 @@ impl Chain {
             next_header_seq: 1,
             best_header: hash,
             best_header_chain: vec![hash],
+            invalid_marks: 0,
         }
     }
 
@@ -194,6 +196,22 @@ impl Chain {
     /// Hash of the active chain's block at `height`.
     pub fn hash_at(&self, height: u32) -> Option<Hash256> {
         self.active.get(height as usize).copied()
+    }
+
+    /// The hash and height of `header` if it is already known, found through its
+    /// parent's children by comparing the 80 bytes: no hashing. `None` means "not
+    /// found this way" (unknown, or genesis, which has no parent entry).
+    pub fn find_known_header(&self, header: &BlockHeader) -> Option<(Hash256, u32)> {
+        self.children.get(&header.prev)?.iter().find_map(|c| {
+            let e = self.entries.get(c)?;
+            (e.header == *header).then_some((*c, e.height))
+        })
+    }
+
+    /// How many times headers were marked invalid so far: a caller that remembers
+    /// valid headers knows its memory still holds while this has not changed.
+    pub fn invalid_marks(&self) -> u64 {
+        self.invalid_marks
     }
 
     /// True if the header is known (valid or not).
@@ -433,6 +451,12 @@ impl Chain {
         }
     }
 
+    /// True if the best header chain is ahead of the active chain, i.e. if
+    /// [`Chain::missing_blocks`] can return anything.
+    pub fn has_missing_blocks(&self) -> bool {
+        self.best_header().0 != self.tip()
+    }
+
     /// Up to `max` hashes on the best header chain, above its fork with the active
     /// chain, whose block data is missing; in height order.
     pub fn missing_blocks(&self, max: usize) -> Vec<Hash256> {
@@ -604,6 +628,7 @@ impl Chain {
     }
 
     fn mark_invalid(&mut self, hash: Hash256) {
+        self.invalid_marks += 1;
         let mut stack = vec![hash];
         let mut best_lost = false;
         while let Some(h) = stack.pop() {
