@@ -16,7 +16,7 @@ use super::hash::HashMap256;
 use super::header::{BlockHeader, HashedHeader};
 use super::merkle::merkle_root;
 use super::params::NetworkParams;
-use super::pow::{is_retarget_height, median_time_past, next_bits, work_of};
+use super::pow::{is_retarget_height, next_bits, work_of};
 use super::state::{Ledger, Undo};
 use super::tx::{AccountId, Coinbase, Transaction, Transfer};
 use super::u256::U256;
@@ -84,6 +84,9 @@ struct Entry {
     /// Set when the block and all its ancestors have data; orders equal-work candidates.
     seq: Option<u64>,
 }
+
+/// Largest median-time-past window computed without a heap allocation.
+const MTP_STACK_WINDOW: usize = 32;
 
 type CandidateKey = (U256, Reverse<u64>, Hash256);
 
@@ -282,17 +285,32 @@ impl Chain {
     /// Median time past at a known block: the median time of it and up to
     /// `mtp_window - 1` ancestors. A child's time must exceed it.
     pub fn median_time_past(&self, hash: &Hash256) -> Option<u32> {
-        let mut times = Vec::with_capacity(self.params.mtp_window as usize);
+        let window = self.params.mtp_window.max(1) as usize;
+        // The usual small window on the stack: this runs for every new header.
+        let mut buf = [0u32; MTP_STACK_WINDOW];
+        let mut heap = Vec::new();
+        let mut n = 0;
         let mut x = *hash;
-        for _ in 0..self.params.mtp_window.max(1) {
+        for _ in 0..window {
             let e = self.entries.get(&x)?;
-            times.push(e.header.time);
+            if window <= MTP_STACK_WINDOW {
+                buf[n] = e.header.time;
+            } else {
+                heap.push(e.header.time);
+            }
+            n += 1;
             if e.height == 0 {
                 break;
             }
             x = e.header.prev;
         }
-        Some(median_time_past(&times))
+        let times = if window <= MTP_STACK_WINDOW {
+            &mut buf[..n]
+        } else {
+            &mut heap[..]
+        };
+        times.sort_unstable();
+        Some(times.get(n / 2).copied().unwrap_or(0))
     }
 
     /// Bits required of a child of `parent`, or `None` if `parent` is unknown.
