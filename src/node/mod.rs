@@ -681,7 +681,7 @@ impl Node {
                 self.recent_headers.clear();
                 self.recent_marks = marks;
             }
-            let recent = self.recent_headers.iter().find(|(k, _, _)| k == h);
+            let recent = self.recent_headers.iter().rev().find(|(k, _, _)| k == h);
             let (hash, known_height, result) = match recent {
                 Some(&(_, hash, height)) => (hash, Some(height), Ok(())),
                 None => self.lookup_or_accept_header(h, now),
