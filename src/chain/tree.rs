@@ -105,6 +105,10 @@ pub struct Chain {
     next_seq: u64,
     next_header_seq: u64,
     best_header: Hash256,
+    /// Cumulative work of `best_header` (entries are immutable in work).
+    best_header_work: U256,
+    /// Cumulative work of the active tip, kept with `active`.
+    active_tip_work: U256,
     best_header_chain: Vec<Hash256>,
     invalid_marks: u64,
 }
@@ -146,6 +150,8 @@ impl Chain {
             next_seq: 1,
             next_header_seq: 1,
             best_header: hash,
+            best_header_work: work,
+            active_tip_work: work,
             best_header_chain: vec![hash],
             invalid_marks: 0,
         }
@@ -173,7 +179,7 @@ impl Chain {
 
     /// Cumulative work of the active chain.
     pub fn tip_work(&self) -> U256 {
-        self.entries[&self.tip()].work
+        self.active_tip_work
     }
 
     /// Cumulative work of the chain ending at a known header.
@@ -392,7 +398,7 @@ impl Chain {
         );
         self.next_header_seq += 1;
         self.children.entry(header.prev).or_default().push(hash);
-        if work > self.entries[&self.best_header].work {
+        if work > self.best_header_work {
             self.set_best_header(hash);
         }
         Ok(HeaderOutcome::New)
@@ -461,9 +467,8 @@ impl Chain {
     /// Tip of the most-work valid header chain, and its height. It is the active tip
     /// unless some header chain has strictly more work (e.g. during sync).
     pub fn best_header(&self) -> (Hash256, u32) {
-        let b = &self.entries[&self.best_header];
-        if b.work > self.tip_work() {
-            (self.best_header, b.height)
+        if self.best_header_work > self.active_tip_work {
+            (self.best_header, self.best_header_chain.len() as u32 - 1)
         } else {
             (self.tip(), self.height())
         }
@@ -606,6 +611,7 @@ impl Chain {
 
     fn set_best_header(&mut self, hash: Hash256) {
         self.best_header = hash;
+        self.best_header_work = self.entries[&hash].work;
         let mut path = Vec::new();
         let mut x = hash;
         loop {
@@ -685,6 +691,7 @@ impl Chain {
             .apply_block_with(block, e.height, &self.params, &ctx)?;
         self.undo.insert(hash, undo);
         self.active.push(hash);
+        self.active_tip_work = self.entries[&hash].work;
         if let Some(e) = self.entries.get_mut(&hash) {
             e.status = BlockStatus::Valid;
         }
@@ -693,6 +700,7 @@ impl Chain {
 
     fn disconnect_tip(&mut self) {
         let h = self.active.pop().expect("never disconnects genesis");
+        self.active_tip_work = self.entries[&self.tip()].work;
         let undo = self.undo.remove(&h).expect("active blocks have undo data");
         self.ledger.undo_block(undo);
     }
