@@ -16,7 +16,7 @@ use super::hash::HashMap256;
 use super::header::{BlockHeader, HashedHeader};
 use super::merkle::merkle_root;
 use super::params::NetworkParams;
-use super::pow::{is_retarget_height, median_time_past, next_bits, work_of};
+use super::pow::{is_retarget_height, next_bits, work_of};
 use super::state::{Ledger, Undo};
 use super::tx::{AccountId, Coinbase, Transaction, Transfer};
 use super::u256::U256;
@@ -85,6 +85,9 @@ struct Entry {
     seq: Option<u64>,
 }
 
+/// Largest median-time-past window computed without a heap allocation.
+const MTP_STACK_WINDOW: usize = 32;
+
 type CandidateKey = (U256, Reverse<u64>, Hash256);
 
 /// The block tree and the state of its active chain.
@@ -102,7 +105,12 @@ pub struct Chain {
     next_seq: u64,
     next_header_seq: u64,
     best_header: Hash256,
+    /// Cumulative work of `best_header` (entries are immutable in work).
+    best_header_work: U256,
+    /// Cumulative work of the active tip, kept with `active`.
+    active_tip_work: U256,
     best_header_chain: Vec<Hash256>,
+    invalid_marks: u64,
 }
 
 impl Chain {
@@ -142,7 +150,10 @@ impl Chain {
             next_seq: 1,
             next_header_seq: 1,
             best_header: hash,
+            best_header_work: work,
+            active_tip_work: work,
             best_header_chain: vec![hash],
+            invalid_marks: 0,
         }
     }
 
@@ -168,7 +179,7 @@ impl Chain {
 
     /// Cumulative work of the active chain.
     pub fn tip_work(&self) -> U256 {
-        self.entries[&self.tip()].work
+        self.active_tip_work
     }
 
     /// Cumulative work of the chain ending at a known header.
@@ -194,6 +205,22 @@ impl Chain {
     /// Hash of the active chain's block at `height`.
     pub fn hash_at(&self, height: u32) -> Option<Hash256> {
         self.active.get(height as usize).copied()
+    }
+
+    /// The hash and height of `header` if it is already known, found through its
+    /// parent's children by comparing the 80 bytes: no hashing. `None` means "not
+    /// found this way" (unknown, or genesis, which has no parent entry).
+    pub fn find_known_header(&self, header: &BlockHeader) -> Option<(Hash256, u32)> {
+        self.children.get(&header.prev)?.iter().find_map(|c| {
+            let e = self.entries.get(c)?;
+            (e.header == *header).then_some((*c, e.height))
+        })
+    }
+
+    /// How many times headers were marked invalid so far: a caller that remembers
+    /// valid headers knows its memory still holds while this has not changed.
+    pub fn invalid_marks(&self) -> u64 {
+        self.invalid_marks
     }
 
     /// True if the header is known (valid or not).
@@ -264,17 +291,32 @@ impl Chain {
     /// Median time past at a known block: the median time of it and up to
     /// `mtp_window - 1` ancestors. A child's time must exceed it.
     pub fn median_time_past(&self, hash: &Hash256) -> Option<u32> {
-        let mut times = Vec::with_capacity(self.params.mtp_window as usize);
+        let window = self.params.mtp_window.max(1) as usize;
+        // The usual small window on the stack: this runs for every new header.
+        let mut buf = [0u32; MTP_STACK_WINDOW];
+        let mut heap = Vec::new();
+        let mut n = 0;
         let mut x = *hash;
-        for _ in 0..self.params.mtp_window.max(1) {
+        for _ in 0..window {
             let e = self.entries.get(&x)?;
-            times.push(e.header.time);
+            if window <= MTP_STACK_WINDOW {
+                buf[n] = e.header.time;
+            } else {
+                heap.push(e.header.time);
+            }
+            n += 1;
             if e.height == 0 {
                 break;
             }
             x = e.header.prev;
         }
-        Some(median_time_past(&times))
+        let times = if window <= MTP_STACK_WINDOW {
+            &mut buf[..n]
+        } else {
+            &mut heap[..]
+        };
+        times.sort_unstable();
+        Some(times.get(n / 2).copied().unwrap_or(0))
     }
 
     /// Bits required of a child of `parent`, or `None` if `parent` is unknown.
@@ -356,7 +398,7 @@ impl Chain {
         );
         self.next_header_seq += 1;
         self.children.entry(header.prev).or_default().push(hash);
-        if work > self.entries[&self.best_header].work {
+        if work > self.best_header_work {
             self.set_best_header(hash);
         }
         Ok(HeaderOutcome::New)
@@ -425,12 +467,17 @@ impl Chain {
     /// Tip of the most-work valid header chain, and its height. It is the active tip
     /// unless some header chain has strictly more work (e.g. during sync).
     pub fn best_header(&self) -> (Hash256, u32) {
-        let b = &self.entries[&self.best_header];
-        if b.work > self.tip_work() {
-            (self.best_header, b.height)
+        if self.best_header_work > self.active_tip_work {
+            (self.best_header, self.best_header_chain.len() as u32 - 1)
         } else {
             (self.tip(), self.height())
         }
+    }
+
+    /// True if the best header chain is ahead of the active chain, i.e. if
+    /// [`Chain::missing_blocks`] can return anything.
+    pub fn has_missing_blocks(&self) -> bool {
+        self.best_header().0 != self.tip()
     }
 
     /// Up to `max` hashes on the best header chain, above its fork with the active
@@ -564,6 +611,7 @@ impl Chain {
 
     fn set_best_header(&mut self, hash: Hash256) {
         self.best_header = hash;
+        self.best_header_work = self.entries[&hash].work;
         let mut path = Vec::new();
         let mut x = hash;
         loop {
@@ -604,6 +652,7 @@ impl Chain {
     }
 
     fn mark_invalid(&mut self, hash: Hash256) {
+        self.invalid_marks += 1;
         let mut stack = vec![hash];
         let mut best_lost = false;
         while let Some(h) = stack.pop() {
@@ -642,6 +691,7 @@ impl Chain {
             .apply_block_with(block, e.height, &self.params, &ctx)?;
         self.undo.insert(hash, undo);
         self.active.push(hash);
+        self.active_tip_work = self.entries[&hash].work;
         if let Some(e) = self.entries.get_mut(&hash) {
             e.status = BlockStatus::Valid;
         }
@@ -650,6 +700,7 @@ impl Chain {
 
     fn disconnect_tip(&mut self) {
         let h = self.active.pop().expect("never disconnects genesis");
+        self.active_tip_work = self.entries[&self.tip()].work;
         let undo = self.undo.remove(&h).expect("active blocks have undo data");
         self.ledger.undo_block(undo);
     }

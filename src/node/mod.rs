@@ -39,6 +39,9 @@ use std::net::{IpAddr, SocketAddr};
 pub const MAX_BLOCKS_PER_GETDATA: usize = 128;
 /// Most headers of a new tip announced at once; a peer that needs more asks.
 pub const MAX_ANNOUNCE_HEADERS: usize = 8;
+/// Most recently accepted headers remembered with their hash and height, so the same
+/// header announced again by other peers is recognised without hashing or tree look-ups.
+pub const MAX_RECENT_HEADERS: usize = 2 * MAX_ANNOUNCE_HEADERS;
 /// How many blocks of the best header chain past the tip are considered for download
 /// at once.
 pub const DOWNLOAD_WINDOW: usize = 512;
@@ -105,6 +108,10 @@ struct TrackerLink {
 pub struct Node {
     cfg: NodeConfig,
     chain: Chain,
+    /// Recently accepted valid headers with hash and height (see [`MAX_RECENT_HEADERS`]),
+    /// valid while `chain.invalid_marks()` equals `recent_marks`.
+    recent_headers: VecDeque<(BlockHeader, Hash256, u32)>,
+    recent_marks: u64,
     mempool: Mempool,
     orphans: OrphanPool,
     rng: SplitMix64,
@@ -165,7 +172,9 @@ impl Node {
         let node = Node {
             mempool: Mempool::new(cfg.mempool_max_txs),
             orphans: OrphanPool::new(cfg.orphan_max_blocks),
+            recent_marks: chain.invalid_marks(),
             chain,
+            recent_headers: VecDeque::new(),
             rng,
             nonce,
             peers: BTreeMap::new(),
@@ -664,10 +673,21 @@ impl Node {
         }
         let mut last = None;
         for (i, h) in headers.iter().enumerate() {
-            let hashed = HashedHeader::new(*h);
-            let hash = hashed.hash();
-            match self.chain.accept_hashed_header(&hashed, now.secs()) {
-                Ok(_) => {}
+            // Most announcements repeat a header we already have (every peer announces
+            // each block): find it among the recently accepted ones, without hashing or
+            // tree look-ups. Same outcome as `accept_hashed_header` on a known header.
+            let marks = self.chain.invalid_marks();
+            if marks != self.recent_marks {
+                self.recent_headers.clear();
+                self.recent_marks = marks;
+            }
+            let recent = self.recent_headers.iter().rev().find(|(k, _, _)| k == h);
+            let (hash, known_height, result) = match recent {
+                Some(&(_, hash, height)) => (hash, Some(height), Ok(())),
+                None => self.lookup_or_accept_header(h, now),
+            };
+            match result {
+                Ok(()) => {}
                 Err(BlockError::UnknownParent) => {
                     if i == 0 {
                         // A header we cannot connect: ask for the chain leading to it.
@@ -686,7 +706,9 @@ impl Node {
                     return;
                 }
             }
-            let height = self.chain.height_of(&hash).unwrap_or(0);
+            let height = known_height
+                .or_else(|| self.chain.height_of(&hash))
+                .unwrap_or(0);
             if let Some(p) = self.peers.get_mut(&conn) {
                 p.known_blocks.insert(hash);
                 p.best_height = p.best_height.max(height);
@@ -707,6 +729,44 @@ impl Node {
             }
         }
         self.request_blocks(now);
+    }
+
+    /// A header of an announcement not in `recent_headers`: its hash, its height if it
+    /// was already known, and the outcome of accepting it; remembered when accepted.
+    fn lookup_or_accept_header(
+        &mut self,
+        h: &BlockHeader,
+        now: Time,
+    ) -> (Hash256, Option<u32>, Result<(), BlockError>) {
+        let (hash, known_height, result) = match self.chain.find_known_header(h) {
+            Some((hash, height)) => {
+                let r = if self.chain.is_invalid(&hash) {
+                    Err(BlockError::KnownInvalid)
+                } else {
+                    Ok(())
+                };
+                (hash, Some(height), r)
+            }
+            None => {
+                let hashed = HashedHeader::new(*h);
+                let r = self
+                    .chain
+                    .accept_hashed_header(&hashed, now.secs())
+                    .map(|_| ());
+                (hashed.hash(), None, r)
+            }
+        };
+        if result.is_err() {
+            return (hash, known_height, result);
+        }
+        let height = known_height
+            .or_else(|| self.chain.height_of(&hash))
+            .unwrap_or(0);
+        if self.recent_headers.len() >= MAX_RECENT_HEADERS {
+            self.recent_headers.pop_front();
+        }
+        self.recent_headers.push_back((*h, hash, height));
+        (hash, Some(height), result)
     }
 
     fn on_inv(&mut self, conn: ConnId, items: Vec<InvItem>, now: Time) {
@@ -1000,6 +1060,11 @@ impl Node {
     /// Requests blocks of the best header chain that we lack, spread over the peers
     /// that have them.
     fn request_blocks(&mut self, now: Time) {
+        // Nothing missing (the usual case once a block has arrived): no side effects
+        // either way, so skip the per-peer scan below.
+        if !self.chain.has_missing_blocks() {
+            return;
+        }
         let max = self.cfg.max_blocks_in_flight_per_peer;
         // Free request slots over all ready peers: nothing to do without one, and no
         // point looking further ahead than the blocks already requested plus the slots.

@@ -148,7 +148,6 @@ pub struct Sim {
     share_of: Vec<f64>,
     rng_net: SplitMix64,
     rng_mine: SplitMix64,
-    scratch: Vec<u8>,
     digest: Sha256,
     // invariants and convergence
     node_tip: Vec<Hash256>,
@@ -322,7 +321,6 @@ impl Sim {
             share_of,
             rng_net: SplitMix64::new(derive_seed(cfg.seed, 1)),
             rng_mine: SplitMix64::new(derive_seed(cfg.seed, 2)),
-            scratch: Vec::new(),
             digest: Sha256::new(),
             node_tip: vec![genesis; n],
             node_work: vec![U256::default(); n],
@@ -834,9 +832,7 @@ impl Sim {
         if !e.open || e.host != h || !e.established {
             return;
         }
-        self.scratch.clear();
-        msg.encode_payload(&mut self.scratch);
-        let size = (self.scratch.len() + FRAME_HEADER_LEN) as u64;
+        let size = (msg.payload_len() + FRAME_HEADER_LEN) as u64;
         let ty = msg.msg_type();
         self.messages += 1;
         self.bytes += size;

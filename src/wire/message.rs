@@ -513,6 +513,30 @@ impl Message {
         }
     }
 
+    /// Length of [`Message::encode_payload`]'s output, computed without encoding
+    /// (the simulator sizes every message it sends).
+    pub fn payload_len(&self) -> usize {
+        match self {
+            Message::Register { .. } => 2,
+            Message::PeerList { peers } => 2 + peers.len().min(MAX_PEER_LIST) * ADDR_LEN,
+            Message::PeerJoined { .. } | Message::PeerLeft { .. } => ADDR_LEN,
+            Message::Heartbeat | Message::GetPeers | Message::Verack | Message::Mempool => 0,
+            Message::Error { message, .. } => 1 + 1 + truncate_reason(message).len(),
+            Message::Version(_) => VERSION_LEN,
+            Message::Ping { .. } | Message::Pong { .. } => 8,
+            Message::GetHeaders { locator, .. } => 2 + (locator.len().min(MAX_LOCATOR) + 1) * 32,
+            Message::Headers { headers } => 2 + headers.len().min(MAX_HEADERS) * HEADER_LEN,
+            Message::Inv { items } | Message::GetData { items } | Message::NotFound { items } => {
+                2 + items.len().min(MAX_INV) * INV_ITEM_LEN
+            }
+            Message::Block(b) => b.encoded_len(),
+            Message::Tx(t) => t.encoded_len(),
+            Message::Reject { reason, .. } => 2 + 1 + 32 + 1 + truncate_reason(reason).len(),
+            Message::GetAccount { account } => account.0.len(),
+            Message::Account { account, .. } => account.0.len() + 8 + 8 + 4,
+        }
+    }
+
     /// The payload encoding as a new vector.
     pub fn payload(&self) -> Vec<u8> {
         let mut v = Vec::new();
@@ -915,7 +939,49 @@ mod tests {
         }
     }
 
+    #[test]
+    fn payload_len_counts_truncated_reasons_and_lists() {
+        let long = "é".repeat(MAX_REASON_LEN);
+        let msgs = [
+            Message::Error {
+                code: RejectCode::Malformed,
+                message: long.clone(),
+            },
+            Message::Reject {
+                msg_type: MSG_BLOCK,
+                code: RejectCode::Invalid,
+                hash: Hash256::ZERO,
+                reason: long,
+            },
+            Message::Headers {
+                headers: vec![
+                    BlockHeader {
+                        version: 1,
+                        prev: Hash256::ZERO,
+                        merkle_root: Hash256::ZERO,
+                        time: 0,
+                        bits: 0,
+                        nonce: 0,
+                    };
+                    MAX_HEADERS + 3
+                ],
+            },
+            Message::GetHeaders {
+                locator: vec![Hash256::ZERO; MAX_LOCATOR + 3],
+                stop: Hash256::ZERO,
+            },
+        ];
+        for m in &msgs {
+            assert_eq!(m.payload_len(), m.payload().len(), "{}", m.name());
+        }
+    }
+
     proptest! {
+        #[test]
+        fn payload_len_is_the_encoded_length(m in arb_message()) {
+            prop_assert_eq!(m.payload_len(), m.payload().len());
+        }
+
         #[test]
         fn every_message_round_trips(m in arb_message()) {
             let p = m.payload();
