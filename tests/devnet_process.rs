@@ -26,7 +26,10 @@ fn devnet_reaches_the_goal_height_and_reports() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "devnet failed: {stdout}\n{stderr}");
-    assert!(stdout.contains("converged: 3 peers share tip"), "{stdout}");
+    assert!(
+        stdout.contains("converged: 3 peers share block"),
+        "{stdout}"
+    );
     assert!(stdout.contains("bytes sent per block"), "{stdout}");
     for i in 0..3 {
         assert!(dir.join(format!("peer-{i}/blocks.dat")).exists());

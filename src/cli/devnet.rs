@@ -2,7 +2,7 @@
 //! table of their state, and an optional goal height for scripted runs.
 
 use super::status_table::render_table;
-use crate::runtime::status::StatusFile;
+use crate::runtime::status::{agreed_block, StatusFile};
 use argh::FromArgs;
 use std::io::{BufRead, BufReader, IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -29,7 +29,8 @@ pub struct DevnetArgs {
     #[argh(option, default = "0")]
     pub delay_ms: u64,
 
-    /// exit 0 once every peer has the same tip at this height or above, printing a
+    /// exit 0 once every peer's chain holds the same block at this height or above
+    /// (the same tip, unless blocks come faster than peers report), printing a
     /// summary; exit 1 if that does not happen within --timeout-secs
     #[argh(option)]
     pub until_height: Option<u32>,
@@ -180,26 +181,28 @@ pub fn run(args: DevnetArgs) -> Result<(), String> {
     }
 }
 
-/// If every peer reports the same tip at height >= `goal`, the run's summary.
+/// If the peers have converged at height >= `goal` (every peer's chain holds the same
+/// block there, see [`agreed_block`]), the run's summary.
 fn converged(statuses: &[Option<StatusFile>], goal: u32, elapsed: Duration) -> Option<String> {
-    let all: Vec<&StatusFile> = statuses.iter().map(|s| s.as_ref()).collect::<Option<_>>()?;
-    let tip = all.first()?.get("tip")?;
-    let height = all[0].num("height");
-    if height < goal as u64 || all.iter().any(|s| s.get("tip") != Some(tip)) {
-        return None;
-    }
+    let all: Vec<StatusFile> = statuses.iter().cloned().collect::<Option<_>>()?;
+    let (height, block) = agreed_block(&all, goal as u64)?;
     let mined: u64 = all.iter().map(|s| s.num("blocks_mined")).sum();
     let reorgs: u64 = all.iter().map(|s| s.num("reorgs")).sum();
     let bytes: u64 = all.iter().map(|s| s.num("bytes_sent")).sum();
-    let stale = mined.saturating_sub(height);
+    let tips: std::collections::BTreeSet<&str> = all.iter().filter_map(|s| s.get("tip")).collect();
+    let top = all.iter().map(|s| s.num("height")).max().unwrap_or(height);
+    // Blocks mined that are not on the agreed chain (up to the highest tip).
+    let stale = mined.saturating_sub(top);
     Some(format!(
-        "converged: {} peers share tip {} at height {height}\n\
+        "converged: {} peers share block {} at height {height} ({} tip{} at heights up to {top})\n\
          elapsed {:.1} s, blocks mined {mined}, stale blocks {stale}, reorgs {reorgs}, \
          bytes sent per block {}",
         all.len(),
-        &tip[..16.min(tip.len())],
+        &block[..16.min(block.len())],
+        tips.len(),
+        if tips.len() == 1 { "" } else { "s" },
         elapsed.as_secs_f64(),
-        bytes / height.max(1),
+        bytes / top.max(1),
     ))
 }
 

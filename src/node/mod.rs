@@ -89,9 +89,16 @@ pub struct Status {
     pub blocks_in_flight: usize,
     /// Whether the tracker connection is up.
     pub tracker_connected: bool,
+    /// The newest blocks of the active chain, oldest first (up to
+    /// [`STATUS_RECENT_BLOCKS`]): lets an observer check that nodes agree on the chain
+    /// below a tip that is still moving.
+    pub recent: Vec<(u32, Hash256)>,
     /// Counters.
     pub stats: NodeStats,
 }
+
+/// How many of the newest active-chain blocks [`Node::status`] lists.
+pub const STATUS_RECENT_BLOCKS: u32 = 16;
 
 #[derive(Debug)]
 struct TrackerLink {
@@ -243,6 +250,12 @@ impl Node {
             mempool: self.mempool.len(),
             blocks_in_flight: self.requested.len(),
             tracker_connected: self.tracker.conn.is_some(),
+            recent: {
+                let h = self.chain.height();
+                (h.saturating_sub(STATUS_RECENT_BLOCKS - 1)..=h)
+                    .filter_map(|i| Some((i, self.chain.hash_at(i)?)))
+                    .collect()
+            },
             stats: self.stats.clone(),
         }
     }

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// How often the status file is rewritten.
-pub const STATUS_FILE_INTERVAL_MS: u64 = 500;
+pub const STATUS_FILE_INTERVAL_MS: u64 = 200;
 
 /// Hooks for a [`Node`] run by the reactor.
 pub struct PeerHooks {
@@ -118,6 +118,8 @@ impl Hooks<Node> for PeerHooks {
             f.set("bytes_sent", stats.bytes_sent);
             f.set("bytes_received", stats.bytes_received);
             f.set("time_ms", now.0);
+            let chain: Vec<String> = s.recent.iter().map(|(h, b)| format!("{h}:{b}")).collect();
+            f.set("chain", chain.join(" "));
             if let Err(e) = f.write(&self.data_dir) {
                 log::warn!("cannot write status file: {e}");
             }

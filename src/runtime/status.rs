@@ -64,9 +64,60 @@ impl StatusFile {
     }
 }
 
+/// The newest blocks a status file lists (`chain` field): height -> block hash.
+pub fn recent_chain(s: &StatusFile) -> BTreeMap<u64, String> {
+    s.get("chain")
+        .unwrap_or_default()
+        .split(' ')
+        .filter_map(|e| {
+            let (h, b) = e.split_once(':')?;
+            Some((h.parse().ok()?, b.to_string()))
+        })
+        .collect()
+}
+
+/// Whether nodes have converged: the highest height >= `min` at which every node's
+/// active chain holds the same block, with that block's hash. Status files are
+/// written at different instants while blocks keep coming, so "the same tip at the
+/// same moment" is a race on a fast network; agreeing on a recent block of everyone's
+/// chain is not. With blocks minutes apart both mean the same.
+pub fn agreed_block(statuses: &[StatusFile], min: u64) -> Option<(u64, String)> {
+    let chains: Vec<BTreeMap<u64, String>> = statuses.iter().map(recent_chain).collect();
+    let (first, rest) = chains.split_first()?;
+    first
+        .iter()
+        .rev()
+        .filter(|(h, _)| **h >= min)
+        .find(|(h, b)| rest.iter().all(|c| c.get(h) == Some(b)))
+        .map(|(h, b)| (*h, b.clone()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn agreement_is_the_highest_common_block_at_or_above_min() {
+        let st = |chain: &str| {
+            let mut s = StatusFile::default();
+            s.set("chain", chain);
+            s
+        };
+        let a = st("4:aa 5:bb 6:cc");
+        let b = st("4:aa 5:bb 6:dd");
+        let c = st("4:aa 5:bb");
+        assert_eq!(
+            agreed_block(&[a.clone(), b.clone(), c.clone()], 4),
+            Some((5, "bb".into()))
+        );
+        assert_eq!(agreed_block(&[a.clone(), b.clone()], 6), None);
+        assert_eq!(agreed_block(&[a.clone(), st("4:xx 5:yy")], 4), None);
+        assert_eq!(
+            agreed_block(std::slice::from_ref(&a), 0),
+            Some((6, "cc".into()))
+        );
+        assert_eq!(agreed_block(&[], 0), None);
+    }
 
     #[test]
     fn render_parse_round_trip() {

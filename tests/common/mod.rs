@@ -5,7 +5,7 @@
 //! always a poll with a generous deadline, never a fixed sleep.
 #![allow(dead_code)]
 
-use cheesechain::runtime::status::StatusFile;
+use cheesechain::runtime::status::{agreed_block, StatusFile};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, ChildStdout, Command, Stdio};
@@ -172,12 +172,11 @@ pub fn wait_for<T>(secs: u64, what: &str, mut cond: impl FnMut() -> Option<T>) -
     }
 }
 
-/// If all peers report the same tip at height >= `min`, that (height, tip).
+/// Whether the peers have converged: the highest height >= `min` at which every
+/// peer's chain holds the same block (see `runtime::status::agreed_block`).
 pub fn same_tip(peers: &[&Proc], min: u64) -> Option<(u64, String)> {
     let st: Vec<StatusFile> = peers.iter().map(|p| p.status()).collect::<Option<_>>()?;
-    let tip = st[0].get("tip")?.to_string();
-    let h = st[0].num("height");
-    (h >= min && st.iter().all(|s| s.get("tip") == Some(tip.as_str()))).then_some((h, tip))
+    agreed_block(&st, min)
 }
 
 /// A height field of a peer's status (0 if not yet written).
