@@ -418,15 +418,19 @@ impl Node {
         }
     }
 
-    /// Opens outbound connections until the configured number is reached.
-    fn connect_more(&mut self, now: Time) {
-        self.next_connect_retry = None;
-        let outbound = self
-            .peers
+    /// Outbound peer connections, open or being opened.
+    fn outbound_count(&self) -> usize {
+        self.peers
             .values()
             .filter(|p| p.dir == Direction::Outbound)
             .count()
-            + self.pending_connects.len();
+            + self.pending_connects.len()
+    }
+
+    /// Opens outbound connections until the configured number is reached.
+    fn connect_more(&mut self, now: Time) {
+        self.next_connect_retry = None;
+        let outbound = self.outbound_count();
         if outbound >= self.cfg.max_outbound {
             return;
         }
@@ -475,12 +479,7 @@ impl Node {
         let Some(conn) = self.tracker.conn else {
             return;
         };
-        let outbound = self
-            .peers
-            .values()
-            .filter(|p| p.dir == Direction::Outbound)
-            .count()
-            + self.pending_connects.len();
+        let outbound = self.outbound_count();
         let any_candidate = self.known_addrs.values().any(|&t| t <= now);
         if outbound < self.cfg.max_outbound
             && !any_candidate
