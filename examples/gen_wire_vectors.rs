@@ -31,15 +31,7 @@ struct Record {
 
 fn raw_frame(magic: [u8; 4], version: u16, msg_type: u16, payload: &[u8]) -> Vec<u8> {
     let mut v = Vec::new();
-    FrameHeader {
-        magic,
-        version,
-        msg_type,
-        payload_len: payload.len() as u32,
-        checksum: payload_checksum(payload),
-    }
-    .encode(&mut v);
-    v.extend_from_slice(payload);
+    encode_raw_frame(magic, version, msg_type, payload, &mut v);
     v
 }
 

@@ -8,7 +8,7 @@
 #![no_main]
 
 use cheesechain::wire::{
-    decode_all, payload_checksum, Decoded, FrameDecoder, FrameError, FrameHeader, MAX_PAYLOAD_LEN,
+    decode_all, encode_raw_frame, Decoded, FrameDecoder, FrameError, MAX_PAYLOAD_LEN,
     PROTOCOL_VERSION,
 };
 use libfuzzer_sys::fuzz_target;
@@ -56,15 +56,13 @@ fn do_test(data: &[u8]) {
     while let [t, len, tail @ ..] = rest {
         let len = usize::from(*len).min(tail.len());
         let (payload, tail) = tail.split_at(len);
-        FrameHeader {
-            magic: MAGIC,
-            version: PROTOCOL_VERSION,
-            msg_type: u16::from(*t & 0x1f),
-            payload_len: len as u32,
-            checksum: payload_checksum(payload),
-        }
-        .encode(&mut stream);
-        stream.extend_from_slice(payload);
+        encode_raw_frame(
+            MAGIC,
+            PROTOCOL_VERSION,
+            u16::from(*t & 0x1f),
+            payload,
+            &mut stream,
+        );
         rest = tail;
     }
     if corrupt != 0 && !stream.is_empty() {

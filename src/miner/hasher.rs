@@ -58,6 +58,16 @@ pub fn state_to_hash(state: &[u32; 8]) -> Hash256 {
     Hash256(out)
 }
 
+/// The part of a scan request that fits before the nonce range ends (`2^32 - start`
+/// nonces are left, which may not fit a `u32`), and the target's most significant 4
+/// bytes as a number, which both scans compare a hash's top word with first.
+pub(crate) fn scan_limits(start: u32, count: u32, target: &[u8; 32]) -> (u32, u32) {
+    let left = (1u64 << 32) - u64::from(start);
+    let count = u64::from(count).min(left) as u32;
+    let top = u32::from_le_bytes([target[28], target[29], target[30], target[31]]);
+    (count, top)
+}
+
 /// Hashes one header template for many nonces.
 #[derive(Clone, Debug)]
 pub struct HeaderHasher {
@@ -152,10 +162,7 @@ impl HeaderHasher {
         count: u32,
         target: &[u8; 32],
     ) -> (Option<u32>, u32) {
-        // Nonces left before the range ends: 2^32 - start, which may not fit a u32.
-        let left = (1u64 << 32) - u64::from(start);
-        let count = u64::from(count).min(left) as u32;
-        let top = u32::from_le_bytes([target[28], target[29], target[30], target[31]]);
+        let (count, top) = scan_limits(start, count, target);
         let mut done = 0u32;
         while done < count {
             let nonce = start.wrapping_add(done);

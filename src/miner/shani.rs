@@ -306,11 +306,7 @@ mod x86 {
         count: u32,
         target: &[u8; 32],
     ) -> (Option<u32>, u32) {
-        // Nonces left before the range ends: 2^32 - start, which may not fit a u32.
-        let left = (1u64 << 32) - u64::from(start);
-        let count = u64::from(count).min(left) as u32;
-        // The target's most significant 4 bytes as a number.
-        let top = u32::from_le_bytes([target[28], target[29], target[30], target[31]]);
+        let (count, top) = crate::miner::hasher::scan_limits(start, count, target);
         let mid = load_state(mid);
         let mut done = 0u32;
         while done < count {

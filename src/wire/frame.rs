@@ -89,6 +89,27 @@ pub fn encode_frame_into(magic: [u8; 4], msg: &Message, out: &mut Vec<u8>) {
     out[start..start + FRAME_HEADER_LEN].copy_from_slice(&h);
 }
 
+/// Appends a frame with any header fields and payload bytes, the checksum computed
+/// over `payload`: for test vectors and fuzzers that need frames the encoder of
+/// [`Message`] would never make (unknown types, other versions, bad payloads).
+pub fn encode_raw_frame(
+    magic: [u8; 4],
+    version: u16,
+    msg_type: u16,
+    payload: &[u8],
+    out: &mut Vec<u8>,
+) {
+    FrameHeader {
+        magic,
+        version,
+        msg_type,
+        payload_len: payload.len() as u32,
+        checksum: payload_checksum(payload),
+    }
+    .encode(out);
+    out.extend_from_slice(payload);
+}
+
 /// The whole frame (header and payload) of `msg` for the network `magic`.
 pub fn encode_frame(magic: [u8; 4], msg: &Message) -> Vec<u8> {
     let mut v = Vec::new();
@@ -355,15 +376,7 @@ mod tests {
 
     fn raw_frame(magic: [u8; 4], version: u16, msg_type: u16, payload: &[u8]) -> Vec<u8> {
         let mut v = Vec::new();
-        FrameHeader {
-            magic,
-            version,
-            msg_type,
-            payload_len: payload.len() as u32,
-            checksum: payload_checksum(payload),
-        }
-        .encode(&mut v);
-        v.extend_from_slice(payload);
+        encode_raw_frame(magic, version, msg_type, payload, &mut v);
         v
     }
 
