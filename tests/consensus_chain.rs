@@ -458,6 +458,11 @@ fn descendant_found_invalid_while_parent_connects() {
     assert_eq!(out.connected, vec![x1.hash()]);
     assert_eq!(out.invalidated.len(), 1);
     assert_eq!(out.invalidated[0].0, x2.hash());
+    assert_eq!(
+        out.linked,
+        vec![x1.hash()],
+        "an invalid block is not to be stored"
+    );
     assert!(c.is_invalid(&x2.hash()));
     assert_eq!(c.best_header(), (x1.hash(), 1));
 }
@@ -482,18 +487,27 @@ fn headers_first_sync_and_locators() {
         missing,
         (1..=5).map(|h| src.hash_at(h).unwrap()).collect::<Vec<_>>()
     );
-    // Deliver in reverse order: nothing connects until block 1 arrives.
+    // Deliver in reverse order: nothing connects, and nothing counts as linked (to be
+    // stored), until block 1 arrives.
     for h in (2..=30).rev() {
         let out = dst
             .accept_block(src.block(&src.hash_at(h).unwrap()).unwrap().clone(), NOW)
             .unwrap();
         assert!(!out.tip_changed);
+        assert!(out.linked.is_empty(), "block {h} linked without its parent");
     }
     assert_eq!(dst.missing_blocks(100), vec![src.hash_at(1).unwrap()]);
     let out = dst
         .accept_block(src.block(&src.hash_at(1).unwrap()).unwrap().clone(), NOW)
         .unwrap();
     assert_eq!(out.connected.len(), 30);
+    assert_eq!(
+        out.linked,
+        (1..=30)
+            .map(|h| src.hash_at(h).unwrap())
+            .collect::<Vec<_>>(),
+        "linked parents first"
+    );
     assert_eq!(dst.tip(), src.tip());
     assert_eq!(dst.ledger(), src.ledger());
     assert!(dst.missing_blocks(100).is_empty());

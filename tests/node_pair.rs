@@ -3,7 +3,7 @@
 //! handling without sockets.
 
 use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer};
-use cheesechain::chain::{NetworkParams, Transfer};
+use cheesechain::chain::{Hash256, NetworkParams, Transfer};
 use cheesechain::node::{Node, NodeConfig};
 use cheesechain::service::{Action, ConnId, Direction, DisconnectReason, Role, Service, Time};
 use cheesechain::wire::Message;
@@ -16,6 +16,8 @@ struct Net {
     links: BTreeMap<ConnId, (usize, usize, ConnId)>,
     queue: VecDeque<(usize, ConnId, Message)>,
     closed: Vec<(usize, ConnId, DisconnectReason)>,
+    /// Hashes each node asked to store, in order.
+    stored: Vec<Vec<Hash256>>,
     next_conn: ConnId,
     now: Time,
 }
@@ -46,6 +48,7 @@ impl Net {
             links: BTreeMap::new(),
             queue: VecDeque::new(),
             closed: Vec::new(),
+            stored: vec![Vec::new(); n],
             next_conn: 1,
             now,
         }
@@ -83,6 +86,16 @@ impl Net {
                                 );
                                 self.closed.push((owner, conn, reason));
                             }
+                        }
+                        Action::StoreBlock(b) => {
+                            // Every stored block's parent is genesis or stored before.
+                            let genesis = self.nodes[i].config().params.genesis_block().hash();
+                            assert!(
+                                b.header.prev == genesis || self.stored[i].contains(&b.header.prev),
+                                "node {i} stored {} before its parent",
+                                b.hash()
+                            );
+                            self.stored[i].push(b.hash());
                         }
                         _ => {}
                     }
@@ -270,4 +283,67 @@ fn misbehaving_address_is_banned_and_refused_on_reconnect() {
         }
     }
     assert!(refused, "a banned IP must be refused");
+}
+
+#[test]
+fn a_block_is_stored_only_after_its_parent() {
+    use cheesechain::wire::{Version, PROTOCOL_VERSION};
+    // Node 0 mines two blocks alone; node 1 hears of them from a scripted peer that
+    // sends both headers, then block 2, then block 1.
+    let mut net = Net::new(2, &[0]);
+    net.tick(1);
+    net.mine(0, 2);
+    let c0 = net.nodes[0].chain();
+    let (h1, h2) = (c0.hash_at(1).unwrap(), c0.hash_at(2).unwrap());
+    let (b1, b2) = (
+        c0.block(&h1).unwrap().clone(),
+        c0.block(&h2).unwrap().clone(),
+    );
+    let params = NetworkParams::regtest();
+    let now = net.now;
+    let n = &mut net.nodes[1];
+    n.on_connected(60, addr(0), Direction::Outbound, Role::Peer, now);
+    n.on_message(
+        60,
+        Message::Version(Version {
+            version: PROTOCOL_VERSION as u32,
+            network_id: params.network_id(),
+            nonce: 999,
+            best_height: 2,
+            listen_port: 9000,
+        }),
+        now,
+    );
+    n.on_message(60, Message::Verack, now);
+    n.on_message(
+        60,
+        Message::Headers {
+            headers: vec![b1.header, b2.header],
+        },
+        now,
+    );
+    let drain = |n: &mut Node| {
+        let mut stored = Vec::new();
+        while let Some(a) = n.poll_action() {
+            if let Action::StoreBlock(b) = a {
+                stored.push(b.hash());
+            }
+        }
+        stored
+    };
+    drain(n);
+    n.on_message(60, Message::Block(b2), now);
+    assert_eq!(
+        drain(n),
+        Vec::<Hash256>::new(),
+        "block 2 stored before block 1"
+    );
+    assert_eq!(n.chain().height(), 0);
+    n.on_message(60, Message::Block(b1), now);
+    assert_eq!(
+        drain(n),
+        vec![h1, h2],
+        "parent first, then the waiting child"
+    );
+    assert_eq!(n.chain().tip(), h2);
 }

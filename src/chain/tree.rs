@@ -72,6 +72,11 @@ pub struct BlockOutcome {
     /// Other blocks (descendants of this one that arrived earlier) found invalid while
     /// switching chains, with the reason.
     pub invalidated: Vec<(Hash256, BlockError)>,
+    /// Blocks whose whole ancestry has data since this call (this block and
+    /// descendants that arrived before it), parents before children, without any found
+    /// invalid. Persisting exactly these, in this order, keeps a block file in which
+    /// every block's parent comes before it.
+    pub linked: Vec<Hash256>,
 }
 
 #[derive(Clone, Debug)]
@@ -453,9 +458,11 @@ impl Chain {
         if let Some(e) = self.entries.get_mut(&hash) {
             e.status = BlockStatus::HaveData;
         }
-        self.link(hash);
+        let mut linked = self.link(hash);
         let mut outcome = self.activate_best_chain();
         outcome.hash = hash;
+        linked.retain(|h| self.blocks.contains_key(h));
+        outcome.linked = linked;
         if let Some(pos) = outcome.invalidated.iter().position(|(h, _)| *h == hash) {
             let (_, e) = outcome.invalidated.remove(pos);
             debug_assert!(!outcome.tip_changed);
@@ -627,11 +634,12 @@ impl Chain {
     }
 
     /// Gives `hash` (whose data just arrived) and its waiting descendants a candidate
-    /// sequence if their whole ancestry has data.
-    fn link(&mut self, hash: Hash256) {
+    /// sequence if their whole ancestry has data; returns them, parents first.
+    fn link(&mut self, hash: Hash256) -> Vec<Hash256> {
+        let mut linked = Vec::new();
         let prev = self.entries[&hash].header.prev;
         if self.entries.get(&prev).and_then(|e| e.seq).is_none() {
-            return;
+            return linked;
         }
         let mut queue = std::collections::VecDeque::from([hash]);
         while let Some(h) = queue.pop_front() {
@@ -643,12 +651,14 @@ impl Chain {
             self.next_seq += 1;
             e.seq = Some(seq);
             self.candidates.insert((e.work, Reverse(seq), h));
+            linked.push(h);
             for c in self.children.get(&h).into_iter().flatten() {
                 if self.blocks.contains_key(c) {
                     queue.push_back(*c);
                 }
             }
         }
+        linked
     }
 
     fn mark_invalid(&mut self, hash: Hash256) {
@@ -757,6 +767,7 @@ impl Chain {
             connected: self.active[fork_height + 1..].to_vec(),
             disconnected,
             invalidated,
+            linked: Vec::new(),
         }
     }
 }

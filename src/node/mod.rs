@@ -947,8 +947,14 @@ impl Node {
             let stored = block.block().clone();
             match self.chain.accept_hashed_block(block, now.secs()) {
                 Ok(outcome) => {
-                    // Durable before announced.
-                    self.push(Action::StoreBlock(Box::new(stored)));
+                    // Durable before announced, and only once the whole ancestry has
+                    // data, so that the block file lists every parent before its
+                    // children (a block whose parent never arrives is not stored).
+                    for h in &outcome.linked {
+                        let b = self.chain.block(h).expect("linked blocks have data");
+                        self.outbox
+                            .push_back(Action::StoreBlock(Box::new(b.clone())));
+                    }
                     if from.is_some() {
                         self.stats.blocks_received += 1;
                     }
@@ -1225,10 +1231,10 @@ impl Node {
     }
 }
 
-/// Rebuilds `chain` from stored blocks. Blocks are stored as they are accepted, and
-/// headers-first download accepts a block whose parent's data is still missing, so the
-/// file is not in parent-before-child order: replay follows parent links from the
-/// genesis block instead, re-validating every block. Returns how many stored blocks
+/// Rebuilds `chain` from stored blocks. A node stores a block once its whole ancestry
+/// has data, so parents come before children; replay still follows parent links from
+/// the genesis block rather than file order (a file need not be ordered to be
+/// readable, see `spec/storage.md`), re-validating every block. Returns how many stored blocks
 /// were rejected or could not be connected.
 fn replay(chain: &mut Chain, stored: Vec<Block>, now: Time) -> usize {
     let total = stored.len();
