@@ -1,10 +1,11 @@
 //! What a node remembers about one connected peer.
 
-use crate::chain::hash::HashSet256;
+use crate::chain::hash::KeyedState;
 use crate::chain::Hash256;
 use crate::service::{Direction, Time};
 use crate::wire::Version;
-use std::collections::VecDeque;
+use std::collections::HashSet;
+use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
 
 /// Most hashes remembered per peer and kind; the oldest is forgotten first. The sets
@@ -14,39 +15,75 @@ pub const MAX_KNOWN_PER_PEER: usize = 1024;
 
 /// A bounded set of hashes a peer is known to have (or, for `lacks_blocks`, not to
 /// have), forgetting the oldest when full.
+///
+/// It keeps a 64-bit keyed fingerprint of each hash rather than the hash (8 bytes
+/// instead of 32, in a table and a ring of insertion order: about 26 KiB when full,
+/// nothing while empty). The fingerprint is the process-keyed hash of
+/// [`KeyedState`], so a peer cannot grind hashes that collide; an accidental
+/// collision (odds about 2^-54 for a full set) only skips one announcement or
+/// request, which the protocol recovers from like any forgotten entry.
 #[derive(Debug, Default)]
 pub struct KnownSet {
-    set: HashSet256,
-    order: VecDeque<Hash256>,
+    set: HashSet<u64, BuildHasherDefault<Prehashed>>,
+    /// Fingerprints in insertion order; once full, `next` is the oldest.
+    ring: Vec<u64>,
+    next: usize,
+}
+
+/// A `Hasher` for keys that are already uniformly random 64-bit values.
+#[derive(Debug, Default)]
+pub struct Prehashed(u64);
+
+impl Hasher for Prehashed {
+    fn write(&mut self, bytes: &[u8]) {
+        // Only u64 keys are hashed with it; fold anything else rather than panic.
+        for b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(*b);
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+fn fingerprint(h: &Hash256) -> u64 {
+    KeyedState::default().hash_one(h)
 }
 
 impl KnownSet {
     /// Remembers `h`, forgetting the oldest entry if the set is full.
     pub fn insert(&mut self, h: Hash256) {
-        if !self.set.insert(h) {
+        let f = fingerprint(&h);
+        if !self.set.insert(f) {
             return;
         }
-        self.order.push_back(h);
-        if self.order.len() > MAX_KNOWN_PER_PEER {
-            if let Some(old) = self.order.pop_front() {
-                self.set.remove(&old);
-            }
+        if self.ring.len() < MAX_KNOWN_PER_PEER {
+            self.ring.push(f);
+        } else {
+            let old = std::mem::replace(&mut self.ring[self.next], f);
+            self.set.remove(&old);
+            self.next = (self.next + 1) % MAX_KNOWN_PER_PEER;
         }
     }
 
     /// True if `h` is remembered.
     pub fn contains(&self, h: &Hash256) -> bool {
-        self.set.contains(h)
+        !self.set.is_empty() && self.set.contains(&fingerprint(h))
     }
 
     /// How many hashes are remembered.
     pub fn len(&self) -> usize {
-        self.order.len()
+        self.set.len()
     }
 
     /// True if nothing is remembered.
     pub fn is_empty(&self) -> bool {
-        self.order.is_empty()
+        self.set.is_empty()
     }
 }
 
@@ -65,6 +102,21 @@ mod tests {
         assert_eq!(k.len(), MAX_KNOWN_PER_PEER);
         assert!(!k.contains(&h(0)) && !k.contains(&h(9)));
         assert!(k.contains(&h(10)) && k.contains(&h(MAX_KNOWN_PER_PEER as u32 + 9)));
+        // Eviction keeps going in insertion order around the ring.
+        let n = MAX_KNOWN_PER_PEER as u32;
+        for i in n + 10..3 * n {
+            k.insert(h(i));
+            assert_eq!(k.len(), MAX_KNOWN_PER_PEER);
+            assert!(!k.contains(&h(i - n)) && k.contains(&h(i - n + 1)) && k.contains(&h(i)));
+        }
+    }
+
+    #[test]
+    fn an_empty_set_contains_nothing_and_holds_no_memory() {
+        let k = KnownSet::default();
+        assert!(k.is_empty() && !k.contains(&Hash256::ZERO));
+        assert_eq!(k.set.capacity(), 0);
+        assert_eq!(k.ring.capacity(), 0);
     }
 }
 
