@@ -18,6 +18,8 @@ struct Net {
     closed: Vec<(usize, ConnId, DisconnectReason)>,
     /// Hashes each node asked to store, in order.
     stored: Vec<Vec<Hash256>>,
+    /// A node whose messages are lost (it looks dead to its peers).
+    muted: Option<usize>,
     next_conn: ConnId,
     now: Time,
 }
@@ -49,6 +51,7 @@ impl Net {
             queue: VecDeque::new(),
             closed: Vec::new(),
             stored: vec![Vec::new(); n],
+            muted: None,
             next_conn: 1,
             now,
         }
@@ -73,6 +76,7 @@ impl Net {
                 while let Some(a) = self.nodes[i].poll_action() {
                     progressed = true;
                     match a {
+                        Action::Send { .. } if self.muted == Some(i) => {}
                         Action::Send { conn, msg } => self.queue.push_back((i, conn, msg)),
                         Action::Disconnect { conn, reason } => {
                             if let Some((owner, remote, rc)) = self.links.remove(&conn) {
@@ -101,6 +105,14 @@ impl Net {
                     }
                 }
             }
+            for (i, n) in self.nodes.iter().enumerate() {
+                // The cached deadline may be early (a spare tick), never late.
+                let (cached, exact) = (n.next_deadline(), n.next_deadline_uncached());
+                assert!(
+                    exact.is_none() || cached.is_some_and(|c| Some(c) <= exact),
+                    "node {i}: next deadline {cached:?} later than {exact:?}"
+                );
+            }
             if let Some((_, conn, msg)) = self.queue.pop_front() {
                 progressed = true;
                 if let Some(&(_, remote, rc)) = self.links.get(&conn) {
@@ -120,6 +132,21 @@ impl Net {
         let now = self.now;
         for n in &mut self.nodes {
             n.on_tick(now);
+        }
+        self.pump();
+    }
+
+    /// Advances to the earliest deadline any node asked for (as a reactor would) and
+    /// ticks the nodes that are due.
+    fn run_timers(&mut self) {
+        let next = self.nodes.iter().filter_map(|n| n.next_deadline()).min();
+        let next = next.expect("a started node always has a deadline");
+        self.now = self.now.max(next);
+        let now = self.now;
+        for n in &mut self.nodes {
+            if n.next_deadline().is_some_and(|d| d <= now) {
+                n.on_tick(now);
+            }
         }
         self.pump();
     }
@@ -346,4 +373,38 @@ fn a_block_is_stored_only_after_its_parent() {
         "parent first, then the waiting child"
     );
     assert_eq!(n.chain().tip(), h2);
+}
+
+#[test]
+fn timers_keep_a_live_link_and_drop_a_dead_peer_on_time() {
+    let mut net = Net::new(2, &[]);
+    net.tick(1);
+    net.connect(0, 1);
+    let cfg = net.nodes[0].config().clone();
+    // Ten virtual minutes driven only by the deadlines the nodes ask for: pings keep
+    // the link up (the idle timeout is shorter than this).
+    let start = net.now;
+    let mut steps = 0;
+    while net.now.since(start) < 10 * 60_000 {
+        net.run_timers();
+        steps += 1;
+        assert!(steps < 10_000, "timers spin");
+    }
+    assert!(net.closed.is_empty(), "{:?}", net.closed);
+    assert_eq!(
+        net.nodes[0].status().peers_out + net.nodes[0].status().peers_in,
+        1
+    );
+    // Node 1 goes silent: node 0 must drop it once a ping goes unanswered, not later.
+    net.muted = Some(1);
+    let silent = net.now;
+    while net.closed.is_empty() {
+        net.run_timers();
+        assert!(
+            net.now.since(silent) <= cfg.ping_interval_ms + cfg.ping_timeout_ms,
+            "dead peer still connected after {} ms",
+            net.now.since(silent)
+        );
+    }
+    assert_eq!(net.closed[0].0, 0, "{:?}", net.closed);
 }

@@ -32,6 +32,7 @@ use crate::wire::{
 };
 use log::{debug, info, warn};
 use peer::Peer;
+use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 
@@ -147,6 +148,13 @@ pub struct Node {
     outbox: VecDeque<Action>,
     stats: NodeStats,
     started: bool,
+    /// The earliest per-peer deadline (handshake, idle, ping, header request), cached
+    /// so that [`Service::next_deadline`] need not scan every peer after every event;
+    /// `None` means it must be recomputed. It may be earlier than the exact value (a
+    /// peer's `last_recv` moves its idle deadline later without clearing it), which
+    /// only costs a tick that finds nothing to do; every change that can make a
+    /// deadline earlier clears it ([`Node::peer_timers_changed`]).
+    peer_deadline: Cell<Option<Option<Time>>>,
 }
 
 /// What a ban applies to: an IP address, or, on loopback where every local process
@@ -208,6 +216,7 @@ impl Node {
             outbox: VecDeque::new(),
             stats: NodeStats::default(),
             started: false,
+            peer_deadline: Cell::new(None),
             cfg,
         };
         (node, rejected)
@@ -343,6 +352,7 @@ impl Node {
         if let Some(p) = self.peers.get_mut(&conn) {
             p.headers_deadline = Some(deadline);
             self.outbox.push_back(Action::Send { conn, msg });
+            self.peer_timers_changed();
         }
     }
 
@@ -507,7 +517,9 @@ impl Node {
                     return;
                 }
                 p.got_verack = true;
-                if p.is_ready() {
+                let ready = p.is_ready();
+                self.peer_timers_changed();
+                if ready {
                     self.on_ready(conn, now);
                 }
             }
@@ -527,6 +539,7 @@ impl Node {
                     if n == nonce {
                         p.rtt_ms = Some(now.since(sent));
                         p.ping = None;
+                        self.peer_timers_changed();
                     }
                 }
             }
@@ -663,6 +676,7 @@ impl Node {
         }
         p.best_height = v.best_height;
         p.version = Some(v);
+        self.peer_timers_changed();
         self.send(conn, Message::Verack);
         if self.peers.get(&conn).is_some_and(|p| p.is_ready()) {
             self.on_ready(conn, now);
@@ -737,6 +751,7 @@ impl Node {
                 if let Some(p) = self.peers.get_mut(&conn) {
                     p.headers_deadline = Some(deadline);
                 }
+                self.peer_timers_changed();
                 self.send(conn, msg);
             }
         }
@@ -944,7 +959,13 @@ impl Node {
             if self.chain.block(&hash).is_some() {
                 continue;
             }
-            let stored = block.block().clone();
+            // Kept only for the orphan pool, i.e. when the parent is unknown.
+            let prev = block.block().header.prev;
+            let orphan = self
+                .chain
+                .header(&prev)
+                .is_none()
+                .then(|| block.block().clone());
             match self.chain.accept_hashed_block(block, now.secs()) {
                 Ok(outcome) => {
                     // Durable before announced, and only once the whole ancestry has
@@ -969,7 +990,7 @@ impl Node {
                 }
                 Err(BlockError::UnknownParent) => {
                     debug!(target: "chain", "orphan block {hash}; fetching its ancestors");
-                    if self.orphans.insert(stored) {
+                    if orphan.is_some_and(|b| self.orphans.insert(b)) {
                         if let Some(c) = from {
                             self.orphan_from.insert(hash, c);
                         }
@@ -1194,19 +1215,15 @@ impl Node {
         self.template_dirty = false;
     }
 
-    fn compute_next_deadline(&self) -> Option<Time> {
+    /// Forgets the cached earliest peer deadline (see [`Node::peer_deadline`]).
+    fn peer_timers_changed(&self) {
+        self.peer_deadline.set(None);
+    }
+
+    /// The earliest deadline over all peers, computed by scanning them.
+    fn peers_next_deadline(&self) -> Option<Time> {
         let mut d: Option<Time> = None;
         let mut consider = |t: Time| d = Some(d.map_or(t, |x: Time| x.min(t)));
-        if !self.started {
-            return Some(Time(0));
-        }
-        if self.cfg.tracker.is_some() {
-            if self.tracker.conn.is_some() {
-                consider(self.tracker.next_heartbeat);
-            } else if !self.tracker.connecting {
-                consider(self.tracker.retry_at);
-            }
-        }
         for p in self.peers.values() {
             if !p.is_ready() {
                 consider(p.connected_at.plus_ms(self.cfg.handshake_timeout_ms));
@@ -1220,6 +1237,33 @@ impl Node {
                 None if p.is_ready() => consider(p.next_ping),
                 None => {}
             }
+        }
+        d
+    }
+
+    /// The next deadline computed without the cache: what
+    /// [`Service::next_deadline`] returns must never be later than this (tests check
+    /// it; an earlier value only costs a spare tick).
+    pub fn next_deadline_uncached(&self) -> Option<Time> {
+        self.compute_next_deadline(self.peers_next_deadline())
+    }
+
+    /// The next deadline, given the earliest peer deadline.
+    fn compute_next_deadline(&self, peers: Option<Time>) -> Option<Time> {
+        let mut d: Option<Time> = None;
+        let mut consider = |t: Time| d = Some(d.map_or(t, |x: Time| x.min(t)));
+        if !self.started {
+            return Some(Time(0));
+        }
+        if self.cfg.tracker.is_some() {
+            if self.tracker.conn.is_some() {
+                consider(self.tracker.next_heartbeat);
+            } else if !self.tracker.connecting {
+                consider(self.tracker.retry_at);
+            }
+        }
+        if let Some(t) = peers {
+            consider(t);
         }
         for (_, deadline) in self.requested.values().chain(self.tx_requested.values()) {
             consider(*deadline);
@@ -1314,6 +1358,7 @@ impl Service for Node {
         }
         self.peers
             .insert(conn, Peer::new(addr, dir, now, self.cfg.ping_interval_ms));
+        self.peer_timers_changed();
         if self.is_banned(addr, now) {
             self.refuse(conn, RejectCode::Banned, "address banned for misbehaviour");
             self.disconnect(conn, DisconnectReason::Banned);
@@ -1370,6 +1415,7 @@ impl Service for Node {
         let Some(p) = self.peers.remove(&conn) else {
             return;
         };
+        self.peer_timers_changed();
         if reason.is_misbehaviour() {
             self.ban(p.addr, now);
         }
@@ -1396,6 +1442,9 @@ impl Service for Node {
 
     fn on_tick(&mut self, now: Time) {
         self.started = true;
+        // Timeouts and pings below change peer deadlines; a tick may also be the early
+        // wake-up of a stale cached deadline, after which the exact one is needed.
+        self.peer_timers_changed();
         self.tracker_tick(now);
         self.peer_timeouts(now);
         self.bans.retain(|_, until| *until > now);
@@ -1408,7 +1457,15 @@ impl Service for Node {
     }
 
     fn next_deadline(&self) -> Option<Time> {
-        self.compute_next_deadline()
+        let peers = match self.peer_deadline.get() {
+            Some(cached) => cached,
+            None => {
+                let exact = self.peers_next_deadline();
+                self.peer_deadline.set(Some(exact));
+                exact
+            }
+        };
+        self.compute_next_deadline(peers)
     }
 
     fn wants_to_mine(&self) -> bool {
