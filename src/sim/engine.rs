@@ -122,6 +122,22 @@ struct End {
     last_arrival: u64,
 }
 
+/// What the engine keeps per host (node or tracker).
+#[derive(Clone, Debug)]
+struct Host {
+    /// Incarnation: bumped at each crash, so events of a dead incarnation are dropped.
+    inc: u32,
+    /// Time of the pending tick (`u64::MAX`: none).
+    tick_at: u64,
+    /// Time of the last tick delivered.
+    last_tick: Option<u64>,
+    /// When the host's upload link is free again (bandwidth model).
+    upload_free: u64,
+    /// The node's tip and its work, as of its last check (invariants, convergence).
+    tip: Hash256,
+    work: U256,
+}
+
 /// A running simulation. See the module documentation of [`crate::sim`].
 pub struct Sim {
     cfg: SimConfig,
@@ -133,12 +149,11 @@ pub struct Sim {
     nodes: Vec<Option<Node>>,
     tracker: Option<Tracker>,
     tracker_host: u32,
-    inc: Vec<u32>,
-    tick_at: Vec<u64>,
-    last_tick: Vec<Option<u64>>,
+    /// Per-host state the event loop touches on every event, kept together (one
+    /// cache line or two per host instead of one per field); index `n` is the tracker.
+    hosts: Vec<Host>,
     conns: Vec<End>,
     host_conns: Vec<Vec<ConnId>>,
-    upload_free: Vec<u64>,
     stored: Vec<Vec<Block>>,
     keep_stored: bool,
     miner_nodes: Vec<usize>,
@@ -150,8 +165,6 @@ pub struct Sim {
     rng_mine: SplitMix64,
     digest: Sha256,
     // invariants and convergence
-    node_tip: Vec<Hash256>,
-    node_work: Vec<U256>,
     tip_count: HashMap256<u32>,
     live: u32,
     partitioned: bool,
@@ -306,12 +319,19 @@ impl Sim {
             nodes: (0..n).map(|_| None).collect(),
             tracker: None,
             tracker_host: n as u32,
-            inc: vec![0; n + 1],
-            tick_at: vec![u64::MAX; n + 1],
-            last_tick: vec![None; n + 1],
+            hosts: vec![
+                Host {
+                    inc: 0,
+                    tick_at: u64::MAX,
+                    last_tick: None,
+                    upload_free: 0,
+                    tip: genesis,
+                    work: U256::default(),
+                };
+                n + 1
+            ],
             conns: Vec::new(),
             host_conns: vec![Vec::new(); n + 1],
-            upload_free: vec![0; n + 1],
             stored: vec![Vec::new(); n],
             keep_stored: !cfg.crashes.is_empty(),
             miner_nodes,
@@ -322,8 +342,6 @@ impl Sim {
             rng_net: SplitMix64::new(derive_seed(cfg.seed, 1)),
             rng_mine: SplitMix64::new(derive_seed(cfg.seed, 2)),
             digest: Sha256::new(),
-            node_tip: vec![genesis; n],
-            node_work: vec![U256::default(); n],
             tip_count: HashMap256::default(),
             live: 0,
             partitioned: false,
@@ -412,7 +430,7 @@ impl Sim {
 
     fn tracker_config(&self) -> TrackerConfig {
         let mut t = TrackerConfig {
-            seed: derive_seed(self.cfg.seed, 3) ^ self.inc[self.tracker_host as usize] as u64,
+            seed: derive_seed(self.cfg.seed, 3) ^ self.hosts[self.tracker_host as usize].inc as u64,
             ..TrackerConfig::default()
         };
         if !self.cfg.keepalive {
@@ -425,7 +443,7 @@ impl Sim {
     fn node_config(&self, i: usize) -> NodeConfig {
         let mut c = NodeConfig::new(self.params.clone());
         c.listen_port = LISTEN_PORT;
-        c.seed = derive_seed(self.cfg.seed, 1000 + i as u64) ^ self.inc[i] as u64;
+        c.seed = derive_seed(self.cfg.seed, 1000 + i as u64) ^ self.hosts[i].inc as u64;
         if let Some(j) = self.miner_nodes.iter().position(|&m| m == i) {
             c.mine_to = Some(account_of(&self.miner_keys[j]));
         }
@@ -503,8 +521,8 @@ impl Sim {
             )));
         }
         let tip = node.chain().tip();
-        self.node_work[i] = node.chain().tip_work();
-        self.node_tip[i] = tip;
+        self.hosts[i].work = node.chain().tip_work();
+        self.hosts[i].tip = tip;
         *self.tip_count.entry(tip).or_insert(0) += 1;
         self.live += 1;
         self.nodes[i] = Some(node);
@@ -518,10 +536,10 @@ impl Sim {
         }
         self.close_all(i as u32);
         self.nodes[i] = None;
-        self.inc[i] += 1;
-        self.tick_at[i] = u64::MAX;
-        self.last_tick[i] = None;
-        let tip = self.node_tip[i];
+        self.hosts[i].inc += 1;
+        self.hosts[i].tick_at = u64::MAX;
+        self.hosts[i].last_tick = None;
+        let tip = self.hosts[i].tip;
         if let Some(c) = self.tip_count.get_mut(&tip) {
             *c -= 1;
         }
@@ -549,7 +567,7 @@ impl Sim {
             return;
         };
         let mut us = ms_to_us(d.0);
-        if let Some(last) = self.last_tick[h as usize] {
+        if let Some(last) = self.hosts[h as usize].last_tick {
             if us <= last {
                 // The service asks again for a deadline it was already ticked at
                 // (nothing it can do yet): a real reactor would spin; wake it in 1 s.
@@ -558,9 +576,9 @@ impl Sim {
             }
         }
         let us = us.max(self.now_us);
-        if us != self.tick_at[h as usize] {
-            self.tick_at[h as usize] = us;
-            let inc = self.inc[h as usize];
+        if us != self.hosts[h as usize].tick_at {
+            self.hosts[h as usize].tick_at = us;
+            let inc = self.hosts[h as usize].inc;
             self.queue.push(us, Ev::Tick(h, inc));
         }
     }
@@ -673,12 +691,12 @@ impl Sim {
         };
         let chain = node.chain();
         let tip = chain.tip();
-        if tip == self.node_tip[i] {
+        if tip == self.hosts[i].tip {
             return Ok(());
         }
         self.invariant_checks += 1;
         let work = chain.tip_work();
-        if work < self.node_work[i] {
+        if work < self.hosts[i].work {
             return Err(SimError::Invariant(format!(
                 "node {i} moved to a tip with less work at t={} ms",
                 self.now_us / 1000
@@ -692,7 +710,7 @@ impl Sim {
                 chain.height()
             )));
         }
-        let old = self.node_tip[i];
+        let old = self.hosts[i].tip;
         if let Some(c) = self.tip_count.get_mut(&old) {
             *c -= 1;
             if *c == 0 {
@@ -702,8 +720,8 @@ impl Sim {
         let c = self.tip_count.entry(tip).or_insert(0);
         *c += 1;
         let all = *c == self.live;
-        self.node_tip[i] = tip;
-        self.node_work[i] = work;
+        self.hosts[i].tip = tip;
+        self.hosts[i].work = work;
         if all && self.converged_after_heal_us.is_none() {
             if let Some(h) = self.last_heal_us {
                 self.converged_after_heal_us = Some(self.now_us - h);
@@ -715,7 +733,7 @@ impl Sim {
     /// True if every live node has the same tip.
     pub fn tips_agree(&self) -> bool {
         match self.nodes.iter().position(|n| n.is_some()) {
-            Some(i) => self.tip_count.get(&self.node_tip[i]).copied() == Some(self.live),
+            Some(i) => self.tip_count.get(&self.hosts[i].tip).copied() == Some(self.live),
             None => true,
         }
     }
@@ -734,7 +752,7 @@ impl Sim {
         let id = self.conns.len() as ConnId;
         self.conns.push(End {
             host,
-            inc: self.inc[host as usize],
+            inc: self.hosts[host as usize].inc,
             remote: 0,
             remote_host,
             addr,
@@ -798,7 +816,7 @@ impl Sim {
                 .filter(|&i| i < self.cfg.nodes)
                 .map(|i| i as u32)
         };
-        let inc = self.inc[h as usize];
+        let inc = self.hosts[h as usize].inc;
         match target {
             Some(to) if self.alive(to) && !self.cut(h, to) => {
                 self.queue.push(
@@ -848,9 +866,9 @@ impl Sim {
         let dup = self.cfg.dup > 0.0 && !handshake && unit(&mut self.rng_net) < self.cfg.dup;
         let mut done = self.now_us;
         if let (Some(bw), false) = (self.cfg.bandwidth, h == self.tracker_host) {
-            let start = done.max(self.upload_free[h as usize]);
+            let start = done.max(self.hosts[h as usize].upload_free);
             done = start + (size * 1_000_000).div_ceil(bw);
-            self.upload_free[h as usize] = done;
+            self.hosts[h as usize].upload_free = done;
         }
         let e = &mut self.conns[conn as usize];
         let arrival = (done + e.lat_us).max(e.last_arrival);
@@ -880,13 +898,15 @@ impl Sim {
         let now = self.now();
         match ev {
             Ev::Tick(h, inc) => {
-                if self.tick_at[h as usize] != self.now_us || self.inc[h as usize] != inc {
+                if self.hosts[h as usize].tick_at != self.now_us
+                    || self.hosts[h as usize].inc != inc
+                {
                     self.events -= 1;
                     return Ok(());
                 }
                 self.record(h, kind, 0);
-                self.tick_at[h as usize] = u64::MAX;
-                self.last_tick[h as usize] = Some(self.now_us);
+                self.hosts[h as usize].tick_at = u64::MAX;
+                self.hosts[h as usize].last_tick = Some(self.now_us);
                 if let Some(s) = self.service(h) {
                     s.on_tick(now);
                 }
@@ -895,7 +915,7 @@ impl Sim {
             Ev::Deliver(conn, msg) => {
                 let e = &self.conns[conn as usize];
                 let h = e.host;
-                if !e.open || !e.established || e.inc != self.inc[h as usize] {
+                if !e.open || !e.established || e.inc != self.hosts[h as usize].inc {
                     self.events -= 1;
                     return Ok(());
                 }
@@ -908,7 +928,7 @@ impl Sim {
             Ev::RemoteClose(conn) => {
                 let e = &mut self.conns[conn as usize];
                 let h = e.host;
-                if !e.open || e.inc != self.inc[h as usize] {
+                if !e.open || e.inc != self.hosts[h as usize].inc {
                     return Ok(());
                 }
                 e.open = false;
@@ -933,7 +953,7 @@ impl Sim {
                 lat_us,
             } => {
                 self.record(to, kind, 0);
-                if self.inc[from as usize] != from_inc || !self.alive(from) {
+                if self.hosts[from as usize].inc != from_inc || !self.alive(from) {
                     return Ok(());
                 }
                 if !self.alive(to) || self.cut(from, to) {
@@ -964,7 +984,7 @@ impl Sim {
             Ev::Established(conn) => {
                 let e = &mut self.conns[conn as usize];
                 let h = e.host;
-                if e.inc != self.inc[h as usize] {
+                if e.inc != self.hosts[h as usize].inc {
                     return Ok(());
                 }
                 let (addr, role, open) = (e.addr, e.role, e.open);
@@ -985,7 +1005,7 @@ impl Sim {
                 addr,
                 role,
             } => {
-                if self.inc[host as usize] != inc {
+                if self.hosts[host as usize].inc != inc {
                     return Ok(());
                 }
                 self.record(host, kind, 0);
@@ -1031,9 +1051,9 @@ impl Sim {
                 if self.tracker.is_some() {
                     self.close_all(t);
                     self.tracker = None;
-                    self.inc[t as usize] += 1;
-                    self.tick_at[t as usize] = u64::MAX;
-                    self.last_tick[t as usize] = None;
+                    self.hosts[t as usize].inc += 1;
+                    self.hosts[t as usize].tick_at = u64::MAX;
+                    self.hosts[t as usize].last_tick = None;
                 }
             }
             Ev::TrackerUp => {
