@@ -1044,15 +1044,9 @@ impl Node {
     fn announce_tip(&mut self) {
         let tip = self.chain.tip();
         let height = self.chain.height();
-        let from = height
-            .saturating_sub(MAX_ANNOUNCE_HEADERS as u32 - 1)
-            .max(1);
-        // Each header with its hash, computed once rather than once per peer.
-        let headers: Vec<(BlockHeader, Hash256)> = (from..=height)
-            .filter_map(|h| self.chain.hash_at(h))
-            .filter_map(|hash| self.chain.header(&hash).map(|h| (*h, hash)))
-            .collect();
-        if headers.is_empty() {
+        // At most MAX_ANNOUNCE_HEADERS headers, never the genesis block's.
+        let depth = (height as usize).min(MAX_ANNOUNCE_HEADERS);
+        if depth == 0 {
             return;
         }
         let targets: Vec<ConnId> = self
@@ -1061,9 +1055,16 @@ impl Node {
             .filter(|(_, p)| p.is_ready() && !p.known_blocks.contains(&tip))
             .map(|(c, _)| *c)
             .collect();
+        if targets.is_empty() {
+            return;
+        }
         let tip_block = (self.cfg.block_push_peers > 0)
             .then(|| self.chain.block(&tip).cloned())
             .flatten();
+        // The newest headers, tip first, with their hashes; extended down the parent
+        // links only as far as some peer needs (usually one: peers know the parent).
+        let tip_header = *self.chain.header(&tip).expect("the tip is known");
+        let mut headers: Vec<(BlockHeader, Hash256)> = vec![(tip_header, tip)];
         let mut pushed = 0;
         for c in targets {
             let p = self.peers.get_mut(&c).expect("listed above");
@@ -1081,12 +1082,23 @@ impl Node {
                 }
             }
             // Send only the headers after the last one it is known to have.
-            let start = headers
-                .iter()
-                .rposition(|(_, h)| p.known_blocks.contains(h))
-                .map_or(0, |i| i + 1);
-            let slice: Vec<BlockHeader> = headers[start..].iter().map(|(h, _)| *h).collect();
-            for (_, h) in &headers[start..] {
+            let mut n = 1;
+            while n < depth {
+                if headers.len() <= n {
+                    let prev = headers[n - 1].0.prev;
+                    match self.chain.header(&prev) {
+                        Some(h) => headers.push((*h, prev)),
+                        None => break,
+                    }
+                }
+                if p.known_blocks.contains(&headers[n].1) {
+                    break;
+                }
+                n += 1;
+            }
+            let n = n.min(headers.len());
+            let slice: Vec<BlockHeader> = headers[..n].iter().rev().map(|(h, _)| *h).collect();
+            for (_, h) in &headers[..n] {
                 p.known_blocks.insert(*h);
             }
             self.outbox.push_back(Action::Send {
