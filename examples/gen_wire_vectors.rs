@@ -200,7 +200,7 @@ fn main() {
         (
             "block",
             "the regtest genesis block",
-            Message::Block(genesis.clone()),
+            Message::Block(genesis.clone().into()),
         ),
         ("tx-coinbase", "", Message::Tx(coinbase)),
         (

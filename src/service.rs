@@ -10,6 +10,7 @@ use crate::chain::Block;
 use crate::wire::{FrameError, Message};
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 /// Identifies one connection for its whole life. Never reused within a process, so a
 /// late event cannot reach a newer connection.
@@ -147,7 +148,7 @@ pub enum Action {
     },
     /// Persist a block durably. Queued before any announcement of that block; the driver
     /// must finish it before applying later actions.
-    StoreBlock(Box<Block>),
+    StoreBlock(Arc<Block>),
     /// Something worth showing or counting (status line, tests, simulator reports).
     Event(Event),
 }

@@ -359,14 +359,14 @@ fn a_block_is_stored_only_after_its_parent() {
         stored
     };
     drain(n);
-    n.on_message(60, Message::Block(b2), now);
+    n.on_message(60, Message::Block(b2.into()), now);
     assert_eq!(
         drain(n),
         Vec::<Hash256>::new(),
         "block 2 stored before block 1"
     );
     assert_eq!(n.chain().height(), 0);
-    n.on_message(60, Message::Block(b1), now);
+    n.on_message(60, Message::Block(b1.into()), now);
     assert_eq!(
         drain(n),
         vec![h1, h2],

@@ -4,6 +4,7 @@ use super::hash::Hash256;
 use super::header::{BlockHeader, HashedHeader, HEADER_LEN};
 use super::tx::{Transaction, MIN_TX_LEN};
 use crate::wire::codec::{put_u32, DecodeError, Reader};
+use std::sync::Arc;
 
 /// Largest encoded block, in bytes. Part of consensus: a bigger block is invalid, and a
 /// decoder refuses to read one.
@@ -26,13 +27,18 @@ pub struct Block {
 /// hash of the block's header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HashedBlock {
-    block: Block,
+    block: Arc<Block>,
     hash: Hash256,
 }
 
 impl HashedBlock {
     /// Hashes `block`'s header once.
     pub fn new(block: Block) -> HashedBlock {
+        HashedBlock::from_shared(Arc::new(block))
+    }
+
+    /// Hashes a shared block's header once (the block itself is not copied).
+    pub fn from_shared(block: Arc<Block>) -> HashedBlock {
         HashedBlock {
             hash: block.hash(),
             block,
@@ -54,8 +60,8 @@ impl HashedBlock {
         HashedHeader::from_block(self)
     }
 
-    /// The block, dropping the hash.
-    pub fn into_block(self) -> Block {
+    /// The shared block, dropping the hash.
+    pub fn into_shared(self) -> Arc<Block> {
         self.block
     }
 }

@@ -26,6 +26,7 @@ use super::validate::{
 };
 use std::cmp::Reverse;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 /// Most headers [`Chain::headers_after`] returns, whatever the caller asks.
 pub const MAX_HEADERS_RESULTS: usize = 2000;
@@ -102,7 +103,9 @@ pub struct Chain {
     network_id: Hash256,
     entries: HashMap256<Entry>,
     children: HashMap256<Vec<Hash256>>,
-    blocks: HashMap256<Block>,
+    /// Block data, shared (`Arc`) with the messages that carry it and, in the
+    /// simulator, with the other nodes that have it.
+    blocks: HashMap256<Arc<Block>>,
     undo: HashMap256<Undo>,
     active: Vec<Hash256>,
     ledger: Ledger,
@@ -139,7 +142,7 @@ impl Chain {
             },
         );
         let mut blocks = HashMap256::default();
-        blocks.insert(hash, genesis);
+        blocks.insert(hash, Arc::new(genesis));
         let mut candidates = BTreeSet::new();
         candidates.insert((work, Reverse(0), hash));
         Chain {
@@ -204,7 +207,12 @@ impl Chain {
 
     /// Stored block data (none for invalid blocks).
     pub fn block(&self, hash: &Hash256) -> Option<&Block> {
-        self.blocks.get(hash)
+        self.blocks.get(hash).map(|b| &**b)
+    }
+
+    /// The block's data as a shared handle (no copy), if stored.
+    pub fn shared_block(&self, hash: &Hash256) -> Option<Arc<Block>> {
+        self.blocks.get(hash).cloned()
     }
 
     /// Hash of the active chain's block at `height`.
@@ -447,7 +455,7 @@ impl Chain {
                 self.accept_hashed_header(&hashed.hashed_header(), now)?;
             }
         }
-        let block = hashed.into_block();
+        let block = hashed.into_shared();
         if let Err(e) = check_block_stateless(&block) {
             if e.is_permanent() && body_matches_header(&block) {
                 self.mark_invalid(hash);
@@ -755,7 +763,7 @@ impl Chain {
         let mut x = start_tip;
         while x != fork {
             // Blocks that left the active chain were valid, so their data is kept.
-            disconnected.push(self.blocks[&x].clone());
+            disconnected.push(Block::clone(&self.blocks[&x]));
             x = self.entries[&x].header.prev;
         }
         let fork_height = self.entries[&fork].height as usize;

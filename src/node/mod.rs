@@ -35,6 +35,7 @@ use peer::Peer;
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 /// Most blocks a single GetData answer carries; the rest are answered with NotFound.
 pub const MAX_BLOCKS_PER_GETDATA: usize = 128;
@@ -837,7 +838,7 @@ impl Node {
             match it.kind {
                 InvKind::Block => {
                     let block = if blocks_sent < MAX_BLOCKS_PER_GETDATA {
-                        self.chain.block(&it.hash).cloned()
+                        self.chain.shared_block(&it.hash)
                     } else {
                         None
                     };
@@ -932,8 +933,8 @@ impl Node {
         }
     }
 
-    fn on_block(&mut self, conn: ConnId, block: Block, now: Time) {
-        let block = HashedBlock::new(block);
+    fn on_block(&mut self, conn: ConnId, block: Arc<Block>, now: Time) {
+        let block = HashedBlock::from_shared(block);
         let hash = block.hash();
         if let Some((c, _)) = self.requested.get(&hash) {
             let c = *c;
@@ -972,9 +973,8 @@ impl Node {
                     // data, so that the block file lists every parent before its
                     // children (a block whose parent never arrives is not stored).
                     for h in &outcome.linked {
-                        let b = self.chain.block(h).expect("linked blocks have data");
-                        self.outbox
-                            .push_back(Action::StoreBlock(Box::new(b.clone())));
+                        let b = self.chain.shared_block(h).expect("linked blocks have data");
+                        self.outbox.push_back(Action::StoreBlock(b));
                     }
                     if from.is_some() {
                         self.stats.blocks_received += 1;
@@ -1059,7 +1059,7 @@ impl Node {
             return;
         }
         let tip_block = (self.cfg.block_push_peers > 0)
-            .then(|| self.chain.block(&tip).cloned())
+            .then(|| self.chain.shared_block(&tip))
             .flatten();
         // The newest headers, tip first, with their hashes; extended down the parent
         // links only as far as some peer needs (usually one: peers know the parent).

@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use std::collections::BTreeSet;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The port every simulated node listens on (each has its own virtual IP).
@@ -154,7 +155,7 @@ pub struct Sim {
     hosts: Vec<Host>,
     conns: Vec<End>,
     host_conns: Vec<Vec<ConnId>>,
-    stored: Vec<Vec<Block>>,
+    stored: Vec<Vec<Arc<Block>>>,
     keep_stored: bool,
     miner_nodes: Vec<usize>,
     miner_keys: Vec<SecretKey>,
@@ -616,7 +617,7 @@ impl Sim {
                     s.on_disconnected(conn, &reason, now);
                 }
             }
-            Action::StoreBlock(b) => self.on_store(h as usize, *b),
+            Action::StoreBlock(b) => self.on_store(h as usize, b),
             Action::Event(Event::TipChanged { reorg_depth, .. }) => {
                 if reorg_depth > 0 {
                     let d = reorg_depth as usize;
@@ -631,7 +632,7 @@ impl Sim {
         Ok(())
     }
 
-    fn on_store(&mut self, h: usize, b: Block) {
+    fn on_store(&mut self, h: usize, b: Arc<Block>) {
         let hash = b.hash();
         let n = self.cfg.nodes as u32;
         let now = self.now_us;
@@ -1034,7 +1035,7 @@ impl Sim {
                 self.record(i as u32, kind, 0);
                 if self.nodes[i].is_none() {
                     let stored = std::mem::take(&mut self.stored[i]);
-                    self.start_node(i, stored.clone())?;
+                    self.start_node(i, stored.iter().map(|b| Block::clone(b)).collect())?;
                     self.stored[i] = stored;
                     if self.cfg.topology == Topology::Mesh {
                         for j in 0..self.cfg.nodes {

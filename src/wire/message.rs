@@ -14,6 +14,7 @@ use crate::chain::header::{BlockHeader, HEADER_LEN};
 use crate::chain::tx::{AccountId, Transaction};
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 
 /// Most addresses in one [`Message::PeerList`].
 pub const MAX_PEER_LIST: usize = 64;
@@ -367,7 +368,7 @@ pub enum Message {
         items: Vec<InvItem>,
     },
     /// `0x0019`: a block in its consensus encoding.
-    Block(Block),
+    Block(Arc<Block>),
     /// `0x001a`: a transaction in its consensus encoding.
     Tx(Transaction),
     /// `0x001b`, empty: answered by [`Message::Inv`] of the mempool's txids.
@@ -615,7 +616,7 @@ impl Message {
             MSG_NOT_FOUND => Message::NotFound {
                 items: decode_items(r)?,
             },
-            MSG_BLOCK => Message::Block(Block::decode(r)?),
+            MSG_BLOCK => Message::Block(Arc::new(Block::decode(r)?)),
             MSG_TX => Message::Tx(Transaction::decode(r)?),
             MSG_MEMPOOL => Message::Mempool,
             MSG_REJECT => Message::Reject {
