@@ -582,3 +582,72 @@ fn retarget_moves_bits_by_the_clamp_limits() {
     assert_eq!(c.tip_work(), want);
     assert_eq!(w(0x2000ffff), U256::from_u64(256));
 }
+
+/// The median time past of a block by its definition: the median of the times of the
+/// block and its ancestors, at most `mtp_window` of them.
+fn mtp_by_definition(c: &Chain, hash: Hash256) -> u32 {
+    let mut times = Vec::new();
+    let mut x = hash;
+    while times.len() < c.params().mtp_window as usize {
+        let h = c.header(&x).unwrap();
+        times.push(h.time);
+        if c.height_of(&x) == Some(0) {
+            break;
+        }
+        x = h.prev;
+    }
+    times.sort_unstable();
+    times[times.len() / 2]
+}
+
+#[test]
+fn median_time_past_on_and_off_the_active_chain() {
+    let mut c = regtest();
+    let (_, a) = key(1);
+    let (_, b) = key(2);
+    // Times that jump back and forth (each just above the median), so the median is
+    // not simply the middle block.
+    let add = |c: &mut Chain, parent: Hash256, miner, i: u32| {
+        let h = c.height_of(&parent).unwrap() + 1;
+        let mtp = c.median_time_past(&parent).unwrap();
+        let time = mtp + 1 + (i * 7919) % 13 * 60;
+        let blk = build(
+            c.params(),
+            parent,
+            h,
+            c.next_bits(&parent).unwrap(),
+            time,
+            miner,
+            &[],
+            i as u64,
+            0,
+        );
+        c.accept_block(blk.clone(), NOW).unwrap();
+        blk.hash()
+    };
+    let mut tip = c.tip();
+    for i in 0..25 {
+        tip = add(&mut c, tip, a, i);
+    }
+    // A heavier branch from height 15 takes over; the old blocks stay known.
+    let mut side = c.hash_at(15).unwrap();
+    for i in 100..112 {
+        side = add(&mut c, side, b, i);
+    }
+    assert_eq!(c.tip(), side);
+    let mut old = tip;
+    for _ in 0..10 {
+        assert!(!c.is_active(&old));
+        assert_eq!(c.median_time_past(&old), Some(mtp_by_definition(&c, old)));
+        old = c.header(&old).unwrap().prev;
+    }
+    for h in 0..=c.height() {
+        let x = c.hash_at(h).unwrap();
+        assert_eq!(
+            c.median_time_past(&x),
+            Some(mtp_by_definition(&c, x)),
+            "height {h}"
+        );
+    }
+    assert_eq!(c.median_time_past(&Hash256([9; 32])), None);
+}
