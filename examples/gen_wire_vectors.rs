@@ -202,11 +202,11 @@ fn main() {
             "the regtest genesis block",
             Message::Block(genesis.clone().into()),
         ),
-        ("tx-coinbase", "", Message::Tx(coinbase)),
+        ("tx-coinbase", "", Message::Tx(Box::new(coinbase))),
         (
             "tx-transfer",
             "signed by secret 0x11 x 32 for regtest",
-            Message::Tx(transfer),
+            Message::Tx(Box::new(transfer)),
         ),
         ("mempool", "", Message::Mempool),
         (

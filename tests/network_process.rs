@@ -210,7 +210,7 @@ fn hostile_clients_are_disconnected_and_banned_while_honest_peers_converge() {
     cheesechain::chain::keys::sign_transfer(&mut t, &sk, &Hash256([9; 32]));
     s.write_all(&encode_frame(
         params.magic,
-        &Message::Tx(cheesechain::chain::Transaction::Transfer(t)),
+        &Message::Tx(Box::new(cheesechain::chain::Transaction::Transfer(t))),
     ))
     .unwrap();
     assert!(closed_by_peer(&mut s), "bad signature was not disconnected");

@@ -215,7 +215,7 @@ pub fn run(args: WalletArgs) -> Result<(), String> {
             sign_transfer(&mut t, &sk, &params.network_id());
             let tx = Transaction::Transfer(t);
             let txid = tx.txid();
-            c.send(&Message::Tx(tx))?;
+            c.send(&Message::Tx(Box::new(tx)))?;
             // The peer handles messages in order: a Reject for the transfer, if any,
             // comes before the answer to this query, which counts it once accepted.
             c.send(&Message::GetAccount { account: from })?;

@@ -585,7 +585,7 @@ impl Node {
                 self.request_blocks(now);
             }
             Message::Block(block) => self.on_block(conn, block, now),
-            Message::Tx(tx) => self.on_tx(conn, tx, now),
+            Message::Tx(tx) => self.on_tx(conn, *tx, now),
             Message::Mempool => {
                 let ids = self.mempool.txids();
                 if ids.is_empty() {
@@ -859,7 +859,7 @@ impl Node {
                         if let Some(p) = self.peers.get_mut(&conn) {
                             p.known_txs.insert(it.hash);
                         }
-                        self.send(conn, Message::Tx(Transaction::Transfer(t)));
+                        self.send(conn, Message::Tx(Box::new(Transaction::Transfer(t))));
                     }
                     None => missing.push(it),
                 },

@@ -370,7 +370,7 @@ pub enum Message {
     /// `0x0019`: a block in its consensus encoding.
     Block(Arc<Block>),
     /// `0x001a`: a transaction in its consensus encoding.
-    Tx(Transaction),
+    Tx(Box<Transaction>),
     /// `0x001b`, empty: answered by [`Message::Inv`] of the mempool's txids.
     Mempool,
     /// `0x001c`: why something the receiver sent was refused.
@@ -617,7 +617,7 @@ impl Message {
                 items: decode_items(r)?,
             },
             MSG_BLOCK => Message::Block(Arc::new(Block::decode(r)?)),
-            MSG_TX => Message::Tx(Transaction::decode(r)?),
+            MSG_TX => Message::Tx(Box::new(Transaction::decode(r)?)),
             MSG_MEMPOOL => Message::Mempool,
             MSG_REJECT => Message::Reject {
                 msg_type: r.u16("reject message type")?,

@@ -143,7 +143,7 @@ pub fn arb_message() -> impl Strategy<Value = Message> {
         arb_items().prop_map(|items| Message::NotFound { items }),
         (arb_header(), vec(arb_tx(), 0..6))
             .prop_map(|(header, txs)| Message::Block(Block { header, txs }.into())),
-        arb_tx().prop_map(Message::Tx),
+        arb_tx().prop_map(|t| Message::Tx(Box::new(t))),
         Just(Message::Mempool),
         (any::<u16>(), arb_code(), arb_hash(), arb_reason()).prop_map(
             |(msg_type, code, hash, reason)| Message::Reject {
