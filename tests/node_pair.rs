@@ -20,6 +20,8 @@ struct Net {
     stored: Vec<Vec<Hash256>>,
     /// A node whose messages are lost (it looks dead to its peers).
     muted: Option<usize>,
+    /// Every message sent: (sender, its connection, message type).
+    sends: Vec<(usize, ConnId, u16)>,
     next_conn: ConnId,
     now: Time,
 }
@@ -52,6 +54,7 @@ impl Net {
             closed: Vec::new(),
             stored: vec![Vec::new(); n],
             muted: None,
+            sends: Vec::new(),
             next_conn: 1,
             now,
         }
@@ -77,7 +80,10 @@ impl Net {
                     progressed = true;
                     match a {
                         Action::Send { .. } if self.muted == Some(i) => {}
-                        Action::Send { conn, msg } => self.queue.push_back((i, conn, msg)),
+                        Action::Send { conn, msg } => {
+                            self.sends.push((i, conn, msg.msg_type()));
+                            self.queue.push_back((i, conn, msg));
+                        }
                         Action::Disconnect { conn, reason } => {
                             if let Some((owner, remote, rc)) = self.links.remove(&conn) {
                                 self.links.remove(&rc);
@@ -407,4 +413,68 @@ fn timers_keep_a_live_link_and_drop_a_dead_peer_on_time() {
         );
     }
     assert_eq!(net.closed[0].0, 0, "{:?}", net.closed);
+}
+
+#[test]
+fn a_hub_with_more_peers_than_slots_relays_each_block_once_per_peer() {
+    use cheesechain::node::known::PEER_SLOTS;
+    use cheesechain::wire::{MSG_BLOCK, MSG_HEADERS};
+    // Leaves 1..n connect to hub 0; the last leaves get no slot in the hub's shared
+    // table and use their own known-block sets.
+    let n = 1 + PEER_SLOTS + 6;
+    let (first, last) = (1, n - 1);
+    let mut net = Net::new(n, &[first, last]);
+    // The hub accepts every leaf.
+    net.nodes[0] = {
+        let params = NetworkParams::regtest();
+        let mut cfg = NodeConfig::new(params);
+        cfg.seed = 1000;
+        cfg.listen_port = 9000;
+        cfg.max_outbound = 0;
+        cfg.max_inbound = n;
+        Node::new(cfg, Vec::new(), net.now).0
+    };
+    net.tick(1);
+    for i in 1..n {
+        net.connect(i, 0);
+    }
+    assert_eq!(net.nodes[0].status().peers_in, n - 1);
+    let hub_conn = |net: &Net, leaf: usize| {
+        *net.links
+            .iter()
+            .find(|(_, &(owner, remote, _))| owner == 0 && remote == leaf)
+            .unwrap()
+            .0
+    };
+    for miner in [first, last] {
+        let mark = net.sends.len();
+        net.mine(miner, 1);
+        let tip = net.nodes[miner].chain().tip();
+        for (i, node) in net.nodes.iter().enumerate() {
+            assert_eq!(node.chain().tip(), tip, "node {i}");
+        }
+        // (headers, blocks) the hub sent to `leaf` since the block was mined.
+        let relayed = |net: &Net, leaf: usize| {
+            let c = hub_conn(net, leaf);
+            let mine = net.sends[mark..]
+                .iter()
+                .filter(|&&(from, conn, _)| from == 0 && conn == c);
+            let of = |t| mine.clone().filter(|&&(_, _, ty)| ty == t).count();
+            (of(MSG_HEADERS), of(MSG_BLOCK))
+        };
+        assert_eq!(
+            relayed(&net, miner),
+            (0, 0),
+            "the hub echoed miner {miner}'s block"
+        );
+        for leaf in (1..n).filter(|&l| l != miner) {
+            // Announced once: pushed whole, or a header and then the requested block.
+            let (h, b) = relayed(&net, leaf);
+            assert!(
+                h <= 1 && b == 1,
+                "leaf {leaf}, block of miner {miner}: {h} headers, {b} blocks"
+            );
+        }
+    }
+    assert!(net.closed.is_empty(), "{:?}", net.closed);
 }

@@ -6,6 +6,7 @@
 use cheesechain::chain::tree::{MAX_HEADERS_RESULTS, MAX_LOCATOR_LEN};
 use cheesechain::chain::NetworkParams;
 use cheesechain::net::{CLOSE_FLUSH_TIMEOUT, CONNECT_TIMEOUT, DEFAULT_MAX_SEND_QUEUE_BYTES};
+use cheesechain::node::known::{MAX_KNOWN_BLOCKS, PEER_SLOTS};
 use cheesechain::node::peer::MAX_KNOWN_PER_PEER;
 use cheesechain::node::{
     NodeConfig, DOWNLOAD_WINDOW, GET_PEERS_INTERVAL_MS, MAX_ANNOUNCE_HEADERS,
@@ -157,6 +158,8 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     m.insert("GET_PEERS_INTERVAL_MS", GET_PEERS_INTERVAL_MS);
     m.insert("SYNC_PAUSE_GAP", u64::from(SYNC_PAUSE_GAP));
     m.insert("MAX_KNOWN_PER_PEER", u(MAX_KNOWN_PER_PEER));
+    m.insert("MAX_KNOWN_BLOCKS", u(MAX_KNOWN_BLOCKS));
+    m.insert("PEER_SLOTS", u(PEER_SLOTS));
     m.insert("MAX_LOCATOR_LEN", u(MAX_LOCATOR_LEN));
     m.insert("MAX_HEADERS_RESULTS", u(MAX_HEADERS_RESULTS));
     // 1.4 Wire.

@@ -12,6 +12,7 @@
 //! relayed by inventory, ping/pong keepalive, and bans for provable misbehaviour.
 
 pub mod config;
+pub mod known;
 pub mod peer;
 
 pub use config::NodeConfig;
@@ -30,6 +31,7 @@ use crate::wire::{
     InvItem, InvKind, Message, RejectCode, Version, MAX_HEADERS, MAX_INV, MAX_LOCATOR,
     PROTOCOL_VERSION,
 };
+use known::BlockKnowledge;
 use log::{debug, info, warn};
 use peer::Peer;
 use std::cell::Cell;
@@ -126,6 +128,8 @@ pub struct Node {
     rng: SplitMix64,
     nonce: u64,
     peers: BTreeMap<ConnId, Peer>,
+    /// Which peers are known to have which blocks (see [`known`]).
+    known: BlockKnowledge,
     tracker: TrackerLink,
     /// Peer listen addresses learned from the tracker, with the earliest retry time.
     known_addrs: BTreeMap<SocketAddr, Time>,
@@ -217,6 +221,7 @@ impl Node {
             outbox: VecDeque::new(),
             stats: NodeStats::default(),
             started: false,
+            known: BlockKnowledge::default(),
             peer_deadline: Cell::new(None),
             cfg,
         };
@@ -550,7 +555,7 @@ impl Node {
                     .hashed_headers_after(&locator, &stop, MAX_HEADERS);
                 if let Some(p) = self.peers.get_mut(&conn) {
                     for h in &hashed {
-                        p.known_blocks.insert(h.hash());
+                        self.known.record(p, &h.hash());
                     }
                 }
                 let headers = hashed.iter().map(|h| *h.header()).collect();
@@ -737,7 +742,7 @@ impl Node {
                 .or_else(|| self.chain.height_of(&hash))
                 .unwrap_or(0);
             if let Some(p) = self.peers.get_mut(&conn) {
-                p.known_blocks.insert(hash);
+                self.known.record(p, &hash);
                 p.best_height = p.best_height.max(height);
             }
             last = Some(hash);
@@ -815,7 +820,7 @@ impl Node {
                 }
                 InvKind::Block => {
                     if let Some(p) = self.peers.get_mut(&conn) {
-                        p.known_blocks.insert(it.hash);
+                        self.known.record(p, &it.hash);
                     }
                     if !self.chain.contains(&it.hash) {
                         unknown_block = true;
@@ -846,7 +851,7 @@ impl Node {
                         Some(b) => {
                             blocks_sent += 1;
                             if let Some(p) = self.peers.get_mut(&conn) {
-                                p.known_blocks.insert(it.hash);
+                                self.known.record(p, &it.hash);
                             }
                             self.send(conn, Message::Block(b));
                         }
@@ -944,8 +949,8 @@ impl Node {
             }
         }
         if let Some(p) = self.peers.get_mut(&conn) {
-            p.known_blocks.insert(hash);
-            p.known_blocks.insert(block.block().header.prev);
+            self.known.record(p, &hash);
+            self.known.record(p, &block.block().header.prev);
         }
         self.process_block(block, Some(conn), now);
         self.request_blocks(now);
@@ -1049,10 +1054,16 @@ impl Node {
         if depth == 0 {
             return;
         }
+        // Which peers (by slot) know the tip: one look-up for all of them.
+        let tip_mask = self.known.mask(&tip);
+        let has = |p: &Peer, mask: u64, h: &Hash256| match p.slot {
+            Some(s) => mask & (1u64 << s) != 0,
+            None => p.known_blocks.contains(h),
+        };
         let targets: Vec<ConnId> = self
             .peers
             .iter()
-            .filter(|(_, p)| p.is_ready() && !p.known_blocks.contains(&tip))
+            .filter(|(_, p)| p.is_ready() && !has(p, tip_mask, &tip))
             .map(|(c, _)| *c)
             .collect();
         if targets.is_empty() {
@@ -1061,19 +1072,37 @@ impl Node {
         let tip_block = (self.cfg.block_push_peers > 0)
             .then(|| self.chain.shared_block(&tip))
             .flatten();
-        // The newest headers, tip first, with their hashes; extended down the parent
-        // links only as far as some peer needs (usually one: peers know the parent).
+        // The newest headers, tip first, with their hashes and the slots known to have
+        // them; extended down the parent links only as far as some peer needs (usually
+        // one: peers know the parent). Recording below only sets the target's own bit,
+        // so the masks stay right for the other peers.
         let tip_header = *self.chain.header(&tip).expect("the tip is known");
-        let mut headers: Vec<(BlockHeader, Hash256)> = vec![(tip_header, tip)];
+        let mut headers: Vec<(BlockHeader, Hash256, u64)> = vec![(tip_header, tip, tip_mask)];
         let mut pushed = 0;
         for c in targets {
             let p = self.peers.get_mut(&c).expect("listed above");
+            // Send only the headers after the last one it is known to have.
+            let mut n = 1;
+            while n < depth {
+                if headers.len() <= n {
+                    let prev = headers[n - 1].0.prev;
+                    match self.chain.header(&prev) {
+                        Some(h) => headers.push((*h, prev, self.known.mask(&prev))),
+                        None => break,
+                    }
+                }
+                if has(p, headers[n].2, &headers[n].1) {
+                    break;
+                }
+                n += 1;
+            }
+            let n = n.min(headers.len());
             // A peer that has the parent gets the whole block directly, up to the
             // configured number of peers: one message delay instead of three.
             if let Some(b) = &tip_block {
-                if pushed < self.cfg.block_push_peers && p.known_blocks.contains(&b.header.prev) {
+                if pushed < self.cfg.block_push_peers && n == 1 && headers.len() > 1 {
                     pushed += 1;
-                    p.known_blocks.insert(tip);
+                    self.known.record(p, &tip);
                     self.outbox.push_back(Action::Send {
                         conn: c,
                         msg: Message::Block(b.clone()),
@@ -1081,25 +1110,9 @@ impl Node {
                     continue;
                 }
             }
-            // Send only the headers after the last one it is known to have.
-            let mut n = 1;
-            while n < depth {
-                if headers.len() <= n {
-                    let prev = headers[n - 1].0.prev;
-                    match self.chain.header(&prev) {
-                        Some(h) => headers.push((*h, prev)),
-                        None => break,
-                    }
-                }
-                if p.known_blocks.contains(&headers[n].1) {
-                    break;
-                }
-                n += 1;
-            }
-            let n = n.min(headers.len());
-            let slice: Vec<BlockHeader> = headers[..n].iter().rev().map(|(h, _)| *h).collect();
-            for (_, h) in &headers[..n] {
-                p.known_blocks.insert(*h);
+            let slice: Vec<BlockHeader> = headers[..n].iter().rev().map(|(h, ..)| *h).collect();
+            for (_, h, _) in &headers[..n] {
+                self.known.record(p, h);
             }
             self.outbox.push_back(Action::Send {
                 conn: c,
@@ -1144,7 +1157,7 @@ impl Node {
                 .iter()
                 .filter(|(_, p)| p.is_ready() && p.blocks_in_flight < max)
                 .filter(|(_, p)| !p.lacks_blocks.contains(&hash))
-                .filter(|(_, p)| p.known_blocks.contains(&hash) || p.best_height >= height)
+                .filter(|(_, p)| self.known.peer_has(p, &hash) || p.best_height >= height)
                 .min_by_key(|(_, p)| p.blocks_in_flight)
                 .map(|(c, _)| *c);
             let Some(c) = pick else { continue };
@@ -1368,8 +1381,12 @@ impl Service for Node {
         if dir == Direction::Outbound {
             self.pending_connects.remove(&addr);
         }
-        self.peers
-            .insert(conn, Peer::new(addr, dir, now, self.cfg.ping_interval_ms));
+        let mut peer = Peer::new(addr, dir, now, self.cfg.ping_interval_ms);
+        peer.slot = self.known.take_slot();
+        // Connection ids are never reused; should one be, free the old peer's slot.
+        if let Some(s) = self.peers.insert(conn, peer).and_then(|old| old.slot) {
+            self.known.release_slot(s);
+        }
         self.peer_timers_changed();
         if self.is_banned(addr, now) {
             self.refuse(conn, RejectCode::Banned, "address banned for misbehaviour");
@@ -1427,6 +1444,9 @@ impl Service for Node {
         let Some(p) = self.peers.remove(&conn) else {
             return;
         };
+        if let Some(s) = p.slot {
+            self.known.release_slot(s);
+        }
         self.peer_timers_changed();
         if reason.is_misbehaviour() {
             self.ban(p.addr, now);

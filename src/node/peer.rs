@@ -63,7 +63,8 @@ impl Hasher for Prehashed {
     }
 }
 
-fn fingerprint(h: &Hash256) -> u64 {
+/// The keyed 64-bit fingerprint the known-hash tables keep instead of a hash.
+pub(crate) fn fingerprint(h: &Hash256) -> u64 {
     KeyedState::default().hash_one(h)
 }
 
@@ -172,7 +173,11 @@ pub struct Peer {
     pub blocks_in_flight: usize,
     /// Height the peer claimed or showed us.
     pub best_height: u32,
-    /// Blocks it has (sent, announced, or was sent).
+    /// Its slot in the node's [`BlockKnowledge`](super::known::BlockKnowledge), which
+    /// records the blocks it has (sent, announced, or was sent).
+    pub slot: Option<u8>,
+    /// The same record for a peer without a slot (more than
+    /// [`PEER_SLOTS`](super::known::PEER_SLOTS) peers).
     pub known_blocks: KnownSet,
     /// Transactions it has.
     pub known_txs: KnownSet,
@@ -196,6 +201,7 @@ impl Peer {
             headers_deadline: None,
             blocks_in_flight: 0,
             best_height: 0,
+            slot: None,
             known_blocks: KnownSet::default(),
             known_txs: KnownSet::default(),
             lacks_blocks: KnownSet::default(),
