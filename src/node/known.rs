@@ -8,7 +8,7 @@
 //! [`PEER_SLOTS`] slots; a peer beyond that has no slot and keeps its own
 //! [`KnownSet`](super::peer::KnownSet) instead.
 
-use super::peer::{fingerprint, Peer, Prehashed};
+use super::peer::{fingerprint, FingerprintRing, Peer, Prehashed};
 use crate::chain::Hash256;
 use std::collections::HashMap;
 use std::hash::BuildHasherDefault;
@@ -25,9 +25,7 @@ pub const PEER_SLOTS: usize = 64;
 #[derive(Debug)]
 pub struct BlockKnowledge {
     masks: HashMap<u64, u64, BuildHasherDefault<Prehashed>>,
-    /// Fingerprints in insertion order; once full, `next` is the oldest.
-    ring: Vec<u64>,
-    next: usize,
+    order: FingerprintRing,
     /// Bit `s` set: slot `s` is free.
     free: u64,
 }
@@ -36,8 +34,7 @@ impl Default for BlockKnowledge {
     fn default() -> BlockKnowledge {
         BlockKnowledge {
             masks: HashMap::default(),
-            ring: Vec::new(),
-            next: 0,
+            order: FingerprintRing::default(),
             free: u64::MAX,
         }
     }
@@ -89,19 +86,22 @@ impl BlockKnowledge {
             return;
         }
         self.masks.insert(f, bit);
-        if self.ring.len() < MAX_KNOWN_BLOCKS {
-            self.ring.push(f);
-        } else {
-            let old = std::mem::replace(&mut self.ring[self.next], f);
+        if let Some(old) = self.order.push(f, MAX_KNOWN_BLOCKS) {
             self.masks.remove(&old);
-            self.next = (self.next + 1) % MAX_KNOWN_BLOCKS;
         }
     }
 
     /// True if `p` is known to have `h` (through its slot, or its own set).
     pub fn peer_has(&self, p: &Peer, h: &Hash256) -> bool {
+        let mask = if p.slot.is_some() { self.mask(h) } else { 0 };
+        Self::peer_in(p, mask, h)
+    }
+
+    /// [`BlockKnowledge::peer_has`] given `mask = self.mask(h)`, looked up once when
+    /// asking about many peers.
+    pub fn peer_in(p: &Peer, mask: u64, h: &Hash256) -> bool {
         match p.slot {
-            Some(s) => self.knows(s, h),
+            Some(s) => mask & (1u64 << s) != 0,
             None => p.known_blocks.contains(h),
         }
     }

@@ -1056,10 +1056,7 @@ impl Node {
         }
         // Which peers (by slot) know the tip: one look-up for all of them.
         let tip_mask = self.known.mask(&tip);
-        let has = |p: &Peer, mask: u64, h: &Hash256| match p.slot {
-            Some(s) => mask & (1u64 << s) != 0,
-            None => p.known_blocks.contains(h),
-        };
+        let has = BlockKnowledge::peer_in;
         let targets: Vec<ConnId> = self
             .peers
             .iter()

@@ -22,25 +22,34 @@ pub const MAX_KNOWN_PER_PEER: usize = 1024;
 /// [`KeyedState`], so a peer cannot grind hashes that collide; an accidental
 /// collision (odds about 2^-54 for a full set) only skips one announcement or
 /// request, which the protocol recovers from like any forgotten entry.
-///
-/// The last [`RECENT`] fingerprints inserted are also kept inline: most look-ups ask
-/// about a block the peer announced or was sent moments ago, and answering those
-/// without probing the table saves a cache miss per look-up in a large simulation.
 #[derive(Debug, Default)]
 pub struct KnownSet {
-    /// The newest insertions, a subset of `set` (`recent_len` of them are valid).
-    recent: [u64; RECENT],
-    recent_len: u8,
-    recent_next: u8,
     set: HashSet<u64, BuildHasherDefault<Prehashed>>,
-    /// Fingerprints in insertion order; once full, `next` is the oldest.
+    order: FingerprintRing,
+}
+
+/// Fingerprints in insertion order, at most a given number: the eviction order of a
+/// bounded fingerprint table ([`KnownSet`], [`BlockKnowledge`](super::known::BlockKnowledge)).
+#[derive(Debug, Default)]
+pub(crate) struct FingerprintRing {
     ring: Vec<u64>,
+    /// Once the ring is full, the index of the oldest entry.
     next: usize,
 }
 
-/// How many of the newest insertions a [`KnownSet`] keeps inline.
-const RECENT: usize = 8;
-const _: () = assert!(RECENT < MAX_KNOWN_PER_PEER);
+impl FingerprintRing {
+    /// Appends `f`; if the ring already held `cap` entries, the oldest gives way and is
+    /// returned, for the caller to forget.
+    pub(crate) fn push(&mut self, f: u64, cap: usize) -> Option<u64> {
+        if self.ring.len() < cap {
+            self.ring.push(f);
+            return None;
+        }
+        let old = std::mem::replace(&mut self.ring[self.next], f);
+        self.next = (self.next + 1) % cap;
+        Some(old)
+    }
+}
 
 /// A `Hasher` for keys that are already uniformly random 64-bit values.
 #[derive(Debug, Default)]
@@ -72,34 +81,17 @@ impl KnownSet {
     /// Remembers `h`, forgetting the oldest entry if the set is full.
     pub fn insert(&mut self, h: Hash256) {
         let f = fingerprint(&h);
-        if self.in_recent(f) || !self.set.insert(f) {
+        if !self.set.insert(f) {
             return;
         }
-        // Only new entries: they are the newest of the ring, so never evicted while
-        // still inline (RECENT < MAX_KNOWN_PER_PEER).
-        self.recent[self.recent_next as usize] = f;
-        self.recent_next = ((self.recent_next as usize + 1) % RECENT) as u8;
-        self.recent_len = (self.recent_len + 1).min(RECENT as u8);
-        if self.ring.len() < MAX_KNOWN_PER_PEER {
-            self.ring.push(f);
-        } else {
-            let old = std::mem::replace(&mut self.ring[self.next], f);
+        if let Some(old) = self.order.push(f, MAX_KNOWN_PER_PEER) {
             self.set.remove(&old);
-            self.next = (self.next + 1) % MAX_KNOWN_PER_PEER;
         }
     }
 
     /// True if `h` is remembered.
     pub fn contains(&self, h: &Hash256) -> bool {
-        if self.set.is_empty() {
-            return false;
-        }
-        let f = fingerprint(h);
-        self.in_recent(f) || self.set.contains(&f)
-    }
-
-    fn in_recent(&self, f: u64) -> bool {
-        self.recent[..self.recent_len as usize].contains(&f)
+        !self.set.is_empty() && self.set.contains(&fingerprint(h))
     }
 
     /// How many hashes are remembered.
@@ -142,7 +134,7 @@ mod tests {
         let k = KnownSet::default();
         assert!(k.is_empty() && !k.contains(&Hash256::ZERO));
         assert_eq!(k.set.capacity(), 0);
-        assert_eq!(k.ring.capacity(), 0);
+        assert_eq!(k.order.ring.capacity(), 0);
     }
 }
 
