@@ -5,6 +5,8 @@
 //! has it), and the validation rate of a block of signed transfers next to raw
 //! secp256k1 verification, each measured in the same process, with their ratios.
 
+mod common;
+
 use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer};
 use cheesechain::chain::pow::check_pow;
 use cheesechain::chain::tree::Chain;
@@ -389,16 +391,9 @@ fn bench_validate(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(10)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = bench_mining, bench_decode, bench_validate
 }
 criterion_main!(benches);

@@ -12,12 +12,14 @@
 //! their ratio (and checks both produce the same output order), then criterion
 //! measures each.
 
+mod common;
+
 use cheesechain::sim::queue::EventQueue;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 const SIZES: [usize; 2] = [10_000, 200_000];
 
@@ -207,16 +209,9 @@ fn bench_hold(c: &mut Criterion) {
     g.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(10)
-}
-
 criterion_group! {
     name = benches;
-    config = config();
+    config = common::config();
     targets = bench_hold
 }
 criterion_main!(benches);
