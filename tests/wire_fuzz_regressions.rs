@@ -1,87 +1,20 @@
-//! Fuzz inputs pinned as regular tests. Each check mirrors the `do_test` of the fuzz
-//! target of the same name in `fuzz/fuzz_targets/`, so a crash found by the fuzzer
-//! becomes a test that runs with `cargo test`: add its hex to the matching list.
+//! Fuzz inputs pinned as regular tests. The checks are the fuzz targets' own
+//! (`fuzz/checks/`, included by both), so a crash found by the fuzzer becomes a test
+//! that runs with `cargo test`: add its hex to the matching list.
 
 use cheesechain::chain::hash::unhex;
-use cheesechain::chain::merkle::merkle_root;
-use cheesechain::chain::{Block, Transaction};
-use cheesechain::wire::*;
 
-const MAGIC: [u8; 4] = [0xc4, 0xee, 0x5e, 0xff];
+#[path = "../fuzz/checks/block_decode.rs"]
+mod block_decode;
+#[path = "../fuzz/checks/chunked_stream.rs"]
+mod chunked_stream;
+#[path = "../fuzz/checks/frame_decoder.rs"]
+mod frame_decoder;
+#[path = "../fuzz/checks/message_roundtrip.rs"]
+mod message_roundtrip;
 
 fn bytes(h: &str) -> Vec<u8> {
     unhex(h).expect("valid hex")
-}
-
-/// Mirror of `fuzz_targets/frame_decoder.rs`.
-fn frame_decoder(data: &[u8]) {
-    let Some((&mode, mut input)) = data.split_first() else {
-        return;
-    };
-    let max = if mode & 1 == 0 {
-        MAX_TRACKER_PAYLOAD_LEN
-    } else {
-        MAX_PAYLOAD_LEN
-    };
-    let mut d = FrameDecoder::new(MAGIC, max);
-    loop {
-        let before = input.len();
-        match d.decode(&mut input) {
-            Ok(Some(_)) => assert!(input.len() < before),
-            Ok(None) => {
-                assert!(input.is_empty());
-                break;
-            }
-            Err(e) => {
-                let mut rest = input;
-                assert_eq!(d.decode(&mut rest), Err(e));
-                assert_eq!(rest.len(), input.len());
-                break;
-            }
-        }
-        assert!(d.buffered() <= FRAME_HEADER_LEN + max);
-        assert!(d.capacity() <= max.max(MAX_RETAINED_BUFFER));
-    }
-    assert!(d.capacity() <= (2 * d.buffered()).max(MAX_RETAINED_BUFFER));
-}
-
-/// Mirror of `fuzz_targets/message_roundtrip.rs`.
-fn message_roundtrip(data: &[u8]) {
-    let [a, b, payload @ ..] = data else {
-        return;
-    };
-    let msg_type = if a & 0x80 == 0 {
-        u16::from(*b & 0x1f)
-    } else {
-        u16::from_le_bytes([*b, *a & 0x7f])
-    };
-    match Message::decode_payload(msg_type, payload) {
-        Ok(Some(m)) => {
-            assert_eq!(m.msg_type(), msg_type);
-            assert_eq!(m.payload(), payload);
-        }
-        Ok(None) => assert!(message_name(msg_type).is_none()),
-        Err(e) => assert!(!e.to_string().is_empty()),
-    }
-}
-
-/// Mirror of `fuzz_targets/block_decode.rs`.
-fn block_decode(data: &[u8]) {
-    let Some((&mode, bytes)) = data.split_first() else {
-        return;
-    };
-    if mode & 1 == 0 {
-        if let Ok(b) = Block::from_bytes(bytes) {
-            assert_eq!(b.to_bytes(), bytes);
-            let ids: Vec<_> = b.txs.iter().map(Transaction::txid).collect();
-            let (root, _) = merkle_root(&ids);
-            if ids.len() == 1 {
-                assert_eq!(root, ids[0]);
-            }
-        }
-    } else if let Ok(t) = Transaction::from_bytes(bytes) {
-        assert_eq!(t.to_bytes(), bytes);
-    }
 }
 
 #[test]
@@ -96,7 +29,7 @@ fn frame_decoder_regressions() {
         // Two verack frames back to back, then a truncated header.
         "01c4ee5eff01001100000000005df6e0e2c4ee5eff01001100000000005df6e0e2c4ee",
     ] {
-        frame_decoder(&bytes(h));
+        frame_decoder::check(&bytes(h));
     }
 }
 
@@ -114,7 +47,7 @@ fn message_roundtrip_regressions() {
         // headers count 2001
         "0015d107".to_owned(),
     ] {
-        message_roundtrip(&bytes(&h));
+        message_roundtrip::check(&bytes(&h));
     }
 }
 
@@ -123,8 +56,21 @@ fn block_decode_regressions() {
     let mut lying = vec![0u8];
     lying.extend_from_slice(&[0; 80]);
     lying.extend_from_slice(&u32::MAX.to_le_bytes());
-    block_decode(&lying);
+    block_decode::check(&lying);
     for h in ["", "00", "01", "0100", "0109"] {
-        block_decode(&bytes(h));
+        block_decode::check(&bytes(h));
+    }
+}
+
+#[test]
+fn chunked_stream_regressions() {
+    for h in [
+        "",
+        // no cuts, no corruption, frames of assorted types and lengths
+        "0000000100080102030405060708",
+        // three cut positions, one corrupted byte, frames after it
+        "03050019009900030011000e02aabb",
+    ] {
+        chunked_stream::check(&bytes(h));
     }
 }

@@ -2,44 +2,7 @@
 //! poisoned decoder keeps returning the same error.
 #![no_main]
 
-use cheesechain::wire::{
-    FrameDecoder, FRAME_HEADER_LEN, MAX_PAYLOAD_LEN, MAX_RETAINED_BUFFER, MAX_TRACKER_PAYLOAD_LEN,
-};
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks/frame_decoder.rs"]
+mod checks;
 
-const MAGIC: [u8; 4] = [0xc4, 0xee, 0x5e, 0xff];
-
-fn do_test(data: &[u8]) {
-    let Some((&mode, mut input)) = data.split_first() else {
-        return;
-    };
-    let max = if mode & 1 == 0 {
-        MAX_TRACKER_PAYLOAD_LEN
-    } else {
-        MAX_PAYLOAD_LEN
-    };
-    let mut d = FrameDecoder::new(MAGIC, max);
-    loop {
-        let before = input.len();
-        match d.decode(&mut input) {
-            Ok(Some(_)) => assert!(input.len() < before, "a frame consumes bytes"),
-            Ok(None) => {
-                assert!(input.is_empty(), "Ok(None) only when input is exhausted");
-                break;
-            }
-            Err(e) => {
-                let mut rest = input;
-                assert_eq!(d.decode(&mut rest), Err(e), "poisoned decoder");
-                assert_eq!(rest.len(), input.len(), "poisoned decoder consumes nothing");
-                break;
-            }
-        }
-        assert!(d.buffered() <= FRAME_HEADER_LEN + max);
-        assert!(d.capacity() <= max.max(MAX_RETAINED_BUFFER));
-    }
-    assert!(d.buffered() <= FRAME_HEADER_LEN + max);
-    // Capacity never runs ahead of the bytes that arrived (geometric growth: at most 2x).
-    assert!(d.capacity() <= (2 * d.buffered()).max(MAX_RETAINED_BUFFER));
-}
-
-fuzz_target!(|data: &[u8]| do_test(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::check(data));

@@ -2,33 +2,7 @@
 //! that decodes re-encodes to exactly the input (canonical encoding).
 #![no_main]
 
-use cheesechain::wire::Message;
-use libfuzzer_sys::fuzz_target;
+#[path = "../checks/message_roundtrip.rs"]
+mod checks;
 
-fn do_test(data: &[u8]) {
-    let [a, b, payload @ ..] = data else {
-        return;
-    };
-    // Mostly the defined range (0x00..=0x1f) so the fuzzer spends its time there; a set
-    // high bit of `a` selects the full 16-bit type space.
-    let msg_type = if a & 0x80 == 0 {
-        u16::from(*b & 0x1f)
-    } else {
-        u16::from_le_bytes([*b, *a & 0x7f])
-    };
-    match Message::decode_payload(msg_type, payload) {
-        Ok(Some(m)) => {
-            assert_eq!(m.msg_type(), msg_type);
-            let mut out = Vec::new();
-            m.encode_payload(&mut out);
-            assert_eq!(out, payload, "decode then encode must give the input back");
-            let _ = m.name();
-        }
-        Ok(None) => assert!(cheesechain::wire::message_name(msg_type).is_none()),
-        Err(e) => {
-            let _ = e.to_string();
-        }
-    }
-}
-
-fuzz_target!(|data: &[u8]| do_test(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| checks::check(data));
