@@ -5,6 +5,8 @@
 //! `tests/wire_vectors.rs` checks the committed file against the decoder; this program
 //! also checks every record before printing it, so it cannot emit a wrong expectation.
 
+#[path = "../tests/wire_util/mod.rs"]
+mod wire_util;
 use cheesechain::chain::hash::{hex, Hash256};
 use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer};
 use cheesechain::chain::params::{NetworkParams, COIN};
@@ -12,6 +14,7 @@ use cheesechain::chain::tx::{AccountId, Coinbase, Transaction, Transfer};
 use cheesechain::wire::*;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
+use wire_util::error_name;
 
 /// What decoding a record's frame must give.
 enum Expect {
@@ -33,25 +36,6 @@ fn raw_frame(magic: [u8; 4], version: u16, msg_type: u16, payload: &[u8]) -> Vec
     let mut v = Vec::new();
     encode_raw_frame(magic, version, msg_type, payload, &mut v);
     v
-}
-
-fn error_name(e: &FrameError) -> (&'static str, Option<&'static str>) {
-    match e {
-        FrameError::BadMagic { .. } => ("bad-magic", None),
-        FrameError::UnsupportedVersion { .. } => ("unsupported-version", None),
-        FrameError::Oversized { .. } => ("oversized", None),
-        FrameError::BadChecksum => ("bad-checksum", None),
-        FrameError::Malformed { error, .. } => (
-            "malformed",
-            Some(match error {
-                DecodeError::Truncated { .. } => "truncated",
-                DecodeError::TrailingBytes { .. } => "trailing-bytes",
-                DecodeError::TooMany { .. } => "too-many",
-                DecodeError::InvalidTag { .. } => "invalid-tag",
-                DecodeError::InvalidValue { .. } => "invalid-value",
-            }),
-        ),
-    }
 }
 
 fn main() {

@@ -341,23 +341,6 @@ fn every_contextual_error_and_atomicity() {
     assert_eq!(c.balance(&b), r + 2 + 11);
 }
 
-/// n - s for a 32-byte big-endian s (secp256k1 order n).
-fn negate_s(s: &[u8]) -> [u8; 32] {
-    const N: [u8; 32] = [
-        0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
-        0xfe, 0xba, 0xae, 0xdc, 0xe6, 0xaf, 0x48, 0xa0, 0x3b, 0xbf, 0xd2, 0x5e, 0x8c, 0xd0, 0x36,
-        0x41, 0x41,
-    ];
-    let mut out = [0u8; 32];
-    let mut borrow = 0i16;
-    for i in (0..32).rev() {
-        let d = N[i] as i16 - s[i] as i16 - borrow;
-        out[i] = d.rem_euclid(256) as u8;
-        borrow = (d < 0) as i16;
-    }
-    out
-}
-
 #[test]
 fn overflow_errors_with_a_huge_reward() {
     let mut p = NetworkParams::regtest();

@@ -1,9 +1,11 @@
 //! Checks the committed wire test vectors (`spec/vectors/messages.txt`) against the
 //! decoder and encoder, so the spec's bytes and the code cannot drift apart.
 
+mod wire_util;
 use cheesechain::chain::hash::{hex, unhex};
 use cheesechain::wire::*;
 use std::collections::{BTreeMap, BTreeSet};
+use wire_util::error_name;
 
 const VECTORS: &str = include_str!("../spec/vectors/messages.txt");
 
@@ -36,25 +38,6 @@ fn parse(text: &str) -> Vec<Record> {
         records.push(cur);
     }
     records
-}
-
-fn error_name(e: &FrameError) -> (&'static str, Option<&'static str>) {
-    match e {
-        FrameError::BadMagic { .. } => ("bad-magic", None),
-        FrameError::UnsupportedVersion { .. } => ("unsupported-version", None),
-        FrameError::Oversized { .. } => ("oversized", None),
-        FrameError::BadChecksum => ("bad-checksum", None),
-        FrameError::Malformed { error, .. } => (
-            "malformed",
-            Some(match error {
-                DecodeError::Truncated { .. } => "truncated",
-                DecodeError::TrailingBytes { .. } => "trailing-bytes",
-                DecodeError::TooMany { .. } => "too-many",
-                DecodeError::InvalidTag { .. } => "invalid-tag",
-                DecodeError::InvalidValue { .. } => "invalid-value",
-            }),
-        ),
-    }
 }
 
 struct Vector {
