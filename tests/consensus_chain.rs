@@ -403,10 +403,17 @@ fn longer_fork_reorganizes_and_ties_keep_the_tip() {
     assert_eq!(c.balance(&a), 0);
     assert_eq!(c.balance(&b), 3 * c.params().block_reward);
     assert_eq!(c.hash_at(1), Some(b1.hash()));
+    // The fork choice forgets every block with less work than the tip.
+    assert_eq!(c.candidate_count(), 1);
     // An invalid block on top of the old branch with more work: the chain tries it,
     // fails, and stays.
     let a3 = child(&c, a2.hash(), a, &[], 0, 0);
     assert!(!c.accept_block(a3.clone(), NOW).unwrap().tip_changed);
+    assert_eq!(
+        c.candidate_count(),
+        2,
+        "an equal-work rival stays a candidate"
+    );
     let a4 = child(&c, a3.hash(), a, &[], 0, 1);
     let a4h = a4.hash();
     assert_eq!(
@@ -422,6 +429,7 @@ fn longer_fork_reorganizes_and_ties_keep_the_tip() {
     assert_eq!(out.reorg_depth, 3);
     assert_eq!(c.tip(), a4.hash());
     assert_eq!(c.balance(&a), 4 * c.params().block_reward);
+    assert_eq!(c.candidate_count(), 1);
 }
 
 #[test]

@@ -170,6 +170,12 @@ impl Chain {
         }
     }
 
+    /// How many blocks the fork choice still considers: linked blocks with at least
+    /// the active tip's work (the tip among them).
+    pub fn candidate_count(&self) -> usize {
+        self.candidates.len()
+    }
+
     /// The network parameters.
     pub fn params(&self) -> &NetworkParams {
         &self.params
@@ -519,9 +525,13 @@ impl Chain {
             return out;
         }
         // Highest common height of the two chains (binary search: they agree on a
-        // prefix).
+        // prefix), found at once in the usual case of a best chain extending the tip.
         let (a, b) = (&self.active, &self.best_header_chain);
         let (mut lo, mut hi) = (0usize, a.len().min(b.len()));
+        if b.get(a.len() - 1) == a.last() {
+            lo = a.len() - 1;
+            hi = lo + 1;
+        }
         while hi - lo > 1 {
             let mid = (lo + hi) / 2;
             if a[mid] == b[mid] {
@@ -674,7 +684,11 @@ impl Chain {
             let seq = self.next_seq;
             self.next_seq += 1;
             e.seq = Some(seq);
-            self.candidates.insert((e.work, Reverse(seq), h));
+            // A block with less work than the tip can never be chosen (the tip is
+            // valid and stays a candidate): not a candidate.
+            if e.work >= self.active_tip_work {
+                self.candidates.insert((e.work, Reverse(seq), h));
+            }
             linked.push(h);
             for c in self.children.get(&h).into_iter().flatten() {
                 if self.blocks.contains_key(c) {
@@ -750,6 +764,16 @@ impl Chain {
         x
     }
 
+    /// Drops the candidates with less work than the active tip. The tip is valid, so
+    /// it is never marked invalid and stays a candidate: they could never be chosen
+    /// again, and without pruning the set would grow by every block ever linked.
+    fn prune_candidates(&mut self) {
+        let floor = (self.active_tip_work, Reverse(u64::MAX), Hash256::ZERO);
+        if self.candidates.first().is_some_and(|k| *k < floor) {
+            self.candidates = self.candidates.split_off(&floor);
+        }
+    }
+
     fn activate_best_chain(&mut self) -> BlockOutcome {
         let start_tip = self.tip();
         let mut invalidated = Vec::new();
@@ -776,6 +800,7 @@ impl Chain {
                 }
             }
         }
+        self.prune_candidates();
         let fork = self.fork_point(start_tip);
         let mut disconnected = Vec::new();
         let mut x = start_tip;
