@@ -14,6 +14,7 @@
 pub mod config;
 pub mod known;
 pub mod peer;
+pub mod recent;
 
 pub use config::NodeConfig;
 
@@ -34,6 +35,7 @@ use crate::wire::{
 use known::BlockKnowledge;
 use log::{debug, info, warn};
 use peer::Peer;
+use recent::RecentHeaders;
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -121,7 +123,7 @@ pub struct Node {
     chain: Chain,
     /// Recently accepted valid headers with hash and height (see [`MAX_RECENT_HEADERS`]),
     /// valid while `chain.invalid_marks()` equals `recent_marks`.
-    recent_headers: VecDeque<(BlockHeader, Hash256, u32)>,
+    recent_headers: RecentHeaders,
     recent_marks: u64,
     mempool: Mempool,
     orphans: OrphanPool,
@@ -194,7 +196,7 @@ impl Node {
             orphans: OrphanPool::new(cfg.orphan_max_blocks),
             recent_marks: chain.invalid_marks(),
             chain,
-            recent_headers: VecDeque::new(),
+            recent_headers: RecentHeaders::default(),
             rng,
             nonce,
             peers: BTreeMap::new(),
@@ -713,9 +715,8 @@ impl Node {
                 self.recent_headers.clear();
                 self.recent_marks = marks;
             }
-            let recent = self.recent_headers.iter().rev().find(|(k, _, _)| k == h);
-            let (hash, known_height, result) = match recent {
-                Some(&(_, hash, height)) => (hash, Some(height), Ok(())),
+            let (hash, known_height, result) = match self.recent_headers.find(h) {
+                Some((hash, height)) => (hash, Some(height), Ok(())),
                 None => self.lookup_or_accept_header(h, now),
             };
             match result {
@@ -795,10 +796,8 @@ impl Node {
         let height = known_height
             .or_else(|| self.chain.height_of(&hash))
             .unwrap_or(0);
-        if self.recent_headers.len() >= MAX_RECENT_HEADERS {
-            self.recent_headers.pop_front();
-        }
-        self.recent_headers.push_back((*h, hash, height));
+        self.recent_headers
+            .push(*h, hash, height, MAX_RECENT_HEADERS);
         (hash, Some(height), result)
     }
 
@@ -1124,6 +1123,14 @@ impl Node {
         // Nothing missing (the usual case once a block has arrived): no side effects
         // either way, so skip the per-peer scan below.
         if !self.chain.has_missing_blocks() {
+            return;
+        }
+        // Usually every missing block is requested already (announcements keep
+        // arriving while a block is in flight): nothing to do either, and the peer scan
+        // below is skipped.
+        let pending = self.requested.len();
+        let first = self.chain.missing_blocks(pending + 1);
+        if first.len() <= pending && first.iter().all(|h| self.requested.contains_key(h)) {
             return;
         }
         let max = self.cfg.max_blocks_in_flight_per_peer;
