@@ -34,7 +34,7 @@ use crate::wire::{
 };
 use known::BlockKnowledge;
 use log::{debug, info, warn};
-use peer::Peer;
+use peer::{Peer, PeerTable};
 use recent::RecentHeaders;
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -129,7 +129,7 @@ pub struct Node {
     orphans: OrphanPool,
     rng: SplitMix64,
     nonce: u64,
-    peers: BTreeMap<ConnId, Peer>,
+    peers: PeerTable,
     /// Which peers are known to have which blocks (see [`known`]).
     known: BlockKnowledge,
     tracker: TrackerLink,
@@ -199,7 +199,7 @@ impl Node {
             recent_headers: RecentHeaders::default(),
             rng,
             nonce,
-            peers: BTreeMap::new(),
+            peers: PeerTable::default(),
             tracker: TrackerLink {
                 conn: None,
                 last_get_peers: now,
@@ -1182,7 +1182,7 @@ impl Node {
     fn peer_timeouts(&mut self, now: Time) {
         let mut drop = Vec::new();
         let mut pings = Vec::new();
-        for (c, p) in &mut self.peers {
+        for (c, p) in self.peers.iter_mut() {
             if !p.is_ready() && now.since(p.connected_at) >= self.cfg.handshake_timeout_ms {
                 drop.push((*c, "handshake"));
             } else if now.since(p.last_recv) >= self.cfg.idle_timeout_ms {
