@@ -80,15 +80,38 @@ pub struct BlockOutcome {
     pub linked: Vec<Hash256>,
 }
 
+/// Index of an [`Entry`] in [`Chain::entries`]; [`NONE`] for "no such entry".
+type Idx = u32;
+
+/// The absent index: genesis's parent, a leaf's first child, a last sibling.
+const NONE: Idx = Idx::MAX;
+
+/// Everything the chain keeps about one known header, in one place: a look-up by hash
+/// is one probe of [`Chain::index`] and one read of [`Chain::entries`], and walks
+/// through the tree (ancestors, children) follow indices without hashing.
 #[derive(Clone, Debug)]
 struct Entry {
+    hash: Hash256,
     header: BlockHeader,
-    height: u32,
     work: U256,
-    status: BlockStatus,
-    header_seq: u64,
     /// Set when the block and all its ancestors have data; orders equal-work candidates.
     seq: Option<u64>,
+    /// Block data, shared (`Arc`) with the messages that carry it and, in the
+    /// simulator, with the other nodes that have it. `None` until it arrives, and again
+    /// once the block is found invalid.
+    block: Option<Arc<Block>>,
+    /// What undoes the block on the ledger, while it is on the active chain (never for
+    /// genesis).
+    undo: Option<Undo>,
+    height: u32,
+    status: BlockStatus,
+    /// The parent's index ([`NONE`] for genesis).
+    parent: Idx,
+    /// The children form a list in the order their headers arrived: the first and
+    /// last child here, each child pointing to the next. No allocation per block.
+    first_child: Idx,
+    last_child: Idx,
+    next_sibling: Idx,
 }
 
 /// Largest median-time-past window computed without a heap allocation.
@@ -101,12 +124,12 @@ type CandidateKey = (U256, Reverse<u64>, Hash256);
 pub struct Chain {
     params: NetworkParams,
     network_id: Hash256,
-    entries: HashMap256<Entry>,
-    children: HashMap256<Vec<Hash256>>,
-    /// Block data, shared (`Arc`) with the messages that carry it and, in the
-    /// simulator, with the other nodes that have it.
-    blocks: HashMap256<Arc<Block>>,
-    undo: HashMap256<Undo>,
+    /// Every known header with what is known about its block, in the order the headers
+    /// were accepted (genesis first): an entry's index is its header sequence, which
+    /// breaks ties between equal-work headers. Nothing is ever removed.
+    entries: Vec<Entry>,
+    /// The index in `entries` of each known hash.
+    index: HashMap256<Idx>,
     active: Vec<Hash256>,
     /// The header times of `active`, index for index: the median time past of an
     /// active block reads them in one place instead of walking the tree.
@@ -114,7 +137,6 @@ pub struct Chain {
     ledger: Ledger,
     candidates: BTreeSet<CandidateKey>,
     next_seq: u64,
-    next_header_seq: u64,
     best_header: Hash256,
     /// Cumulative work of `best_header` (entries are immutable in work).
     best_header_work: U256,
@@ -133,35 +155,34 @@ impl Chain {
         let work = work_of(genesis.header.bits);
         let mut ledger = Ledger::new();
         ledger.apply_genesis(&genesis);
-        let mut entries = HashMap256::default();
-        entries.insert(
+        let entries = vec![Entry {
             hash,
-            Entry {
-                header: genesis.header,
-                height: 0,
-                work,
-                status: BlockStatus::Valid,
-                header_seq: 0,
-                seq: Some(0),
-            },
-        );
-        let mut blocks = HashMap256::default();
-        blocks.insert(hash, Arc::new(genesis));
+            header: genesis.header,
+            work,
+            seq: Some(0),
+            block: Some(Arc::new(genesis)),
+            undo: None,
+            height: 0,
+            status: BlockStatus::Valid,
+            parent: NONE,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+        }];
+        let mut index = HashMap256::default();
+        index.insert(hash, 0);
         let mut candidates = BTreeSet::new();
         candidates.insert((work, Reverse(0), hash));
         Chain {
             params,
             network_id: hash,
             entries,
-            children: HashMap256::default(),
-            blocks,
-            undo: HashMap256::default(),
+            index,
             active: vec![hash],
             active_times: vec![genesis_time],
             ledger,
             candidates,
             next_seq: 1,
-            next_header_seq: 1,
             best_header: hash,
             best_header_work: work,
             active_tip_work: work,
@@ -203,27 +224,27 @@ impl Chain {
 
     /// Cumulative work of the chain ending at a known header.
     pub fn chain_work(&self, hash: &Hash256) -> Option<U256> {
-        self.entries.get(hash).map(|e| e.work)
+        self.entry(hash).map(|e| e.work)
     }
 
     /// A known header.
     pub fn header(&self, hash: &Hash256) -> Option<&BlockHeader> {
-        self.entries.get(hash).map(|e| &e.header)
+        self.entry(hash).map(|e| &e.header)
     }
 
     /// Height of a known header (on any branch).
     pub fn height_of(&self, hash: &Hash256) -> Option<u32> {
-        self.entries.get(hash).map(|e| e.height)
+        self.entry(hash).map(|e| e.height)
     }
 
     /// Stored block data (none for invalid blocks).
     pub fn block(&self, hash: &Hash256) -> Option<&Block> {
-        self.blocks.get(hash).map(|b| &**b)
+        self.entry(hash)?.block.as_deref()
     }
 
     /// The block's data as a shared handle (no copy), if stored.
     pub fn shared_block(&self, hash: &Hash256) -> Option<Arc<Block>> {
-        self.blocks.get(hash).cloned()
+        self.entry(hash)?.block.clone()
     }
 
     /// Hash of the active chain's block at `height`.
@@ -235,9 +256,10 @@ impl Chain {
     /// parent's children by comparing the 80 bytes: no hashing. `None` means "not
     /// found this way" (unknown, or genesis, which has no parent entry).
     pub fn find_known_header(&self, header: &BlockHeader) -> Option<(Hash256, u32)> {
-        self.children.get(&header.prev)?.iter().find_map(|c| {
-            let e = self.entries.get(c)?;
-            (e.header == *header).then_some((*c, e.height))
+        let parent = *self.index.get(&header.prev)?;
+        self.children(parent).find_map(|c| {
+            let e = &self.entries[c as usize];
+            (e.header == *header).then_some((e.hash, e.height))
         })
     }
 
@@ -249,12 +271,12 @@ impl Chain {
 
     /// True if the header is known (valid or not).
     pub fn contains(&self, hash: &Hash256) -> bool {
-        self.entries.contains_key(hash)
+        self.index.contains_key(hash)
     }
 
     /// True if the block data is stored.
     pub fn has_block(&self, hash: &Hash256) -> bool {
-        self.blocks.contains_key(hash)
+        self.entry(hash).is_some_and(|e| e.block.is_some())
     }
 
     /// True if the block is known to be invalid.
@@ -264,14 +286,12 @@ impl Chain {
 
     /// What is known about a block.
     pub fn status(&self, hash: &Hash256) -> Option<BlockStatus> {
-        self.entries.get(hash).map(|e| e.status)
+        self.entry(hash).map(|e| e.status)
     }
 
     /// True if the block is on the active chain.
     pub fn is_active(&self, hash: &Hash256) -> bool {
-        self.entries
-            .get(hash)
-            .is_some_and(|e| self.active.get(e.height as usize) == Some(hash))
+        self.entry(hash).is_some_and(|e| self.on_active(e))
     }
 
     /// The ledger at the active tip.
@@ -296,81 +316,31 @@ impl Chain {
 
     /// The ancestor of `hash` at `height` (`hash` itself at its own height).
     pub fn ancestor(&self, hash: &Hash256, height: u32) -> Option<Hash256> {
-        let mut x = *hash;
+        let mut e = self.entry(hash)?;
         loop {
-            let e = self.entries.get(&x)?;
             if e.height < height {
                 return None;
             }
             if e.height == height {
-                return Some(x);
+                return Some(e.hash);
             }
-            if self.active.get(e.height as usize) == Some(&x) {
+            if self.on_active(e) {
                 return self.hash_at(height);
             }
-            x = e.header.prev;
+            // Above `height`, so not genesis: the parent exists.
+            e = &self.entries[e.parent as usize];
         }
     }
 
     /// Median time past at a known block: the median time of it and up to
     /// `mtp_window - 1` ancestors. A child's time must exceed it.
     pub fn median_time_past(&self, hash: &Hash256) -> Option<u32> {
-        let window = self.params.mtp_window.max(1) as usize;
-        // The usual small window on the stack: this runs for every new header.
-        let mut buf = [0u32; MTP_STACK_WINDOW];
-        // Usually the parent of a new header is the active tip: its ancestors' times
-        // are the end of `active_times`.
-        let e = self.entries.get(hash)?;
-        let h = e.height as usize;
-        if window <= MTP_STACK_WINDOW && self.active.get(h) == Some(hash) {
-            let lo = (h + 1).saturating_sub(window);
-            let times = &mut buf[..h + 1 - lo];
-            times.copy_from_slice(&self.active_times[lo..=h]);
-            times.sort_unstable();
-            return Some(times[times.len() / 2]);
-        }
-        let mut heap = Vec::new();
-        let mut n = 0;
-        let mut x = *hash;
-        for _ in 0..window {
-            let e = self.entries.get(&x)?;
-            if window <= MTP_STACK_WINDOW {
-                buf[n] = e.header.time;
-            } else {
-                heap.push(e.header.time);
-            }
-            n += 1;
-            if e.height == 0 {
-                break;
-            }
-            x = e.header.prev;
-        }
-        let times = if window <= MTP_STACK_WINDOW {
-            &mut buf[..n]
-        } else {
-            &mut heap[..]
-        };
-        times.sort_unstable();
-        Some(times.get(n / 2).copied().unwrap_or(0))
+        self.entry(hash).map(|e| self.median_time_past_of(e))
     }
 
     /// Bits required of a child of `parent`, or `None` if `parent` is unknown.
     pub fn next_bits(&self, parent: &Hash256) -> Option<u32> {
-        let p = self.entries.get(parent)?;
-        let height = p.height + 1;
-        if !is_retarget_height(&self.params, height) {
-            return Some(p.header.bits);
-        }
-        let first_height = p.height.saturating_sub(self.params.retarget_interval);
-        let first = self.ancestor(parent, first_height)?;
-        let time_first = self.entries[&first].header.time;
-        Some(next_bits(
-            &self.params,
-            height,
-            p.header.bits,
-            p.header.time,
-            time_first,
-        ))
+        self.entry(parent).map(|p| self.next_bits_of(p))
     }
 
     /// Checks and stores a header (headers-first sync).
@@ -397,44 +367,56 @@ impl Chain {
         now: u64,
     ) -> Result<HeaderOutcome, BlockError> {
         let (header, hash) = (hashed.header(), hashed.hash());
-        if let Some(e) = self.entries.get(&hash) {
+        if let Some(e) = self.entry(&hash) {
             return match e.status {
                 BlockStatus::Invalid => Err(BlockError::KnownInvalid),
                 _ => Ok(HeaderOutcome::AlreadyKnown),
             };
         }
-        let parent = self
-            .entries
+        let pi = *self
+            .index
             .get(&header.prev)
             .ok_or(BlockError::UnknownParent)?;
+        let parent = &self.entries[pi as usize];
         if parent.status == BlockStatus::Invalid {
             return Err(BlockError::InvalidAncestor);
         }
         let (height, parent_work) = (parent.height + 1, parent.work);
         let ctx = HeaderContext {
-            expected_bits: self.next_bits(&header.prev).expect("parent is known"),
-            mtp: self
-                .median_time_past(&header.prev)
-                .expect("parent is known"),
+            expected_bits: self.next_bits_of(parent),
+            mtp: self.median_time_past_of(parent),
             now,
         };
         check_hashed_header_contextual(hashed, &ctx, &self.params)?;
         let work = parent_work.saturating_add(work_of(header.bits));
-        self.entries.insert(
+        let i = Idx::try_from(self.entries.len())
+            .ok()
+            .filter(|&i| i != NONE)
+            .expect("fewer than 2^32 - 1 headers");
+        self.entries.push(Entry {
             hash,
-            Entry {
-                header: *header,
-                height,
-                work,
-                status: BlockStatus::HeaderOnly,
-                header_seq: self.next_header_seq,
-                seq: None,
-            },
-        );
-        self.next_header_seq += 1;
-        self.children.entry(header.prev).or_default().push(hash);
+            header: *header,
+            work,
+            seq: None,
+            block: None,
+            undo: None,
+            height,
+            status: BlockStatus::HeaderOnly,
+            parent: pi,
+            first_child: NONE,
+            last_child: NONE,
+            next_sibling: NONE,
+        });
+        self.index.insert(hash, i);
+        let last = self.entries[pi as usize].last_child;
+        if last == NONE {
+            self.entries[pi as usize].first_child = i;
+        } else {
+            self.entries[last as usize].next_sibling = i;
+        }
+        self.entries[pi as usize].last_child = i;
         if work > self.best_header_work {
-            self.set_best_header(hash);
+            self.set_best_header(i);
         }
         Ok(HeaderOutcome::New)
     }
@@ -463,36 +445,47 @@ impl Chain {
         now: u64,
     ) -> Result<BlockOutcome, BlockError> {
         let hash = hashed.hash();
-        match self.entries.get(&hash).map(|e| e.status) {
-            Some(BlockStatus::Invalid) => return Err(BlockError::KnownInvalid),
-            Some(_) if self.blocks.contains_key(&hash) => {
-                return Ok(BlockOutcome {
-                    hash,
-                    already_had: true,
-                    ..BlockOutcome::default()
-                })
+        let i = match self.index.get(&hash) {
+            Some(&i) => {
+                let e = &self.entries[i as usize];
+                if e.status == BlockStatus::Invalid {
+                    return Err(BlockError::KnownInvalid);
+                }
+                if e.block.is_some() {
+                    return Ok(BlockOutcome {
+                        hash,
+                        already_had: true,
+                        ..BlockOutcome::default()
+                    });
+                }
+                i
             }
-            Some(_) => {}
             None => {
                 self.accept_hashed_header(&hashed.hashed_header(), now)?;
+                // A new header is the last entry.
+                let i = (self.entries.len() - 1) as Idx;
+                debug_assert_eq!(self.entries[i as usize].hash, hash);
+                i
             }
-        }
+        };
         let block = hashed.into_shared();
         if let Err(e) = check_block_stateless(&block) {
             if e.is_permanent() && body_matches_header(&block) {
-                self.mark_invalid(hash);
+                self.mark_invalid(i);
             }
             return Err(e);
         }
-        self.blocks.insert(hash, block);
-        if let Some(e) = self.entries.get_mut(&hash) {
-            e.status = BlockStatus::HaveData;
-        }
-        let mut linked = self.link(hash);
+        let e = &mut self.entries[i as usize];
+        e.block = Some(block);
+        e.status = BlockStatus::HaveData;
+        let mut linked = self.link(i);
         let mut outcome = self.activate_best_chain();
         outcome.hash = hash;
-        linked.retain(|h| self.blocks.contains_key(h));
-        outcome.linked = linked;
+        linked.retain(|&l| self.entries[l as usize].block.is_some());
+        outcome.linked = linked
+            .into_iter()
+            .map(|l| self.entries[l as usize].hash)
+            .collect();
         if let Some(pos) = outcome.invalidated.iter().position(|(h, _)| *h == hash) {
             let (_, e) = outcome.invalidated.remove(pos);
             debug_assert!(!outcome.tip_changed);
@@ -544,7 +537,7 @@ impl Chain {
             if out.len() >= max {
                 break;
             }
-            if !self.blocks.contains_key(h) {
+            if !self.has_block(h) {
                 out.push(*h);
             }
         }
@@ -592,8 +585,8 @@ impl Chain {
     ) -> Vec<HashedHeader> {
         let start = locator
             .iter()
-            .find(|h| self.is_active(h))
-            .map(|h| self.entries[h].height as usize + 1)
+            .find_map(|h| self.entry(h).filter(|e| self.on_active(e)))
+            .map(|e| e.height as usize + 1)
             .unwrap_or(1);
         let max = max.min(MAX_HEADERS_RESULTS);
         let mut out = Vec::new();
@@ -601,7 +594,8 @@ impl Chain {
             if out.len() >= max {
                 break;
             }
-            out.push(HashedHeader::known(self.entries[h].header, *h));
+            let e = self.entry(h).expect("active blocks are known");
+            out.push(HashedHeader::known(e.header, *h));
             if h == stop {
                 break;
             }
@@ -650,34 +644,119 @@ impl Chain {
 
     // ---- internals ----
 
-    fn set_best_header(&mut self, hash: Hash256) {
-        self.best_header = hash;
-        self.best_header_work = self.entries[&hash].work;
+    /// The entry of a known hash.
+    fn entry(&self, hash: &Hash256) -> Option<&Entry> {
+        self.index.get(hash).map(|&i| &self.entries[i as usize])
+    }
+
+    /// The index of a hash known to be stored.
+    fn idx(&self, hash: &Hash256) -> Idx {
+        self.index[hash]
+    }
+
+    /// The children of entry `i`, in the order their headers arrived.
+    fn children(&self, i: Idx) -> impl Iterator<Item = Idx> + '_ {
+        let first = self.entries[i as usize].first_child;
+        std::iter::successors((first != NONE).then_some(first), |&c| {
+            let next = self.entries[c as usize].next_sibling;
+            (next != NONE).then_some(next)
+        })
+    }
+
+    /// True if the entry is on the active chain.
+    fn on_active(&self, e: &Entry) -> bool {
+        self.active.get(e.height as usize) == Some(&e.hash)
+    }
+
+    /// [`Chain::median_time_past`] of a known entry.
+    fn median_time_past_of(&self, e: &Entry) -> u32 {
+        let window = self.params.mtp_window.max(1) as usize;
+        // The usual small window on the stack: this runs for every new header.
+        let mut buf = [0u32; MTP_STACK_WINDOW];
+        // Usually the parent of a new header is the active tip: its ancestors' times
+        // are the end of `active_times`.
+        let h = e.height as usize;
+        if window <= MTP_STACK_WINDOW && self.on_active(e) {
+            let lo = (h + 1).saturating_sub(window);
+            let times = &mut buf[..h + 1 - lo];
+            times.copy_from_slice(&self.active_times[lo..=h]);
+            times.sort_unstable();
+            return times[times.len() / 2];
+        }
+        let mut heap = Vec::new();
+        let mut n = 0;
+        let mut e = e;
+        for _ in 0..window {
+            if window <= MTP_STACK_WINDOW {
+                buf[n] = e.header.time;
+            } else {
+                heap.push(e.header.time);
+            }
+            n += 1;
+            if e.height == 0 {
+                break;
+            }
+            e = &self.entries[e.parent as usize];
+        }
+        let times = if window <= MTP_STACK_WINDOW {
+            &mut buf[..n]
+        } else {
+            &mut heap[..]
+        };
+        times.sort_unstable();
+        times.get(n / 2).copied().unwrap_or(0)
+    }
+
+    /// [`Chain::next_bits`] of a known parent entry.
+    fn next_bits_of(&self, p: &Entry) -> u32 {
+        let height = p.height + 1;
+        if !is_retarget_height(&self.params, height) {
+            return p.header.bits;
+        }
+        let first_height = p.height.saturating_sub(self.params.retarget_interval);
+        let first = self
+            .ancestor(&p.hash, first_height)
+            .expect("a known entry has ancestors down to genesis");
+        let time_first = self.entries[self.idx(&first) as usize].header.time;
+        next_bits(
+            &self.params,
+            height,
+            p.header.bits,
+            p.header.time,
+            time_first,
+        )
+    }
+
+    fn set_best_header(&mut self, i: Idx) {
+        let e = &self.entries[i as usize];
+        self.best_header = e.hash;
+        self.best_header_work = e.work;
         let mut path = Vec::new();
-        let mut x = hash;
+        let mut x = i;
         loop {
-            let e = &self.entries[&x];
-            if self.best_header_chain.get(e.height as usize) == Some(&x) {
+            let e = &self.entries[x as usize];
+            if self.best_header_chain.get(e.height as usize) == Some(&e.hash) {
                 self.best_header_chain.truncate(e.height as usize + 1);
                 break;
             }
-            path.push(x);
-            x = e.header.prev;
+            path.push(e.hash);
+            x = e.parent;
         }
         self.best_header_chain.extend(path.into_iter().rev());
     }
 
-    /// Gives `hash` (whose data just arrived) and its waiting descendants a candidate
-    /// sequence if their whole ancestry has data; returns them, parents first.
-    fn link(&mut self, hash: Hash256) -> Vec<Hash256> {
+    /// Gives entry `i` (whose data just arrived) and its waiting descendants a
+    /// candidate sequence if their whole ancestry has data; returns them, parents
+    /// first.
+    fn link(&mut self, i: Idx) -> Vec<Idx> {
         let mut linked = Vec::new();
-        let prev = self.entries[&hash].header.prev;
-        if self.entries.get(&prev).and_then(|e| e.seq).is_none() {
+        let prev = self.entries[i as usize].parent;
+        if prev == NONE || self.entries[prev as usize].seq.is_none() {
             return linked;
         }
-        let mut queue = std::collections::VecDeque::from([hash]);
-        while let Some(h) = queue.pop_front() {
-            let e = self.entries.get_mut(&h).expect("linked blocks are known");
+        let mut queue = std::collections::VecDeque::from([i]);
+        while let Some(x) = queue.pop_front() {
+            let e = &mut self.entries[x as usize];
             if e.seq.is_some() || e.status == BlockStatus::Invalid {
                 continue;
             }
@@ -687,81 +766,87 @@ impl Chain {
             // A block with less work than the tip can never be chosen (the tip is
             // valid and stays a candidate): not a candidate.
             if e.work >= self.active_tip_work {
-                self.candidates.insert((e.work, Reverse(seq), h));
+                self.candidates.insert((e.work, Reverse(seq), e.hash));
             }
-            linked.push(h);
-            for c in self.children.get(&h).into_iter().flatten() {
-                if self.blocks.contains_key(c) {
-                    queue.push_back(*c);
+            linked.push(x);
+            for c in self.children(x) {
+                if self.entries[c as usize].block.is_some() {
+                    queue.push_back(c);
                 }
             }
         }
         linked
     }
 
-    fn mark_invalid(&mut self, hash: Hash256) {
+    fn mark_invalid(&mut self, i: Idx) {
         self.invalid_marks += 1;
-        let mut stack = vec![hash];
+        let hash = self.entries[i as usize].hash;
+        let mut stack = vec![i];
         let mut best_lost = false;
-        while let Some(h) = stack.pop() {
-            let Some(e) = self.entries.get_mut(&h) else {
-                continue;
-            };
+        while let Some(x) = stack.pop() {
+            let e = &mut self.entries[x as usize];
             e.status = BlockStatus::Invalid;
             if let Some(seq) = e.seq.take() {
-                self.candidates.remove(&(e.work, Reverse(seq), h));
+                self.candidates.remove(&(e.work, Reverse(seq), e.hash));
             }
-            self.blocks.remove(&h);
-            best_lost |= h == self.best_header;
-            stack.extend(self.children.get(&h).into_iter().flatten().copied());
+            e.block = None;
+            best_lost |= e.hash == self.best_header;
+            stack.extend(self.children(x));
         }
         if best_lost || self.best_header_chain.contains(&hash) {
+            // The header sequence is the index: the key is unique, so the result does
+            // not depend on the order of iteration.
             let best = self
                 .entries
                 .iter()
+                .enumerate()
                 .filter(|(_, e)| e.status != BlockStatus::Invalid)
-                .max_by_key(|(_, e)| (e.work, Reverse(e.header_seq)))
-                .map(|(h, _)| *h)
+                .max_by_key(|(x, e)| (e.work, Reverse(*x)))
+                .map(|(x, _)| x as Idx)
                 .expect("genesis is valid");
             self.set_best_header(best);
         }
     }
 
-    fn connect(&mut self, hash: Hash256) -> Result<(), BlockError> {
-        let e = &self.entries[&hash];
+    fn connect(&mut self, i: Idx) -> Result<(), BlockError> {
+        let e = &self.entries[i as usize];
         let ctx = TxContext {
             network_id: self.network_id,
             verify_signatures: e.status != BlockStatus::Valid,
         };
-        let block = self.blocks.get(&hash).expect("candidates have data");
+        let block = e.block.as_ref().expect("candidates have data");
         let undo = self
             .ledger
             .apply_block_with(block, e.height, &self.params, &ctx)?;
-        self.undo.insert(hash, undo);
-        self.active.push(hash);
+        self.active.push(e.hash);
         self.active_times.push(e.header.time);
-        self.active_tip_work = self.entries[&hash].work;
-        if let Some(e) = self.entries.get_mut(&hash) {
-            e.status = BlockStatus::Valid;
-        }
+        self.active_tip_work = e.work;
+        let e = &mut self.entries[i as usize];
+        e.undo = Some(undo);
+        e.status = BlockStatus::Valid;
         Ok(())
     }
 
     fn disconnect_tip(&mut self) {
         let h = self.active.pop().expect("never disconnects genesis");
         self.active_times.pop();
-        self.active_tip_work = self.entries[&self.tip()].work;
-        let undo = self.undo.remove(&h).expect("active blocks have undo data");
+        let e = &mut self.entries[self.index[&h] as usize];
+        let undo = e.undo.take().expect("active blocks have undo data");
+        let parent = e.parent;
+        self.active_tip_work = self.entries[parent as usize].work;
         self.ledger.undo_block(undo);
     }
 
-    /// The nearest ancestor of `hash` (itself included) on the active chain.
-    fn fork_point(&self, hash: Hash256) -> Hash256 {
-        let mut x = hash;
-        while !self.is_active(&x) {
-            x = self.entries[&x].header.prev;
+    /// The nearest ancestor of entry `i` (itself included) on the active chain.
+    fn fork_point(&self, i: Idx) -> Idx {
+        let mut x = i;
+        loop {
+            let e = &self.entries[x as usize];
+            if self.on_active(e) {
+                return x;
+            }
+            x = e.parent;
         }
-        x
     }
 
     /// Drops the candidates with less work than the active tip. The tip is valid, so
@@ -782,34 +867,39 @@ impl Chain {
             if best == self.tip() {
                 break;
             }
+            let best = self.idx(&best);
             let fork = self.fork_point(best);
-            while self.tip() != fork {
+            let fork_hash = self.entries[fork as usize].hash;
+            while self.tip() != fork_hash {
                 self.disconnect_tip();
             }
             let mut path = Vec::new();
             let mut x = best;
             while x != fork {
                 path.push(x);
-                x = self.entries[&x].header.prev;
+                x = self.entries[x as usize].parent;
             }
-            for h in path.into_iter().rev() {
-                if let Err(e) = self.connect(h) {
-                    self.mark_invalid(h);
-                    invalidated.push((h, e));
+            for x in path.into_iter().rev() {
+                if let Err(e) = self.connect(x) {
+                    self.mark_invalid(x);
+                    invalidated.push((self.entries[x as usize].hash, e));
                     break;
                 }
             }
         }
         self.prune_candidates();
-        let fork = self.fork_point(start_tip);
+        let start = self.idx(&start_tip);
+        let fork = self.fork_point(start);
         let mut disconnected = Vec::new();
-        let mut x = start_tip;
+        let mut x = start;
         while x != fork {
             // Blocks that left the active chain were valid, so their data is kept.
-            disconnected.push(Block::clone(&self.blocks[&x]));
-            x = self.entries[&x].header.prev;
+            let e = &self.entries[x as usize];
+            let block = e.block.as_ref().expect("blocks that were active have data");
+            disconnected.push(Block::clone(block));
+            x = e.parent;
         }
-        let fork_height = self.entries[&fork].height as usize;
+        let fork_height = self.entries[fork as usize].height as usize;
         BlockOutcome {
             hash: Hash256::ZERO,
             already_had: false,
