@@ -118,43 +118,21 @@ struct TrackerLink {
 }
 
 /// The peer node state machine. See the module documentation.
+///
+/// `repr(C)` keeps the fields in this order: those read on every message and timer
+/// come first, so they share a few cache lines (a simulator holds thousands of nodes
+/// and touches a different one at each event).
+#[repr(C)]
 pub struct Node {
-    cfg: NodeConfig,
-    chain: Chain,
+    peers: PeerTable,
+    tracker: TrackerLink,
+    /// Which peers are known to have which blocks (see [`known`]).
+    known: BlockKnowledge,
     /// Recently accepted valid headers with hash and height (see [`MAX_RECENT_HEADERS`]),
     /// valid while `chain.invalid_marks()` equals `recent_marks`.
     recent_headers: RecentHeaders,
     recent_marks: u64,
-    mempool: Mempool,
-    orphans: OrphanPool,
-    rng: SplitMix64,
-    nonce: u64,
-    peers: PeerTable,
-    /// Which peers are known to have which blocks (see [`known`]).
-    known: BlockKnowledge,
-    tracker: TrackerLink,
-    /// Peer listen addresses learned from the tracker, with the earliest retry time.
-    known_addrs: BTreeMap<SocketAddr, Time>,
-    /// Addresses found to be ourselves.
-    self_addrs: BTreeSet<SocketAddr>,
-    pending_connects: BTreeSet<SocketAddr>,
-    /// The earliest time an address now waiting out its retry delay may be dialled.
-    next_connect_retry: Option<Time>,
-    /// Who sent each block in the orphan pool, so the right peer is blamed if it
-    /// turns out invalid once its parent arrives.
-    orphan_from: BTreeMap<Hash256, ConnId>,
-    bans: BTreeMap<BanKey, Time>,
-    /// Block downloads: hash -> (peer, deadline).
-    requested: BTreeMap<Hash256, (ConnId, Time)>,
-    /// Transaction downloads: txid -> peer.
-    tx_requested: BTreeMap<Hash256, (ConnId, Time)>,
-    miner: Option<Miner>,
-    template_built: Time,
-    template_dirty: bool,
-    extra_nonce: u64,
     outbox: VecDeque<Action>,
-    stats: NodeStats,
-    started: bool,
     /// The earliest per-peer deadline (handshake, idle, ping, header request), cached
     /// so that [`Service::next_deadline`] need not scan every peer after every event;
     /// `None` means it must be recomputed. It may be earlier than the exact value (a
@@ -162,6 +140,33 @@ pub struct Node {
     /// only costs a tick that finds nothing to do; every change that can make a
     /// deadline earlier clears it ([`Node::peer_timers_changed`]).
     peer_deadline: Cell<Option<Option<Time>>>,
+    started: bool,
+    /// Block downloads: hash -> (peer, deadline).
+    requested: BTreeMap<Hash256, (ConnId, Time)>,
+    /// Transaction downloads: txid -> peer.
+    tx_requested: BTreeMap<Hash256, (ConnId, Time)>,
+    /// The earliest time an address now waiting out its retry delay may be dialled.
+    next_connect_retry: Option<Time>,
+    stats: NodeStats,
+    chain: Chain,
+    cfg: NodeConfig,
+    mempool: Mempool,
+    orphans: OrphanPool,
+    rng: SplitMix64,
+    nonce: u64,
+    /// Peer listen addresses learned from the tracker, with the earliest retry time.
+    known_addrs: BTreeMap<SocketAddr, Time>,
+    /// Addresses found to be ourselves.
+    self_addrs: BTreeSet<SocketAddr>,
+    pending_connects: BTreeSet<SocketAddr>,
+    /// Who sent each block in the orphan pool, so the right peer is blamed if it
+    /// turns out invalid once its parent arrives.
+    orphan_from: BTreeMap<Hash256, ConnId>,
+    bans: BTreeMap<BanKey, Time>,
+    miner: Option<Miner>,
+    template_built: Time,
+    template_dirty: bool,
+    extra_nonce: u64,
 }
 
 /// What a ban applies to: an IP address, or, on loopback where every local process
