@@ -105,22 +105,30 @@ impl Ev {
     }
 }
 
-/// One end of a simulated connection.
+/// One end of a simulated connection: the fields sending and delivering a message
+/// read, in 32 bytes (two ends per cache line); the rest is in [`EndInfo`].
 #[derive(Debug)]
 struct End {
     host: u32,
     inc: u32,
-    remote: ConnId,
+    /// The other end's id (ids fit in 32 bits, see [`Sim::new_end`]).
+    remote: u32,
+    open: bool,
+    established: bool,
+    lat_us: u64,
+    /// Arrival time of the last message sent from this end (in-order delivery).
+    last_arrival: u64,
+}
+
+/// What else the simulator knows about one end of a connection (read when it opens,
+/// closes or is cut, not per message).
+#[derive(Debug)]
+struct EndInfo {
     remote_host: u32,
     /// The remote address as this end sees it.
     addr: SocketAddr,
     role: Role,
     dir: Direction,
-    lat_us: u64,
-    open: bool,
-    established: bool,
-    /// Arrival time of the last message sent from this end (in-order delivery).
-    last_arrival: u64,
 }
 
 /// What the engine keeps per host (node or tracker).
@@ -154,6 +162,8 @@ pub struct Sim {
     /// cache line or two per host instead of one per field); index `n` is the tracker.
     hosts: Vec<Host>,
     conns: Vec<End>,
+    /// `conn_info[c]` goes with `conns[c]`.
+    conn_info: Vec<EndInfo>,
     host_conns: Vec<Vec<ConnId>>,
     stored: Vec<Vec<Arc<Block>>>,
     keep_stored: bool,
@@ -332,6 +342,7 @@ impl Sim {
                 n + 1
             ],
             conns: Vec::new(),
+            conn_info: Vec::new(),
             host_conns: vec![Vec::new(); n + 1],
             stored: vec![Vec::new(); n],
             keep_stored: !cfg.crashes.is_empty(),
@@ -374,14 +385,16 @@ impl Sim {
             host: u32::MAX,
             inc: 0,
             remote: 0,
+            open: false,
+            established: false,
+            lat_us: 0,
+            last_arrival: 0,
+        });
+        sim.conn_info.push(EndInfo {
             remote_host: u32::MAX,
             addr: TRACKER_ADDR,
             role: Role::Peer,
             dir: Direction::Inbound,
-            lat_us: 0,
-            open: false,
-            established: false,
-            last_arrival: 0,
         });
         let tracker_mode = matches!(sim.cfg.topology, Topology::Tracker { .. });
         if tracker_mode {
@@ -558,7 +571,7 @@ impl Sim {
             }
             e.open = false;
             let at = (self.now_us + e.lat_us).max(e.last_arrival);
-            let r = e.remote;
+            let r = ConnId::from(e.remote);
             self.queue.push(at, Ev::RemoteClose(r));
         }
     }
@@ -610,7 +623,7 @@ impl Sim {
                 }
                 e.open = false;
                 let at = (self.now_us + e.lat_us).max(e.last_arrival);
-                let r = e.remote;
+                let r = ConnId::from(e.remote);
                 self.queue.push(at, Ev::RemoteClose(r));
                 let now = self.now();
                 if let Some(s) = self.service(h) {
@@ -749,23 +762,34 @@ impl Sim {
         role: Role,
         dir: Direction,
         lat_us: u64,
-    ) -> ConnId {
-        let id = self.conns.len() as ConnId;
+    ) -> Result<ConnId, SimError> {
+        // Ids are never reused; ends store the other end's id in 32 bits.
+        let id = u32::try_from(self.conns.len())
+            .map_err(|_| SimError::Config("more than 2^32 connection ends".into()))?;
         self.conns.push(End {
             host,
             inc: self.hosts[host as usize].inc,
             remote: 0,
+            open: true,
+            established: false,
+            lat_us,
+            last_arrival: 0,
+        });
+        self.conn_info.push(EndInfo {
             remote_host,
             addr,
             role,
             dir,
-            lat_us,
-            open: true,
-            established: false,
-            last_arrival: 0,
         });
+        let id = ConnId::from(id);
         self.host_conns[host as usize].push(id);
-        id
+        Ok(id)
+    }
+
+    /// Joins two new ends `a` and `b` (ids from [`Sim::new_end`], so they fit).
+    fn pair_ends(&mut self, a: ConnId, b: ConnId) {
+        self.conns[a as usize].remote = b as u32;
+        self.conns[b as usize].remote = a as u32;
     }
 
     /// The address `h` appears to connect from: its IP and an ephemeral port.
@@ -782,7 +806,7 @@ impl Sim {
     fn connect_pair(&mut self, a: usize, b: usize) -> Result<(), SimError> {
         let lat = self.cfg.latency.sample_us(&mut self.rng_net);
         let (ha, hb) = (a as u32, b as u32);
-        let ca = self.new_end(ha, hb, node_addr(b), Role::Peer, Direction::Outbound, lat);
+        let ca = self.new_end(ha, hb, node_addr(b), Role::Peer, Direction::Outbound, lat)?;
         let cb = self.new_end(
             hb,
             ha,
@@ -790,11 +814,10 @@ impl Sim {
             Role::Peer,
             Direction::Inbound,
             lat,
-        );
+        )?;
         let src = self.source_addr(ha, ca);
-        self.conns[cb as usize].addr = src;
-        self.conns[ca as usize].remote = cb;
-        self.conns[cb as usize].remote = ca;
+        self.conn_info[cb as usize].addr = src;
+        self.pair_ends(ca, cb);
         self.conns[ca as usize].established = true;
         self.conns[cb as usize].established = true;
         let now = self.now();
@@ -874,7 +897,7 @@ impl Sim {
         let e = &mut self.conns[conn as usize];
         let arrival = (done + e.lat_us).max(e.last_arrival);
         e.last_arrival = arrival;
-        let r = e.remote;
+        let r = ConnId::from(e.remote);
         if dup {
             self.dup_msgs += 1;
             self.queue.push(arrival, Ev::Deliver(r, msg.clone()));
@@ -934,7 +957,8 @@ impl Sim {
                 }
                 e.open = false;
                 let was_established = e.established;
-                let (addr, role) = (e.addr, e.role);
+                let info = &self.conn_info[conn as usize];
+                let (addr, role) = (info.addr, info.role);
                 self.record(h, kind, 0);
                 if let Some(s) = self.service(h) {
                     if was_established {
@@ -969,13 +993,12 @@ impl Sim {
                     );
                     return Ok(());
                 }
-                let cf = self.new_end(from, to, addr, role, Direction::Outbound, lat_us);
-                let ct = self.new_end(to, from, addr, Role::Peer, Direction::Inbound, lat_us);
+                let cf = self.new_end(from, to, addr, role, Direction::Outbound, lat_us)?;
+                let ct = self.new_end(to, from, addr, Role::Peer, Direction::Inbound, lat_us)?;
                 let src = self.source_addr(from, cf);
-                self.conns[ct as usize].addr = src;
+                self.conn_info[ct as usize].addr = src;
                 self.conns[ct as usize].established = true;
-                self.conns[cf as usize].remote = ct;
-                self.conns[ct as usize].remote = cf;
+                self.pair_ends(cf, ct);
                 self.queue.push(self.now_us + lat_us, Ev::Established(cf));
                 if let Some(s) = self.service(to) {
                     s.on_connected(ct, src, Direction::Inbound, Role::Peer, now);
@@ -988,7 +1011,8 @@ impl Sim {
                 if e.inc != self.hosts[h as usize].inc {
                     return Ok(());
                 }
-                let (addr, role, open) = (e.addr, e.role, e.open);
+                let info = &self.conn_info[conn as usize];
+                let (addr, role, open) = (info.addr, info.role, e.open);
                 e.established = open;
                 self.record(h, kind, 0);
                 if open {
@@ -1072,8 +1096,8 @@ impl Sim {
     fn partition_start(&mut self) -> Result<(), SimError> {
         self.partitioned = true;
         let mut cut = Vec::new();
-        for (c, e) in self.conns.iter().enumerate() {
-            if e.open && e.dir == Direction::Outbound && self.cut(e.host, e.remote_host) {
+        for (c, (e, info)) in self.conns.iter().zip(&self.conn_info).enumerate() {
+            if e.open && info.dir == Direction::Outbound && self.cut(e.host, info.remote_host) {
                 cut.push(c as ConnId);
             }
         }
@@ -1082,7 +1106,8 @@ impl Sim {
         for c in cut {
             let (h, r, rh, est) = {
                 let e = &self.conns[c as usize];
-                (e.host, e.remote, e.remote_host, e.established)
+                let rh = self.conn_info[c as usize].remote_host;
+                (e.host, ConnId::from(e.remote), rh, e.established)
             };
             self.cut_pairs.push((h, rh));
             for (conn, host, tell) in [(c, h, est), (r, rh, true)] {
@@ -1107,9 +1132,10 @@ impl Sim {
         self.last_heal_us = Some(self.now_us);
         self.converged_after_heal_us = None;
         let mut linked = BTreeSet::new();
-        for e in &self.conns {
-            if e.open && e.host != self.tracker_host && e.remote_host != self.tracker_host {
-                linked.insert((e.host.min(e.remote_host), e.host.max(e.remote_host)));
+        for (e, info) in self.conns.iter().zip(&self.conn_info) {
+            let rh = info.remote_host;
+            if e.open && e.host != self.tracker_host && rh != self.tracker_host {
+                linked.insert((e.host.min(rh), e.host.max(rh)));
             }
         }
         let pairs: Vec<(u32, u32)> = match self.cfg.topology {
