@@ -859,7 +859,7 @@ impl Chain {
     fn prune_candidates(&mut self) {
         let floor = (self.active_tip_work, Reverse(u64::MAX), Hash256::ZERO);
         if self.candidates.first().is_some_and(|k| *k < floor) {
-            self.candidates = self.candidates.split_off(&floor);
+            self.candidates.retain(|k| *k >= floor);
         }
     }
 
