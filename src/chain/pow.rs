@@ -51,12 +51,13 @@ pub fn check_pow_hashed(h: &HashedHeader, pow_limit_bits: u32) -> Result<(), Blo
 /// The median of the given block times: sorted, the element at index `len / 2`
 /// (the upper median for an even count). Zero for an empty slice.
 pub fn median_time_past(times: &[u32]) -> u32 {
-    if times.is_empty() {
-        return 0;
-    }
-    let mut v = times.to_vec();
-    v.sort_unstable();
-    v[v.len() / 2]
+    median_in_place(&mut times.to_vec())
+}
+
+/// [`median_time_past`] of times the caller lets it reorder (no copy).
+pub fn median_in_place(times: &mut [u32]) -> u32 {
+    times.sort_unstable();
+    times.get(times.len() / 2).copied().unwrap_or(0)
 }
 
 /// The retarget arithmetic: `old_target * actual / expected` computed exactly, with

@@ -16,7 +16,7 @@ use super::hash::HashMap256;
 use super::header::{BlockHeader, HashedHeader};
 use super::merkle::merkle_root;
 use super::params::NetworkParams;
-use super::pow::{is_retarget_height, next_bits, work_of};
+use super::pow::{is_retarget_height, median_in_place, next_bits, work_of};
 use super::state::{Ledger, Undo};
 use super::tx::{AccountId, Coinbase, Transaction, Transfer};
 use super::u256::U256;
@@ -412,10 +412,7 @@ impl Chain {
                 _ => Ok(HeaderOutcome::AlreadyKnown),
             };
         }
-        let pi = *self
-            .index
-            .get(&header.prev)
-            .ok_or(BlockError::UnknownParent)?;
+        let pi = self.find(&header.prev).ok_or(BlockError::UnknownParent)?;
         let parent = &self.entries[pi as usize];
         if parent.status == BlockStatus::Invalid {
             return Err(BlockError::InvalidAncestor);
@@ -684,7 +681,6 @@ impl Chain {
 
     // ---- internals ----
 
-    /// The entry of a known hash.
     /// The index of `hash`'s entry. Most look-ups are of the newest blocks (the one
     /// being announced, its parent, the tip): those are found in `recent`, one cache
     /// line next to the chain's other hot fields, without probing the index, which a
@@ -699,6 +695,7 @@ impl Chain {
         self.index.get(hash).copied()
     }
 
+    /// The entry of `hash`, if known.
     fn entry(&self, hash: &Hash256) -> Option<&Entry> {
         self.find(hash).map(|i| &self.entries[i as usize])
     }
@@ -726,39 +723,34 @@ impl Chain {
     fn median_time_past_of(&self, e: &Entry) -> u32 {
         let window = self.params.mtp_window.max(1) as usize;
         // The usual small window on the stack: this runs for every new header.
-        let mut buf = [0u32; MTP_STACK_WINDOW];
-        // Usually the parent of a new header is the active tip: its ancestors' times
-        // are the end of `active_times`.
-        let h = e.height as usize;
-        if window <= MTP_STACK_WINDOW && self.on_active(e) {
-            let lo = (h + 1).saturating_sub(window);
-            let times = &mut buf[..h + 1 - lo];
-            times.copy_from_slice(&self.active_times[lo..=h]);
-            times.sort_unstable();
-            return times[times.len() / 2];
-        }
+        let mut stack = [0u32; MTP_STACK_WINDOW];
         let mut heap = Vec::new();
-        let mut n = 0;
-        let mut e = e;
-        for _ in 0..window {
-            if window <= MTP_STACK_WINDOW {
-                buf[n] = e.header.time;
-            } else {
-                heap.push(e.header.time);
-            }
-            n += 1;
-            if e.height == 0 {
-                break;
-            }
-            e = &self.entries[e.parent as usize];
-        }
-        let times = if window <= MTP_STACK_WINDOW {
-            &mut buf[..n]
+        let buf: &mut [u32] = if window <= MTP_STACK_WINDOW {
+            &mut stack[..window]
         } else {
-            &mut heap[..]
+            heap.resize(window, 0);
+            &mut heap
         };
-        times.sort_unstable();
-        times.get(n / 2).copied().unwrap_or(0)
+        let h = e.height as usize;
+        let n = if self.on_active(e) {
+            // Usually the parent of a new header is the active tip: its ancestors'
+            // times are the end of `active_times`.
+            let lo = (h + 1).saturating_sub(window);
+            buf[..=h - lo].copy_from_slice(&self.active_times[lo..=h]);
+            h + 1 - lo
+        } else {
+            let mut n = 0;
+            let mut e = e;
+            loop {
+                buf[n] = e.header.time;
+                n += 1;
+                if n == window || e.height == 0 {
+                    break n;
+                }
+                e = &self.entries[e.parent as usize];
+            }
+        };
+        median_in_place(&mut buf[..n])
     }
 
     /// [`Chain::next_bits`] of a known parent entry.
