@@ -720,12 +720,12 @@ impl Node {
                 self.recent_headers.clear();
                 self.recent_marks = marks;
             }
-            let (hash, known_height, result) = match self.recent_headers.find(h) {
-                Some((hash, height)) => (hash, Some(height), Ok(())),
+            let (hash, result) = match self.recent_headers.find(h) {
+                Some((hash, height)) => (hash, Ok(height)),
                 None => self.lookup_or_accept_header(h, now),
             };
-            match result {
-                Ok(()) => {}
+            let height = match result {
+                Ok(height) => height,
                 Err(BlockError::UnknownParent) => {
                     if i == 0 {
                         // A header we cannot connect: ask for the chain leading to it.
@@ -743,10 +743,7 @@ impl Node {
                     self.punish(conn, format!("invalid header {hash}: {e}"), now);
                     return;
                 }
-            }
-            let height = known_height
-                .or_else(|| self.chain.height_of(&hash))
-                .unwrap_or(0);
+            };
             if let Some(p) = self.peers.get_mut(&conn) {
                 self.known.record(p, &hash);
                 p.best_height = p.best_height.max(height);
@@ -770,40 +767,31 @@ impl Node {
         self.request_blocks(now);
     }
 
-    /// A header of an announcement not in `recent_headers`: its hash, its height if it
-    /// was already known, and the outcome of accepting it; remembered when accepted.
+    /// A header of an announcement not in `recent_headers`: its hash, and its height
+    /// once known or accepted (then it is remembered) or why it was not accepted.
     fn lookup_or_accept_header(
         &mut self,
         h: &BlockHeader,
         now: Time,
-    ) -> (Hash256, Option<u32>, Result<(), BlockError>) {
-        let (hash, known_height, result) = match self.chain.find_known_header(h) {
-            Some((hash, height)) => {
-                let r = if self.chain.is_invalid(&hash) {
-                    Err(BlockError::KnownInvalid)
-                } else {
-                    Ok(())
-                };
-                (hash, Some(height), r)
+    ) -> (Hash256, Result<u32, BlockError>) {
+        let (hash, result) = match self.chain.find_known_header(h) {
+            Some((hash, _)) if self.chain.is_invalid(&hash) => {
+                (hash, Err(BlockError::KnownInvalid))
             }
+            Some((hash, height)) => (hash, Ok(height)),
             None => {
                 let hashed = HashedHeader::new(*h);
-                let r = self
-                    .chain
-                    .accept_hashed_header(&hashed, now.secs())
-                    .map(|_| ());
-                (hashed.hash(), None, r)
+                let hash = hashed.hash();
+                let r = self.chain.accept_hashed_header(&hashed, now.secs());
+                // Accepted: it is known now, with its height.
+                (hash, r.map(|_| self.chain.height_of(&hash).unwrap_or(0)))
             }
         };
-        if result.is_err() {
-            return (hash, known_height, result);
+        if let Ok(height) = result {
+            self.recent_headers
+                .push(*h, hash, height, MAX_RECENT_HEADERS);
         }
-        let height = known_height
-            .or_else(|| self.chain.height_of(&hash))
-            .unwrap_or(0);
-        self.recent_headers
-            .push(*h, hash, height, MAX_RECENT_HEADERS);
-        (hash, Some(height), result)
+        (hash, result)
     }
 
     fn on_inv(&mut self, conn: ConnId, items: Vec<InvItem>, now: Time) {
@@ -983,7 +971,7 @@ impl Node {
                     // children (a block whose parent never arrives is not stored).
                     for h in &outcome.linked {
                         let b = self.chain.shared_block(h).expect("linked blocks have data");
-                        self.outbox.push_back(Action::StoreBlock(b));
+                        self.push(Action::StoreBlock(b));
                     }
                     if from.is_some() {
                         self.stats.blocks_received += 1;
