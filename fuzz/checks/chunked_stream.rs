@@ -10,34 +10,10 @@
 //! (both include this file), so a pinned crash input runs exactly this check.
 
 use cheesechain::wire::{
-    decode_all, encode_raw_frame, Decoded, FrameDecoder, FrameError, MAX_PAYLOAD_LEN,
-    PROTOCOL_VERSION,
+    decode_all, decode_split, encode_raw_frame, MAX_PAYLOAD_LEN, PROTOCOL_VERSION,
 };
 
 const MAGIC: [u8; 4] = [0xc4, 0xee, 0x5e, 0xff];
-
-fn decode_chunked(stream: &[u8], cuts: &[usize]) -> (Vec<Decoded>, Option<FrameError>, usize) {
-    let mut d = FrameDecoder::new(MAGIC, MAX_PAYLOAD_LEN);
-    let mut points: Vec<usize> = cuts.iter().map(|c| c % (stream.len() + 1)).collect();
-    points.push(0);
-    points.push(stream.len());
-    points.sort_unstable();
-    let mut out = Vec::new();
-    for w in points.windows(2) {
-        let mut chunk = &stream[w[0]..w[1]];
-        loop {
-            match d.decode(&mut chunk) {
-                Ok(Some(f)) => out.push(f),
-                Ok(None) => {
-                    assert!(chunk.is_empty());
-                    break;
-                }
-                Err(e) => return (out, Some(e), d.buffered()),
-            }
-        }
-    }
-    (out, None, d.buffered())
-}
 
 /// The check: panics on any violated property.
 pub fn check(data: &[u8]) {
@@ -72,5 +48,5 @@ pub fn check(data: &[u8]) {
         stream[i] ^= 0x5a;
     }
     let whole = decode_all(MAGIC, MAX_PAYLOAD_LEN, &stream);
-    assert_eq!(decode_chunked(&stream, &cuts), whole);
+    assert_eq!(decode_split(MAGIC, MAX_PAYLOAD_LEN, &stream, &cuts), whole);
 }

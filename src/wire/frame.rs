@@ -364,6 +364,41 @@ pub fn decode_all(
     }
 }
 
+/// [`decode_all`] with `bytes` arriving in pieces, split at each of `cuts` (taken modulo
+/// `bytes.len() + 1`, in any order), as a socket may deliver them: tests and fuzzers
+/// check that it gives the same result as one piece.
+///
+/// # Panics
+/// If the decoder asks for more bytes while leaving some of a piece unread (it must
+/// buffer every byte it is given).
+pub fn decode_split(
+    magic: [u8; 4],
+    max_payload: usize,
+    bytes: &[u8],
+    cuts: &[usize],
+) -> (Vec<Decoded>, Option<FrameError>, usize) {
+    let mut d = FrameDecoder::new(magic, max_payload);
+    let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
+    points.push(0);
+    points.push(bytes.len());
+    points.sort_unstable();
+    let mut out = Vec::new();
+    for w in points.windows(2) {
+        let mut chunk = &bytes[w[0]..w[1]];
+        loop {
+            match d.decode(&mut chunk) {
+                Ok(Some(m)) => out.push(m),
+                Ok(None) => {
+                    assert!(chunk.is_empty(), "the decoder left bytes of a piece unread");
+                    break;
+                }
+                Err(e) => return (out, Some(e), d.buffered()),
+            }
+        }
+    }
+    (out, None, d.buffered())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -541,30 +576,6 @@ mod tests {
         })
     }
 
-    /// Feeds `bytes` split at `cuts`, collecting frames until the first error.
-    fn decode_chunked(bytes: &[u8], cuts: &[usize]) -> (Vec<Decoded>, Option<FrameError>, usize) {
-        let mut d = FrameDecoder::new(MAGIC, MAX_PAYLOAD_LEN);
-        let mut points: Vec<usize> = cuts.iter().map(|c| c % (bytes.len() + 1)).collect();
-        points.push(0);
-        points.push(bytes.len());
-        points.sort_unstable();
-        let mut out = Vec::new();
-        for w in points.windows(2) {
-            let mut chunk = &bytes[w[0]..w[1]];
-            loop {
-                match d.decode(&mut chunk) {
-                    Ok(Some(m)) => out.push(m),
-                    Ok(None) => {
-                        assert!(chunk.is_empty());
-                        break;
-                    }
-                    Err(e) => return (out, Some(e), d.buffered()),
-                }
-            }
-        }
-        (out, None, d.buffered())
-    }
-
     proptest! {
         #[test]
         fn frames_round_trip(m in arb_message()) {
@@ -580,7 +591,7 @@ mod tests {
             s in arb_stream(),
             cuts in proptest::collection::vec(any::<usize>(), 0..12),
         ) {
-            prop_assert_eq!(decode_chunked(&s, &cuts), decode_all(MAGIC, MAX_PAYLOAD_LEN, &s));
+            prop_assert_eq!(decode_split(MAGIC, MAX_PAYLOAD_LEN, &s, &cuts), decode_all(MAGIC, MAX_PAYLOAD_LEN, &s));
         }
 
         /// Same, on corrupted streams: errors happen at the same frame whatever the split.
@@ -597,13 +608,13 @@ mod tests {
                     s[i] = b;
                 }
             }
-            prop_assert_eq!(decode_chunked(&s, &cuts), decode_all(MAGIC, MAX_PAYLOAD_LEN, &s));
+            prop_assert_eq!(decode_split(MAGIC, MAX_PAYLOAD_LEN, &s, &cuts), decode_all(MAGIC, MAX_PAYLOAD_LEN, &s));
         }
 
         #[test]
         fn byte_at_a_time_equals_whole(s in arb_stream()) {
             let cuts: Vec<usize> = (0..s.len()).collect();
-            prop_assert_eq!(decode_chunked(&s, &cuts), decode_all(MAGIC, MAX_PAYLOAD_LEN, &s));
+            prop_assert_eq!(decode_split(MAGIC, MAX_PAYLOAD_LEN, &s, &cuts), decode_all(MAGIC, MAX_PAYLOAD_LEN, &s));
         }
 
         #[test]
