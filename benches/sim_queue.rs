@@ -14,6 +14,7 @@
 
 mod common;
 
+use cheesechain::rng::SplitMix64;
 use cheesechain::sim::queue::EventQueue;
 use criterion::{criterion_group, criterion_main, BatchSize, BenchmarkId, Criterion, Throughput};
 use std::cmp::Reverse;
@@ -87,25 +88,12 @@ impl Queue for HeapQueue<Payload> {
     }
 }
 
-/// SplitMix64: a small deterministic generator, so no dependency is needed.
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    /// A scheduling delay in µs from the simulator-like mix.
-    fn delay(&mut self) -> u64 {
-        match self.next() % 10 {
-            0..=6 => 20_000 + self.next() % 180_001,
-            7 | 8 => 0,
-            _ => self.next() % 3_600_000_001,
-        }
+/// A scheduling delay in µs from the simulator-like mix.
+fn delay(rng: &mut SplitMix64) -> u64 {
+    match rng.next_u64() % 10 {
+        0..=6 => 20_000 + rng.next_u64() % 180_001,
+        7 | 8 => 0,
+        _ => rng.next_u64() % 3_600_000_001,
     }
 }
 
@@ -116,10 +104,10 @@ struct Workload {
 }
 
 fn workload(n: usize) -> Workload {
-    let mut rng = SplitMix(0x5eed ^ n as u64);
+    let mut rng = SplitMix64::new(0x5eed ^ n as u64);
     Workload {
-        fill: (0..n).map(|_| rng.delay()).collect(),
-        delays: (0..n).map(|_| rng.delay()).collect(),
+        fill: (0..n).map(|_| delay(&mut rng)).collect(),
+        delays: (0..n).map(|_| delay(&mut rng)).collect(),
     }
 }
 
