@@ -7,6 +7,7 @@
 //! polls it gives the service mining slices of about [`ReactorConfig::mining_slice`].
 //! See `mio-rules.md` in the project guides for the rules this loop keeps.
 
+mod budget;
 mod conn;
 mod reactor;
 

@@ -1,6 +1,7 @@
 //! The event loop: one `mio::Poll`, a slab of connections, a delay queue, the mining
 //! slice, and the one function that applies a service's actions.
 
+use super::budget::MiningBudget;
 use super::conn::{Conn, ConnState, Flush};
 use super::{
     wall_clock, Hooks, ReactorConfig, ReactorStats, ACCEPT_BACKOFF, CLOSE_FLUSH_TIMEOUT,
@@ -21,11 +22,6 @@ use std::time::{Duration, Instant};
 const LISTENER: Token = Token(usize::MAX - 1);
 /// Most events taken from one poll.
 const MAX_EVENTS: usize = 1024;
-/// Smallest and largest mining budget per slice.
-const MIN_MINING_BUDGET: u32 = 16;
-const MAX_MINING_BUDGET: u32 = 1 << 26;
-/// Mining budget before the first measurement.
-const INITIAL_MINING_BUDGET: u32 = 1024;
 /// Window over which the hash rate is measured.
 const HASH_RATE_WINDOW: Duration = Duration::from_secs(1);
 
@@ -38,7 +34,7 @@ struct Delayed {
 
 /// Adaptive mining budget and hash-rate measurement.
 struct Mining {
-    budget: u32,
+    budget: MiningBudget,
     window_start: Instant,
     window_hashes: u64,
     last_mined: Option<Instant>,
@@ -116,13 +112,13 @@ impl Reactor {
             enc_msg: None,
             enc_buf: Vec::new(),
             mining: Mining {
-                budget: INITIAL_MINING_BUDGET,
+                budget: MiningBudget::new(),
                 window_start: now,
                 window_hashes: 0,
                 last_mined: None,
             },
             stats: ReactorStats {
-                mining_budget: INITIAL_MINING_BUDGET,
+                mining_budget: MiningBudget::new().get(),
                 ..ReactorStats::default()
             },
         })
@@ -760,28 +756,14 @@ impl Reactor {
         service: &mut S,
         hooks: &mut H,
     ) -> io::Result<()> {
-        let budget = self.mining.budget;
+        let budget = self.mining.budget.get();
         let t0 = Instant::now();
         let tried = service.mine(budget, wall_clock());
         let elapsed = t0.elapsed();
-        if tried > 0 {
-            // Size the next budget from the measured rate (nonces actually hashed over
-            // the time taken). A short slice (block found early) also spent time on
-            // processing the block, so it may grow the budget but never shrink it.
-            let target = self.config.mining_slice.as_nanos().max(1);
-            let took = elapsed.as_nanos().max(1);
-            let ideal = u128::from(tried) * target / took;
-            let floor = if tried < u64::from(budget) {
-                budget
-            } else {
-                budget / 2
-            };
-            let next = ideal
-                .clamp(u128::from(floor), u128::from(budget) * 2)
-                .clamp(u128::from(MIN_MINING_BUDGET), u128::from(MAX_MINING_BUDGET));
-            self.mining.budget = next as u32;
-        }
-        self.stats.mining_budget = self.mining.budget;
+        self.mining
+            .budget
+            .record(tried, elapsed, self.config.mining_slice);
+        self.stats.mining_budget = self.mining.budget.get();
         self.stats.hashes_tried += tried;
         self.mining.window_hashes += tried;
         let inst = Instant::now();
