@@ -9,6 +9,7 @@
 
 mod budget;
 mod conn;
+mod delay;
 mod reactor;
 
 pub use reactor::Reactor;

@@ -3,6 +3,7 @@
 
 use super::budget::MiningBudget;
 use super::conn::{Conn, ConnState, Flush};
+use super::delay::DelayQueue;
 use super::{
     wall_clock, Hooks, ReactorConfig, ReactorStats, ACCEPT_BACKOFF, CLOSE_FLUSH_TIMEOUT,
     CONNECT_TIMEOUT, PERIODIC_INTERVAL, READ_CHUNK,
@@ -13,7 +14,7 @@ use log::{debug, trace, warn};
 use mio::net::{TcpListener, TcpStream};
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr};
 use std::time::{Duration, Instant};
@@ -24,13 +25,6 @@ const LISTENER: Token = Token(usize::MAX - 1);
 const MAX_EVENTS: usize = 1024;
 /// Window over which the hash rate is measured.
 const HASH_RATE_WINDOW: Duration = Duration::from_secs(1);
-
-/// One outgoing frame held back by the artificial latency.
-struct Delayed {
-    release: Instant,
-    conn: ConnId,
-    bytes: Vec<u8>,
-}
 
 /// Adaptive mining budget and hash-rate measurement.
 struct Mining {
@@ -65,7 +59,7 @@ pub struct Reactor {
     dead: Vec<usize>,
     /// Connections with a deadline: connecting or closing.
     timed: Vec<(usize, ConnId)>,
-    delay_queue: VecDeque<Delayed>,
+    delay_queue: DelayQueue,
     accept_paused_until: Option<Instant>,
     /// The last message encoded and its frame: a broadcast encodes once.
     enc_msg: Option<Message>,
@@ -107,7 +101,7 @@ impl Reactor {
             dirty: Vec::new(),
             dead: Vec::new(),
             timed: Vec::new(),
-            delay_queue: VecDeque::new(),
+            delay_queue: DelayQueue::new(),
             accept_paused_until: None,
             enc_msg: None,
             enc_buf: Vec::new(),
@@ -216,8 +210,8 @@ impl Reactor {
         }
         let inst = Instant::now();
         let mut until = next_periodic;
-        if let Some(d) = self.delay_queue.front() {
-            until = until.min(d.release);
+        if let Some(release) = self.delay_queue.next_release() {
+            until = until.min(release);
         }
         if let Some(t) = self.accept_paused_until {
             until = until.min(t);
@@ -626,11 +620,11 @@ impl Reactor {
         }
         if self.config.delay_ms > 0 {
             conn.delayed_bytes += len;
-            self.delay_queue.push_back(Delayed {
-                release: Instant::now() + Duration::from_millis(self.config.delay_ms),
-                conn: id,
-                bytes: self.enc_buf.clone(),
-            });
+            self.delay_queue.push(
+                Instant::now() + Duration::from_millis(self.config.delay_ms),
+                id,
+                self.enc_buf.clone(),
+            );
         } else {
             conn.push_bytes(&self.enc_buf);
             self.mark_dirty(key);
@@ -698,10 +692,7 @@ impl Reactor {
     /// Moves frames whose artificial delay has passed into their connections' write
     /// buffers. The delay is the same for every frame, so the queue is in release order.
     fn release_delayed(&mut self, inst: Instant) {
-        while self.delay_queue.front().is_some_and(|d| d.release <= inst) {
-            let Some(d) = self.delay_queue.pop_front() else {
-                break;
-            };
+        while let Some(d) = self.delay_queue.pop_due(inst) {
             let Some(&key) = self.ids.get(&d.conn) else {
                 continue;
             };
