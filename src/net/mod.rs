@@ -10,6 +10,7 @@
 mod budget;
 mod conn;
 mod delay;
+mod lifecycle;
 mod reactor;
 
 pub use reactor::Reactor;
