@@ -1,4 +1,4 @@
-//! Helpers shared by the consensus integration tests and the vector generator:
+//! Helpers shared by the consensus tests and the chain vector generator:
 //! deterministic keys, signed transfers, block building and a trivial nonce loop.
 #![allow(dead_code)]
 
