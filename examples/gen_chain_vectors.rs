@@ -2,7 +2,7 @@
 //! keys, fixed times, no clock): `cargo run --release --example gen_chain_vectors`.
 //! `tests/consensus_vectors.rs` checks every line of the output against the code.
 
-#[path = "../tests/consensus_util/mod.rs"]
+#[path = "../tests/support/consensus.rs"]
 mod consensus_util;
 
 use cheesechain::chain::hash::hex;

@@ -5,7 +5,7 @@
 //! `tests/wire_vectors.rs` checks the committed file against the decoder; this program
 //! also checks every record before printing it, so it cannot emit a wrong expectation.
 
-#[path = "../tests/wire_util/mod.rs"]
+#[path = "../tests/support/wire.rs"]
 mod wire_util;
 use cheesechain::chain::hash::{hex, Hash256};
 use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer};

@@ -1,7 +1,7 @@
 //! Block tree behaviour: mining, every block error, reorgs, ties, headers-first sync,
 //! locators and the retarget rule on a live chain.
 
-mod consensus_util;
+mod support;
 
 use cheesechain::chain::block::MAX_BLOCK_BYTES;
 use cheesechain::chain::error::{BlockError, TxError};
@@ -10,7 +10,7 @@ use cheesechain::chain::tree::{BlockStatus, Chain, HeaderOutcome};
 use cheesechain::chain::tx::TRANSFER_LEN;
 use cheesechain::chain::u256::U256;
 use cheesechain::chain::{AccountId, Block, Coinbase, Hash256, NetworkParams, Transaction};
-use consensus_util::*;
+use support::consensus::*;
 
 fn regtest() -> Chain {
     Chain::new(NetworkParams::regtest())

@@ -1,12 +1,12 @@
 //! Mempool: admission rules, chained sequences, selection order, reorg returns.
 
-mod consensus_util;
+mod support;
 
 use cheesechain::chain::mempool::{transfer_txid, Mempool};
 use cheesechain::chain::tree::Chain;
 use cheesechain::chain::tx::TRANSFER_LEN;
 use cheesechain::chain::{AccountId, Block, NetworkParams, Transfer};
-use consensus_util::*;
+use support::consensus::*;
 
 fn mine_tip(c: &mut Chain, miner: AccountId, txs: Vec<Transfer>, extra: u64) -> Block {
     let mut b = c.block_template(miner, txs, NOW - 1_000_000 + c.height() as u64, extra);

@@ -1,7 +1,7 @@
 //! Model-based tests: random block trees in random arrival order against a naive
 //! fork-choice model, and random forks with transfers against a replayed ledger.
 
-mod consensus_util;
+mod support;
 
 use cheesechain::chain::error::BlockError;
 use cheesechain::chain::mempool::Mempool;
@@ -9,9 +9,9 @@ use cheesechain::chain::orphans::OrphanPool;
 use cheesechain::chain::state::Ledger;
 use cheesechain::chain::tree::Chain;
 use cheesechain::chain::{Block, Hash256, NetworkParams, Transfer};
-use consensus_util::*;
 use proptest::prelude::*;
 use std::collections::HashMap;
+use support::consensus::*;
 
 struct Gen {
     block: Block,

@@ -1,11 +1,11 @@
 //! Checks the committed wire test vectors (`spec/vectors/messages.txt`) against the
 //! decoder and encoder, so the spec's bytes and the code cannot drift apart.
 
-mod wire_util;
+mod support;
 use cheesechain::chain::hash::{hex, unhex};
 use cheesechain::wire::*;
 use std::collections::{BTreeMap, BTreeSet};
-use wire_util::error_name;
+use support::wire::error_name;
 
 const VECTORS: &str = include_str!("../spec/vectors/messages.txt");
 

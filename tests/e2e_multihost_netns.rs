@@ -2,10 +2,10 @@
 //! veth pairs to a bridge, each host with its own IP. Proves nothing assumes loopback.
 //! Needs root and iproute2 (CI runs as root); namespaces are removed on drop.
 
-mod common;
+mod support;
 
-use common::*;
 use std::process::Command;
+use support::process::*;
 
 /// Runs `ip args...`, panicking with its stderr on failure.
 fn ip(args: &[&str]) {

@@ -1,13 +1,13 @@
 //! The `devnet` launcher end to end: a tracker and three peers reach a common tip and
 //! devnet exits 0 with a summary; an impossible goal exits non-zero with a message.
 
-mod common;
+mod support;
 
 use std::process::Command;
 
 #[test]
 fn devnet_reaches_the_goal_height_and_reports() {
-    let _g = common::serial();
+    let _g = support::process::serial();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("net");
     let out = Command::new(env!("CARGO_BIN_EXE_devnet"))
@@ -38,7 +38,7 @@ fn devnet_reaches_the_goal_height_and_reports() {
 
 #[test]
 fn devnet_fails_clearly_when_the_goal_is_not_reached() {
-    let _g = common::serial();
+    let _g = support::process::serial();
     let tmp = tempfile::tempdir().unwrap();
     let out = Command::new(env!("CARGO_BIN_EXE_devnet"))
         .args(["--peers", "1", "--miners", "0", "--until-height", "5"])
@@ -76,7 +76,7 @@ fn processes_mentioning(needle: &str) -> usize {
 
 #[test]
 fn children_stop_when_devnet_is_killed() {
-    let _g = common::serial();
+    let _g = support::process::serial();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("killed-net");
     let mut devnet = Command::new(env!("CARGO_BIN_EXE_devnet"))
@@ -87,12 +87,12 @@ fn children_stop_when_devnet_is_killed() {
         .spawn()
         .unwrap();
     let needle = dir.display().to_string();
-    common::wait_for(30, "devnet's peers running", || {
+    support::process::wait_for(30, "devnet's peers running", || {
         (processes_mentioning(&needle) >= 2 && dir.join("peer-1/status").exists()).then_some(())
     });
     devnet.kill().unwrap();
     devnet.wait().unwrap();
-    common::wait_for(10, "peers and tracker exit after devnet is killed", || {
+    support::process::wait_for(10, "peers and tracker exit after devnet is killed", || {
         (processes_mentioning(&needle) == 0).then_some(())
     });
 }

@@ -1,10 +1,10 @@
 //! The README's walkthrough with real processes: a peer mines to its key A, a new key B
 //! is created, A sends coins to B through the peer, and both balances change.
 
-mod common;
+mod support;
 
-use common::*;
 use std::process::Command;
+use support::process::*;
 
 fn wallet(args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_wallet"))

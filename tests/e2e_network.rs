@@ -1,13 +1,13 @@
 //! End-to-end tests with real `tracker` and `peer` processes on loopback.
 
-mod common;
+mod support;
 
 use cheesechain::chain::{Hash256, NetworkParams};
 use cheesechain::wire::{encode_frame, Message, Version, PROTOCOL_VERSION};
-use common::*;
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
+use support::process::*;
 
 fn testnet() -> NetworkParams {
     NetworkParams::by_name(NET).unwrap()
