@@ -1,22 +1,12 @@
-//! Glue for the binaries: the wall clock, address parsing, and the peer's hooks
-//! (block storage, status line, status file). The only non-reactor code that reads the
-//! clock.
+//! Glue for the binaries: address parsing, and the peer's hooks (block storage, status
+//! line, status file). The wall clock is [`crate::net::wall_clock`].
 
 pub mod hooks;
 pub mod status;
 
 pub use hooks::PeerHooks;
 
-use crate::service::Time;
 use std::net::{SocketAddr, ToSocketAddrs};
-
-/// The current wall-clock time.
-pub fn now() -> Time {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Time(d.as_millis() as u64)
-}
 
 /// Resolves `HOST:PORT` (a name or an IP) to its first address.
 ///
