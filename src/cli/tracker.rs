@@ -5,7 +5,6 @@ use crate::service::{Event, Time};
 use crate::tracker::{Tracker, TrackerConfig, DEFAULT_MAX_PEERS, DEFAULT_MAX_PER_IP};
 use crate::wire::MAX_TRACKER_PAYLOAD_LEN;
 use argh::FromArgs;
-use std::io;
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
 use std::time::Duration;
@@ -58,13 +57,6 @@ struct TrackerHooks {
 }
 
 impl Hooks<Tracker> for TrackerHooks {
-    fn store_block(&mut self, _block: &crate::chain::Block) -> io::Result<()> {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "the tracker does not store blocks",
-        ))
-    }
-
     fn event(&mut self, _ev: &Event, _now: Time) {}
 
     fn periodic(&mut self, t: &Tracker, stats: &ReactorStats, now: Time) -> ControlFlow<()> {
