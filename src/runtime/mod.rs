@@ -4,7 +4,7 @@
 pub mod hooks;
 pub mod status;
 
-pub use hooks::PeerHooks;
+pub use hooks::{PeerHooks, TrackerHooks};
 
 use std::net::{SocketAddr, ToSocketAddrs};
 
