@@ -3,7 +3,6 @@
 
 pub mod devnet;
 pub mod peer;
-pub mod status_table;
 pub mod tracker;
 pub mod wallet;
 

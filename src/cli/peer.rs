@@ -2,9 +2,9 @@
 
 use crate::chain::keys::account_of;
 use crate::chain::AccountId;
-use crate::net::{Reactor, ReactorConfig};
+use crate::net::{wall_clock, Reactor, ReactorConfig};
 use crate::node::{Node, NodeConfig};
-use crate::runtime::{now, resolve, PeerHooks};
+use crate::runtime::{resolve, PeerHooks};
 use crate::service::Time;
 use crate::store::blockfile::BlockFile;
 use crate::store::keyfile::load_or_create_key;
@@ -132,7 +132,7 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
     cfg.mine_to = mine_to;
     cfg.ban_ms = args.ban_secs * 1000;
     cfg.seed = seed_from_os();
-    let start: Time = now();
+    let start: Time = wall_clock();
     let (node, rejected) = Node::new(cfg, blocks, start);
     println!("peer listening on {local}");
     log::info!(
@@ -162,5 +162,5 @@ fn seed_from_os() -> u64 {
             return u64::from_le_bytes(b);
         }
     }
-    std::process::id() as u64 ^ now().0
+    std::process::id() as u64 ^ wall_clock().0
 }

@@ -1,13 +1,11 @@
 //! The `tracker` command: parses flags, starts a [`Tracker`] on the `mio` reactor.
 
-use crate::net::{Hooks, Reactor, ReactorConfig, ReactorStats};
-use crate::service::{Event, Time};
+use crate::net::{Reactor, ReactorConfig};
+use crate::runtime::{ParentWatch, TrackerHooks};
 use crate::tracker::{Tracker, TrackerConfig, DEFAULT_MAX_PEERS, DEFAULT_MAX_PER_IP};
 use crate::wire::MAX_TRACKER_PAYLOAD_LEN;
 use argh::FromArgs;
-use std::io;
 use std::net::SocketAddr;
-use std::ops::ControlFlow;
 use std::time::Duration;
 
 /// Inbound connections accepted beyond --max-peers, so that they get a polite
@@ -15,8 +13,6 @@ use std::time::Duration;
 const REFUSAL_SLACK: usize = 64;
 /// Bytes queued for one peer before it is dropped as not reading.
 const TRACKER_SEND_QUEUE_BYTES: usize = 1024 * 1024;
-/// How often a status line is logged.
-const STATUS_INTERVAL_MS: u64 = 30_000;
 
 /// cheesechain tracker: peers register here and learn about each other.
 #[derive(FromArgs, Debug)]
@@ -52,36 +48,6 @@ pub struct TrackerArgs {
     pub exit_with_parent: bool,
 }
 
-struct TrackerHooks {
-    next_status: u64,
-    parent: crate::runtime::ParentWatch,
-}
-
-impl Hooks<Tracker> for TrackerHooks {
-    fn store_block(&mut self, _block: &crate::chain::Block) -> io::Result<()> {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "the tracker does not store blocks",
-        ))
-    }
-
-    fn event(&mut self, _ev: &Event, _now: Time) {}
-
-    fn periodic(&mut self, t: &Tracker, stats: &ReactorStats, now: Time) -> ControlFlow<()> {
-        if self.parent.parent_gone() {
-            log::info!(target: "tracker", "parent process exited; stopping");
-            return ControlFlow::Break(());
-        }
-        if now.0 >= self.next_status {
-            self.next_status = now.0 + STATUS_INTERVAL_MS;
-            log::info!(target: "tracker",
-                "{} registered peers, {} connections, {} bytes in, {} bytes out",
-                t.registered_count(), t.connection_count(), stats.bytes_received, stats.bytes_sent);
-        }
-        ControlFlow::Continue(())
-    }
-}
-
 /// Runs a tracker until its event loop stops.
 ///
 /// # Errors
@@ -115,10 +81,7 @@ pub fn run(args: TrackerArgs) -> Result<(), String> {
     reactor
         .run(
             &mut tracker,
-            &mut TrackerHooks {
-                next_status: 0,
-                parent: crate::runtime::ParentWatch::new(args.exit_with_parent),
-            },
+            &mut TrackerHooks::new(ParentWatch::new(args.exit_with_parent)),
         )
         .map_err(|e| format!("event loop stopped: {e}"))
 }

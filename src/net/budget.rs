@@ -18,8 +18,8 @@ pub(crate) const INITIAL_MINING_BUDGET: u32 = 1024;
 /// most halve it; a short slice (`tried < budget`: a block was found early, and processing
 /// it took time too) may grow the budget but never shrink it. The result always lies in
 /// `MIN_MINING_BUDGET..=MAX_MINING_BUDGET`, except that `tried == 0` (nothing measured)
-/// returns `budget` unchanged. The rate is computed in `u128`, which holds the product of
-/// any `tried` with a `target` of up to `u64::MAX` nanoseconds (584 years).
+/// returns `budget` unchanged. The rate is computed in `u128` with a saturating product,
+/// so no `tried` and no `target` (up to `Duration::MAX`) can overflow it.
 pub(crate) fn next_budget(budget: u32, tried: u64, elapsed: Duration, target: Duration) -> u32 {
     if tried == 0 {
         return budget;
@@ -29,7 +29,7 @@ pub(crate) fn next_budget(budget: u32, tried: u64, elapsed: Duration, target: Du
     // processing the block, so it may grow the budget but never shrink it.
     let target = target.as_nanos().max(1);
     let took = elapsed.as_nanos().max(1);
-    let ideal = u128::from(tried) * target / took;
+    let ideal = u128::from(tried).saturating_mul(target) / took;
     let floor = if tried < u64::from(budget) {
         budget
     } else {
@@ -148,6 +148,12 @@ mod tests {
             ),
             MAX_MINING_BUDGET
         );
+        // A slice target beyond u64::MAX nanoseconds: the product saturates.
+        assert_eq!(
+            next_budget(1024, u64::MAX, Duration::from_nanos(1), Duration::MAX),
+            2048
+        );
+        assert_eq!(next_budget(1024, 1024, Duration::MAX, Duration::MAX), 1024);
         // A sweep over budgets, counts and times: always in bounds.
         let times = [0, 1, 999, 1_000_000, 1_000_000_000, u64::MAX];
         for budget in [

@@ -112,11 +112,17 @@ pub struct ReactorStats {
 /// call that can stop the loop.
 pub trait Hooks<S> {
     /// Persists a block ([`crate::service::Action::StoreBlock`]), before any later
-    /// action is applied.
+    /// action is applied. The default, for services that never store blocks (the
+    /// tracker), fails with `Unsupported`.
     ///
     /// # Errors
     /// A failure is fatal: [`Reactor::run`] returns it.
-    fn store_block(&mut self, block: &Block) -> io::Result<()>;
+    fn store_block(&mut self, _block: &Block) -> io::Result<()> {
+        Err(io::Error::new(
+            io::ErrorKind::Unsupported,
+            "this process does not store blocks",
+        ))
+    }
 
     /// An [`Event`] the service reported.
     fn event(&mut self, ev: &Event, now: Time);
@@ -127,18 +133,11 @@ pub trait Hooks<S> {
 }
 
 /// Hooks for services that never store blocks: events are logged at debug level, and the
-/// loop runs until an error. Storing a block fails with `Unsupported`.
+/// loop runs until an error. Storing a block fails with `Unsupported` (the default).
 #[derive(Clone, Copy, Debug, Default)]
 pub struct NoHooks;
 
 impl<S> Hooks<S> for NoHooks {
-    fn store_block(&mut self, _block: &Block) -> io::Result<()> {
-        Err(io::Error::new(
-            io::ErrorKind::Unsupported,
-            "this process does not store blocks",
-        ))
-    }
-
     fn event(&mut self, ev: &Event, _now: Time) {
         log::debug!(target: "net", "event: {ev:?}");
     }

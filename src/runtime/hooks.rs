@@ -1,5 +1,5 @@
-//! The peer binary's reactor hooks: durable block storage, log events, the live status
-//! line on stderr and the status file.
+//! The binaries' reactor hooks: the peer's (durable block storage, log events, the live
+//! status line on stderr, the status file) and the tracker's (a periodic log line).
 
 use super::status::StatusFile;
 use crate::chain::Block;
@@ -7,6 +7,7 @@ use crate::net::{Hooks, ReactorStats};
 use crate::node::Node;
 use crate::service::{Event, Time};
 use crate::store::blockfile::BlockFile;
+use crate::tracker::Tracker;
 use std::io;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
@@ -14,6 +15,8 @@ use std::time::Duration;
 
 /// How often the status file is rewritten.
 pub const STATUS_FILE_INTERVAL_MS: u64 = 200;
+/// How often the tracker logs a status line.
+pub const TRACKER_STATUS_INTERVAL_MS: u64 = 30_000;
 
 /// Hooks for a [`Node`] run by the reactor.
 pub struct PeerHooks {
@@ -123,6 +126,41 @@ impl Hooks<Node> for PeerHooks {
             if let Err(e) = f.write(&self.data_dir) {
                 log::warn!("cannot write status file: {e}");
             }
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+/// Hooks for a [`Tracker`] run by the reactor: it stores no blocks (the default
+/// refusal) and logs its counts every [`TRACKER_STATUS_INTERVAL_MS`].
+pub struct TrackerHooks {
+    next_status: u64,
+    parent: super::ParentWatch,
+}
+
+impl TrackerHooks {
+    /// Hooks that stop the tracker when `parent` fires.
+    pub fn new(parent: super::ParentWatch) -> TrackerHooks {
+        TrackerHooks {
+            next_status: 0,
+            parent,
+        }
+    }
+}
+
+impl Hooks<Tracker> for TrackerHooks {
+    fn event(&mut self, _ev: &Event, _now: Time) {}
+
+    fn periodic(&mut self, t: &Tracker, stats: &ReactorStats, now: Time) -> ControlFlow<()> {
+        if self.parent.parent_gone() {
+            log::info!(target: "tracker", "parent process exited; stopping");
+            return ControlFlow::Break(());
+        }
+        if now.0 >= self.next_status {
+            self.next_status = now.0 + TRACKER_STATUS_INTERVAL_MS;
+            log::info!(target: "tracker",
+                "{} registered peers, {} connections, {} bytes in, {} bytes out",
+                t.registered_count(), t.connection_count(), stats.bytes_received, stats.bytes_sent);
         }
         ControlFlow::Continue(())
     }

@@ -1,51 +1,12 @@
-//! Glue for the binaries: the wall clock, address parsing, and the peer's hooks
-//! (block storage, status line, status file). The only non-reactor code that reads the
-//! clock.
+//! Glue for the binaries: the reactor hooks of the peer and the tracker, the peer's
+//! status file, address parsing and parent-process watching. The wall clock is
+//! [`crate::net::wall_clock`].
 
 pub mod hooks;
+mod parent;
+mod resolve;
 pub mod status;
 
-pub use hooks::PeerHooks;
-
-use crate::service::Time;
-use std::net::{SocketAddr, ToSocketAddrs};
-
-/// The current wall-clock time.
-pub fn now() -> Time {
-    let d = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap_or_default();
-    Time(d.as_millis() as u64)
-}
-
-/// Resolves `HOST:PORT` (a name or an IP) to its first address.
-///
-/// # Errors
-/// A message naming the input when it does not parse or resolve.
-pub fn resolve(s: &str) -> Result<SocketAddr, String> {
-    if let Ok(a) = s.parse() {
-        return Ok(a);
-    }
-    s.to_socket_addrs()
-        .map_err(|e| format!("cannot resolve {s:?}: {e} (expected HOST:PORT)"))?
-        .next()
-        .ok_or_else(|| format!("{s:?} resolves to no address"))
-}
-
-/// Watches for the parent process going away (its children are re-parented), so a
-/// child started by `devnet` stops when devnet dies, however it dies.
-#[derive(Clone, Copy, Debug)]
-pub struct ParentWatch(Option<u32>);
-
-impl ParentWatch {
-    /// Watches the current parent if `enabled`; otherwise never fires.
-    pub fn new(enabled: bool) -> ParentWatch {
-        ParentWatch(enabled.then(std::os::unix::process::parent_id))
-    }
-
-    /// True once the parent we started with is gone.
-    pub fn parent_gone(&self) -> bool {
-        self.0
-            .is_some_and(|p| std::os::unix::process::parent_id() != p)
-    }
-}
+pub use hooks::{PeerHooks, TrackerHooks};
+pub use parent::ParentWatch;
+pub use resolve::resolve;

@@ -1,16 +1,25 @@
 //! The `devnet` command: a tracker and N peers as child processes on loopback, a live
 //! table of their state, and an optional goal height for scripted runs.
+//!
+//! This file holds the flags and the watch loop; starting and killing children, the
+//! data directory, the convergence check and the table each have a file.
 
-use super::status_table::render_table;
-use crate::runtime::status::{agreed_block, StatusFile};
+mod children;
+mod converge;
+mod data_dir;
+mod table;
+
+pub use data_dir::MARKER;
+
+use crate::runtime::status::StatusFile;
 use argh::FromArgs;
-use std::io::{BufRead, BufReader, IsTerminal, Write};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use children::{spawn, Children};
+use converge::converged;
+use data_dir::prepare_dir;
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// Name of the marker file that makes a directory safe for devnet to wipe.
-pub const MARKER: &str = ".devnet";
+use table::render_table;
 
 /// Start a local cheesechain network: one tracker and N mining peers as child processes
 /// on 127.0.0.1, each peer with its own data directory under --data-dir. Shows a live
@@ -56,24 +65,6 @@ pub struct DevnetArgs {
     /// how many of the peers mine (default: all)
     #[argh(option)]
     pub miners: Option<usize>,
-}
-
-/// The child processes, with their stdout pipes kept open; all are killed when this
-/// is dropped, also on panic or error.
-struct Children(
-    Vec<(String, Child)>,
-    Vec<BufReader<std::process::ChildStdout>>,
-);
-
-impl Drop for Children {
-    fn drop(&mut self) {
-        for (_, c) in &mut self.0 {
-            let _ = c.kill();
-        }
-        for (_, c) in &mut self.0 {
-            let _ = c.wait();
-        }
-    }
 }
 
 /// Runs the devnet until Ctrl-C, or until the goal height (see [`DevnetArgs`]).
@@ -179,92 +170,4 @@ pub fn run(args: DevnetArgs) -> Result<(), String> {
             }
         }
     }
-}
-
-/// If the peers have converged at height >= `goal` (every peer's chain holds the same
-/// block there, see [`agreed_block`]), the run's summary.
-fn converged(statuses: &[Option<StatusFile>], goal: u32, elapsed: Duration) -> Option<String> {
-    let all: Vec<StatusFile> = statuses.iter().cloned().collect::<Option<_>>()?;
-    let (height, block) = agreed_block(&all, goal as u64)?;
-    let mined: u64 = all.iter().map(|s| s.num("blocks_mined")).sum();
-    let reorgs: u64 = all.iter().map(|s| s.num("reorgs")).sum();
-    let bytes: u64 = all.iter().map(|s| s.num("bytes_sent")).sum();
-    let tips: std::collections::BTreeSet<&str> = all.iter().filter_map(|s| s.get("tip")).collect();
-    let top = all.iter().map(|s| s.num("height")).max().unwrap_or(height);
-    // Blocks mined that are not on the agreed chain (up to the highest tip).
-    let stale = mined.saturating_sub(top);
-    Some(format!(
-        "converged: {} peers share block {} at height {height} ({} tip{} at heights up to {top})\n\
-         elapsed {:.1} s, blocks mined {mined}, stale blocks {stale}, reorgs {reorgs}, \
-         bytes sent per block {}",
-        all.len(),
-        &block[..16.min(block.len())],
-        tips.len(),
-        if tips.len() == 1 { "" } else { "s" },
-        elapsed.as_secs_f64(),
-        bytes / top.max(1),
-    ))
-}
-
-/// Empties `dir` if it is a devnet directory (or creates it); refuses to wipe a
-/// directory devnet did not create.
-fn prepare_dir(dir: &Path, keep: bool) -> Result<(), String> {
-    if dir.exists() && !keep {
-        let is_ours = dir.join(MARKER).exists();
-        let empty = std::fs::read_dir(dir)
-            .map_err(|e| format!("cannot read {}: {e}", dir.display()))?
-            .next()
-            .is_none();
-        if !is_ours && !empty {
-            return Err(format!(
-                "{} exists and was not made by devnet; choose another --data-dir",
-                dir.display()
-            ));
-        }
-        std::fs::remove_dir_all(dir).map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
-    }
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    std::fs::write(dir.join(MARKER), "made by devnet; wiped at each start\n")
-        .map_err(|e| e.to_string())
-}
-
-/// A started child, its stdout (kept open so it never gets a broken pipe) and the
-/// address it printed.
-type Spawned = (Child, BufReader<std::process::ChildStdout>, String);
-
-/// Starts `exe role args...` with stderr to `dir/<role>.log`, and returns it with the
-/// address from its first stdout line (`... listening on ADDR`).
-fn spawn(exe: &Path, role: &str, args: &[String], dir: &Path) -> Result<Spawned, String> {
-    let log = std::fs::File::create(dir.join(format!("{role}.log")))
-        .map_err(|e| format!("cannot create log in {}: {e}", dir.display()))?;
-    let mut child = Command::new(exe)
-        .arg(role)
-        .args(args)
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::from(log))
-        .spawn()
-        .map_err(|e| format!("cannot start {role}: {e}"))?;
-    let stdout = child.stdout.take().ok_or("no stdout pipe")?;
-    let mut line = String::new();
-    let mut reader = BufReader::new(stdout);
-    let got = reader.read_line(&mut line);
-    match got {
-        Ok(n) if n > 0 => {}
-        _ => {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!(
-                "{role} failed to start; see {}",
-                dir.join(format!("{role}.log")).display()
-            ));
-        }
-    }
-    let addr = line
-        .trim()
-        .rsplit(' ')
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    Ok((child, reader, addr))
 }

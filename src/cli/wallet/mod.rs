@@ -5,22 +5,19 @@
 //! handshake, asks for account state (`GetAccount`) and submits signed transfers (`Tx`).
 //! It blocks on its one socket, which is fine for a command that does one thing.
 
-use crate::chain::keys::{account_of, sign_transfer};
-use crate::chain::params::COIN;
-use crate::chain::{AccountId, NetworkParams, Transaction, Transfer};
-use crate::runtime::resolve;
-use crate::store::keyfile::{load_key, save_key};
-use crate::wire::{
-    encode_frame, Decoded, FrameDecoder, Message, Version, MAX_PAYLOAD_LEN, PROTOCOL_VERSION,
-};
-use argh::FromArgs;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
+mod client;
+mod coins;
 
-/// How long the wallet waits for a peer's answer.
-pub const WALLET_TIMEOUT: Duration = Duration::from_secs(10);
+pub use client::WALLET_TIMEOUT;
+pub use coins::{format_coins, parse_coins};
+
+use crate::chain::keys::{account_of, sign_transfer};
+use crate::chain::{AccountId, Transaction, Transfer};
+use crate::store::keyfile::{load_key, save_key};
+use crate::wire::Message;
+use argh::FromArgs;
+use client::Client;
+use std::path::PathBuf;
 
 /// Manage cheesechain coins: create keys, show balances, send coins through a peer.
 #[derive(FromArgs, Debug)]
@@ -110,37 +107,6 @@ pub struct SendArgs {
     /// block time of the devnet network, in seconds (default 5, as devnet uses)
     #[argh(option, default = "crate::chain::params::DEFAULT_DEVNET_BLOCK_TIME")]
     pub block_time: u32,
-}
-
-/// Parses a coin amount with up to 8 decimals into base units.
-pub fn parse_coins(s: &str) -> Option<u64> {
-    let (whole, frac) = s.split_once('.').unwrap_or((s, ""));
-    if whole.is_empty() && frac.is_empty() || frac.len() > 8 {
-        return None;
-    }
-    if !whole
-        .bytes()
-        .chain(frac.bytes())
-        .all(|b| b.is_ascii_digit())
-    {
-        return None;
-    }
-    let w: u64 = if whole.is_empty() {
-        0
-    } else {
-        whole.parse().ok()?
-    };
-    let f: u64 = if frac.is_empty() {
-        0
-    } else {
-        format!("{frac:0<8}").parse().ok()?
-    };
-    w.checked_mul(COIN)?.checked_add(f)
-}
-
-/// Formats base units as coins with 8 decimals.
-pub fn format_coins(units: u64) -> String {
-    format!("{}.{:08}", units / COIN, units % COIN)
 }
 
 fn parse_account(s: &str) -> Result<AccountId, String> {
@@ -241,125 +207,5 @@ pub fn run(args: WalletArgs) -> Result<(), String> {
             );
             Ok(())
         }
-    }
-}
-
-/// A blocking client connection to one peer.
-struct Client {
-    stream: TcpStream,
-    magic: [u8; 4],
-    decoder: FrameDecoder,
-}
-
-impl Client {
-    fn connect(peer: &str, params: &NetworkParams) -> Result<Client, String> {
-        let addr = resolve(peer)?;
-        let stream = TcpStream::connect_timeout(&addr, WALLET_TIMEOUT)
-            .map_err(|e| format!("cannot connect to peer {addr}: {e}"))?;
-        stream
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .map_err(|e| e.to_string())?;
-        let mut c = Client {
-            stream,
-            magic: params.magic,
-            decoder: FrameDecoder::new(params.magic, MAX_PAYLOAD_LEN),
-        };
-        let mut nonce = [0u8; 8];
-        if let Ok(mut f) = std::fs::File::open("/dev/urandom") {
-            let _ = f.read_exact(&mut nonce);
-        }
-        c.send(&Message::Version(Version {
-            version: PROTOCOL_VERSION as u32,
-            network_id: params.network_id(),
-            nonce: u64::from_le_bytes(nonce),
-            best_height: 0,
-            listen_port: 0,
-        }))?;
-        c.wait_for(|m| match m {
-            Message::Version(_) => Some(()),
-            Message::Reject { reason, .. } => {
-                eprintln!("wallet: peer refused the handshake: {reason}");
-                None
-            }
-            _ => None,
-        })?;
-        c.send(&Message::Verack)?;
-        Ok(c)
-    }
-
-    fn send(&mut self, m: &Message) -> Result<(), String> {
-        self.stream
-            .write_all(&encode_frame(self.magic, m))
-            .map_err(|e| format!("cannot send to peer: {e}"))
-    }
-
-    /// Reads messages until `f` returns `Some`, answering pings, within the timeout.
-    fn wait_for<T>(&mut self, mut f: impl FnMut(&Message) -> Option<T>) -> Result<T, String> {
-        let deadline = Instant::now() + WALLET_TIMEOUT;
-        let mut buf = [0u8; 64 * 1024];
-        while Instant::now() < deadline {
-            let n = match self.stream.read(&mut buf) {
-                Ok(0) => return Err("peer closed the connection (wrong --network?)".into()),
-                Ok(n) => n,
-                Err(e)
-                    if e.kind() == std::io::ErrorKind::WouldBlock
-                        || e.kind() == std::io::ErrorKind::TimedOut
-                        || e.kind() == std::io::ErrorKind::Interrupted =>
-                {
-                    continue
-                }
-                Err(e) => return Err(format!("reading from peer: {e}")),
-            };
-            let mut input = &buf[..n];
-            while let Some(d) = self
-                .decoder
-                .decode(&mut input)
-                .map_err(|e| format!("bad data from peer: {e}"))?
-            {
-                if let Decoded::Message(m) = d {
-                    if let Message::Ping { nonce } = m {
-                        self.send(&Message::Pong { nonce })?;
-                        continue;
-                    }
-                    if let Some(t) = f(&m) {
-                        return Ok(t);
-                    }
-                }
-            }
-        }
-        Err("timed out waiting for the peer".into())
-    }
-
-    fn account(&mut self, account: AccountId) -> Result<(u64, u64, u32), String> {
-        self.send(&Message::GetAccount { account })?;
-        self.wait_for(|m| match m {
-            Message::Account {
-                account: a,
-                balance,
-                next_sequence,
-                height,
-            } if *a == account => Some((*balance, *next_sequence, *height)),
-            _ => None,
-        })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn coin_amounts_parse_and_format() {
-        assert_eq!(parse_coins("1"), Some(COIN));
-        assert_eq!(parse_coins("1.5"), Some(COIN + COIN / 2));
-        assert_eq!(parse_coins("0.00000001"), Some(1));
-        assert_eq!(parse_coins(".5"), Some(COIN / 2));
-        assert_eq!(parse_coins("0.000000001"), None);
-        assert_eq!(parse_coins("1e5"), None);
-        assert_eq!(parse_coins(""), None);
-        assert_eq!(parse_coins("."), None);
-        assert_eq!(parse_coins("-1"), None);
-        assert_eq!(parse_coins("999999999999999999"), None);
-        assert_eq!(format_coins(COIN + 1), "1.00000001");
     }
 }
