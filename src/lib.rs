@@ -2,6 +2,8 @@
 //!
 //! The crate is split the way the data flows:
 //!
+//! - [`codec`]: bounds-checked little-endian reading and writing of fixed-layout
+//!   fields, the leaf every encoder and decoder builds on.
 //! - [`chain`]: consensus types and rules (headers, transactions, blocks, proof of work,
 //!   the block tree with fork choice and reorganisation, the mempool). Pure: no sockets,
 //!   no clock; the current time is always passed in.
@@ -21,6 +23,7 @@
 
 pub mod chain;
 pub mod cli;
+pub mod codec;
 pub mod miner;
 pub mod net;
 pub mod node;

@@ -7,11 +7,11 @@
 //! `encode_payload(decode_payload(x)) == x` for every accepted `x`. The byte-level
 //! reference is `spec/wire.md`.
 
-use super::codec::{put_u16, put_u32, put_u64, DecodeError, Reader};
 use crate::chain::block::Block;
 use crate::chain::hash::Hash256;
 use crate::chain::header::{BlockHeader, HEADER_LEN};
 use crate::chain::tx::{AccountId, Transaction};
+use crate::codec::{put_u16, put_u32, put_u64, DecodeError, Reader};
 use std::fmt;
 use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
