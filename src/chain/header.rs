@@ -105,7 +105,7 @@ impl BlockHeader {
 }
 
 /// The SHA-256 initial state.
-const SHA256_IV: [u32; 8] = [
+pub const SHA256_IV: [u32; 8] = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 

@@ -28,10 +28,12 @@ use std::cmp::Reverse;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-/// Most headers [`Chain::headers_after`] returns, whatever the caller asks.
-pub const MAX_HEADERS_RESULTS: usize = 2000;
-/// Most hashes in a [`Chain::locator`].
-pub const MAX_LOCATOR_LEN: usize = 64;
+/// Most headers in one answer to a header request: what [`Chain::headers_after`]
+/// returns whatever the caller asks, and what one `headers` message may carry.
+pub const MAX_HEADERS: usize = 2000;
+/// Most hashes in a block locator: what [`Chain::locator`] builds, and what one
+/// `get-headers` message may carry.
+pub const MAX_LOCATOR: usize = 64;
 
 /// What the chain knows about a block.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -582,12 +584,12 @@ impl Chain {
     }
 
     /// A block locator of the active chain: the last 10 hashes one by one, then steps
-    /// doubling, always ending with genesis; at most [`MAX_LOCATOR_LEN`] entries.
+    /// doubling, always ending with genesis; at most [`MAX_LOCATOR`] entries.
     pub fn locator(&self) -> Vec<Hash256> {
         let mut v = Vec::new();
         let mut h = self.height() as i64;
         let mut step = 1i64;
-        while h > 0 && v.len() < MAX_LOCATOR_LEN - 1 {
+        while h > 0 && v.len() < MAX_LOCATOR - 1 {
             v.push(self.active[h as usize]);
             if v.len() >= 10 {
                 step *= 2;
@@ -600,7 +602,7 @@ impl Chain {
 
     /// Headers of the active chain after the first `locator` hash found on it (after
     /// genesis if none is), up to and including `stop`, at most `max` (capped at
-    /// [`MAX_HEADERS_RESULTS`]).
+    /// [`MAX_HEADERS`]).
     pub fn headers_after(
         &self,
         locator: &[Hash256],
@@ -625,7 +627,7 @@ impl Chain {
             .find_map(|h| self.entry(h).filter(|e| self.on_active(e)))
             .map(|e| e.height as usize + 1)
             .unwrap_or(1);
-        let max = max.min(MAX_HEADERS_RESULTS);
+        let max = max.min(MAX_HEADERS);
         let mut out = Vec::new();
         for h in self.active.iter().skip(start) {
             if out.len() >= max {

@@ -10,6 +10,9 @@
 use crate::chain::block::Block;
 use crate::chain::hash::Hash256;
 use crate::chain::header::{BlockHeader, HEADER_LEN};
+/// Most hashes in the locator of one [`Message::GetHeaders`], and most headers in one
+/// [`Message::Headers`]: the chain's limits, defined once there.
+pub use crate::chain::tree::{MAX_HEADERS, MAX_LOCATOR};
 use crate::chain::tx::{AccountId, Transaction};
 use crate::codec::{put_u16, put_u32, put_u64, DecodeError, Reader};
 use std::fmt;
@@ -21,10 +24,6 @@ pub const MAX_PEER_LIST: usize = 64;
 /// Most bytes of the UTF-8 text in [`Message::Error`] and [`Message::Reject`] (the
 /// length is one byte on the wire).
 pub const MAX_REASON_LEN: usize = 255;
-/// Most hashes in the locator of one [`Message::GetHeaders`].
-pub const MAX_LOCATOR: usize = 64;
-/// Most headers in one [`Message::Headers`].
-pub const MAX_HEADERS: usize = 2000;
 /// Most items in one [`Message::Inv`], [`Message::GetData`] or [`Message::NotFound`].
 pub const MAX_INV: usize = 1000;
 
