@@ -31,7 +31,8 @@ impl Chain {
     /// # Errors
     /// [`BlockError::KnownInvalid`], [`BlockError::UnknownParent`],
     /// [`BlockError::InvalidAncestor`], or a contextual header rule
-    /// (see [`check_header_contextual`]). Nothing is stored on error.
+    /// (see [`crate::chain::validate::check_header_contextual`]). Nothing is stored on
+    /// error.
     pub fn accept_header(
         &mut self,
         header: &BlockHeader,

@@ -144,7 +144,7 @@ pub enum Message {
         /// The account asked about.
         account: AccountId,
     },
-    /// `0x001e`: answer to [`Message::GetAccount`]: account [33], balance `u64`,
+    /// `0x001e`: answer to [`Message::GetAccount`]: account (33 bytes), balance `u64`,
     /// next sequence `u64` (counting the sender's pending mempool transfers), height
     /// `u32` of the answering node's tip.
     Account {
