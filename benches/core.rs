@@ -15,6 +15,7 @@ use cheesechain::chain::{
 };
 use cheesechain::miner::hasher::{digest_pad_block, write_digest, SHA256_IV};
 use cheesechain::miner::shani::{ShaNi, LANES};
+use cheesechain::miner::BlockTemplate;
 use cheesechain::miner::Miner;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use secp256k1::{ecdsa, PublicKey};

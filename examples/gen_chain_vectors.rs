@@ -11,6 +11,7 @@ use cheesechain::chain::pow::{retarget, work_of};
 use cheesechain::chain::tree::Chain;
 use cheesechain::chain::u256::U256;
 use cheesechain::chain::{Block, NetworkParams, Transaction, Transfer};
+use cheesechain::miner::BlockTemplate;
 use consensus_util::*;
 use std::fmt::Write as _;
 

@@ -20,6 +20,7 @@ use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer};
 use cheesechain::chain::pow::check_pow;
 use cheesechain::chain::tree::Chain;
 use cheesechain::chain::{AccountId, Block, NetworkParams, Transfer};
+use cheesechain::miner::BlockTemplate;
 use cheesechain::net::{wall_clock, Hooks, Reactor, ReactorConfig, ReactorStats};
 use cheesechain::node::{Node, NodeConfig};
 use cheesechain::service::{Event, Time};

@@ -2,12 +2,17 @@
 //!
 //! The crate is split the way the data flows:
 //!
+//! - [`codec`]: bounds-checked little-endian reading and writing of fixed-layout
+//!   fields, the leaf every encoder and decoder builds on.
 //! - [`chain`]: consensus types and rules (headers, transactions, blocks, proof of work,
 //!   the block tree with fork choice and reorganisation, the mempool). Pure: no sockets,
-//!   no clock; the current time is always passed in.
+//!   no clock; the current time is always passed in. Of this crate it uses only
+//!   [`codec`].
 //! - [`wire`]: the binary wire format (framing and every message), a push decoder that
-//!   accepts bytes in any chunking.
-//! - [`miner`]: a nonce-batch miner that the event loop runs in time slices.
+//!   accepts bytes in any chunking. Depends on [`codec`] and [`chain`], never the
+//!   reverse.
+//! - [`miner`]: block templates on a chain's tip and a nonce-batch miner that the event
+//!   loop runs in time slices.
 //! - [`store`]: the append-only block file and the node's key file.
 //! - [`service`]: the interface between protocol state machines and their drivers.
 //! - [`node`] and [`tracker`]: the peer and tracker protocol logic, pure state machines.
@@ -21,6 +26,7 @@
 
 pub mod chain;
 pub mod cli;
+pub mod codec;
 pub mod miner;
 pub mod net;
 pub mod node;

@@ -10,6 +10,7 @@ use cheesechain::chain::tree::{BlockStatus, Chain, HeaderOutcome};
 use cheesechain::chain::tx::TRANSFER_LEN;
 use cheesechain::chain::u256::U256;
 use cheesechain::chain::{AccountId, Block, Coinbase, Hash256, NetworkParams, Transaction};
+use cheesechain::miner::BlockTemplate;
 use support::consensus::*;
 
 fn regtest() -> Chain {

@@ -6,6 +6,7 @@ use cheesechain::chain::mempool::{transfer_txid, Mempool};
 use cheesechain::chain::tree::Chain;
 use cheesechain::chain::tx::TRANSFER_LEN;
 use cheesechain::chain::{AccountId, Block, NetworkParams, Transfer};
+use cheesechain::miner::BlockTemplate;
 use support::consensus::*;
 
 fn mine_tip(c: &mut Chain, miner: AccountId, txs: Vec<Transfer>, extra: u64) -> Block {

@@ -9,6 +9,7 @@ use cheesechain::chain::orphans::OrphanPool;
 use cheesechain::chain::state::Ledger;
 use cheesechain::chain::tree::Chain;
 use cheesechain::chain::{Block, Hash256, NetworkParams, Transfer};
+use cheesechain::miner::BlockTemplate;
 use proptest::prelude::*;
 use std::collections::HashMap;
 use support::consensus::*;

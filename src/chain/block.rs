@@ -3,7 +3,7 @@
 use super::hash::Hash256;
 use super::header::{BlockHeader, HashedHeader, HEADER_LEN};
 use super::tx::{Transaction, MIN_TX_LEN};
-use crate::wire::codec::{put_u32, DecodeError, Reader};
+use crate::codec::{put_u32, DecodeError, Reader};
 use std::sync::Arc;
 
 /// Largest encoded block, in bytes. Part of consensus: a bigger block is invalid, and a
@@ -57,7 +57,7 @@ impl HashedBlock {
 
     /// The header with its hash.
     pub fn hashed_header(&self) -> HashedHeader {
-        HashedHeader::from_block(self)
+        HashedHeader::known(self.block.header, self.hash)
     }
 
     /// The shared block, dropping the hash.

@@ -1,7 +1,7 @@
 //! The 80-byte block header, Bitcoin's layout, hashed with double SHA-256.
 
 use super::hash::Hash256;
-use crate::wire::codec::{put_u32, DecodeError, Reader};
+use crate::codec::{put_u32, DecodeError, Reader};
 use sha2::block_api::compress256;
 
 /// Length of an encoded header in bytes.
@@ -105,7 +105,7 @@ impl BlockHeader {
 }
 
 /// The SHA-256 initial state.
-const SHA256_IV: [u32; 8] = [
+pub const SHA256_IV: [u32; 8] = [
     0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
 ];
 
@@ -132,14 +132,6 @@ impl HashedHeader {
     pub(crate) fn known(header: BlockHeader, hash: Hash256) -> HashedHeader {
         debug_assert_eq!(header.hash(), hash);
         HashedHeader { header, hash }
-    }
-
-    /// The header of a hashed block, reusing its hash.
-    pub fn from_block(b: &super::block::HashedBlock) -> HashedHeader {
-        HashedHeader {
-            header: b.block().header,
-            hash: b.hash(),
-        }
     }
 
     /// The header.

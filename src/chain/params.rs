@@ -11,7 +11,7 @@ use super::hash::Hash256;
 use super::header::BlockHeader;
 use super::tx::{AccountId, Coinbase, Transaction};
 use super::u256::U256;
-use crate::wire::codec::{put_u32, put_u64};
+use crate::codec::{put_u32, put_u64};
 
 /// Consensus parameters of one network.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -5,7 +5,7 @@
 //! [`super::state`].
 
 use super::hash::{hex, Hash256};
-use crate::wire::codec::{put_u32, put_u64, DecodeError, Reader};
+use crate::codec::{put_u32, put_u64, DecodeError, Reader};
 use std::fmt;
 
 /// Length of a compressed secp256k1 public key, the account identifier.

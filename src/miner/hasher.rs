@@ -11,10 +11,8 @@ use crate::chain::hash::Hash256;
 use crate::chain::header::{BlockHeader, HEADER_LEN};
 use sha2::block_api::compress256;
 
-/// The SHA-256 initial state.
-pub const SHA256_IV: [u32; 8] = [
-    0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19,
-];
+/// The SHA-256 initial state (defined once, beside the header hash).
+pub use crate::chain::header::SHA256_IV;
 
 /// The second block of an 80-byte message: 16 data bytes, then 0x80, zeros and the
 /// message length in bits (640) as a big-endian u64.

@@ -9,6 +9,7 @@
 pub mod hasher;
 #[allow(unsafe_code)]
 pub mod shani;
+pub mod template;
 
 use crate::chain::block::Block;
 use crate::chain::merkle::merkle_root;
@@ -16,6 +17,7 @@ use crate::chain::target::expand_compact;
 use crate::chain::tx::Transaction;
 use crate::chain::Hash256;
 use hasher::HeaderHasher;
+pub use template::BlockTemplate;
 
 /// Number of nonces in the header's nonce field: 2^32.
 const NONCE_RANGE: u64 = 1 << 32;

@@ -25,7 +25,7 @@ use crate::chain::mempool::Mempool;
 use crate::chain::orphans::OrphanPool;
 use crate::chain::tree::Chain;
 use crate::chain::{Block, BlockHeader, Hash256, Transaction, Transfer};
-use crate::miner::Miner;
+use crate::miner::{BlockTemplate, Miner};
 use crate::rng::SplitMix64;
 use crate::service::{Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time};
 use crate::wire::{

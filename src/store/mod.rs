@@ -8,7 +8,7 @@ pub mod keyfile;
 pub use blockfile::{BlockFile, Recovery, BLOCK_FILE_NAME, RECORD_HEADER_LEN, RECORD_MAGIC};
 pub use keyfile::{load_key, load_or_create_key, save_key, KEY_FILE_NAME};
 
-use crate::wire::codec::DecodeError;
+use crate::codec::DecodeError;
 use std::fmt;
 use std::path::PathBuf;
 

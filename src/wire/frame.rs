@@ -7,9 +7,9 @@
 //! wrong network, of an unknown protocol version or with an oversized length is refused
 //! before any payload byte is buffered. See `spec/wire.md`.
 
-use super::codec::{put_u16, put_u32, DecodeError, Reader};
 use super::message::{message_name, Message};
 use crate::chain::hash::Hash256;
+use crate::codec::{put_u16, put_u32, DecodeError, Reader};
 use std::fmt;
 
 /// Length of the frame header in bytes.

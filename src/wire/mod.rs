@@ -1,15 +1,14 @@
-//! The binary wire format: fixed-layout fields, framing, and every message.
+//! The binary wire format: framing and every message.
 //!
-//! [`codec`] reads and writes little-endian fields, [`message`] encodes each message's
+//! Fields are read and written with [`crate::codec`]; [`message`] encodes each message's
 //! payload, [`frame`] wraps payloads in the 16-byte header and decodes a byte stream in
 //! any chunking. The byte-level reference is `spec/wire.md`.
 
-pub mod codec;
 pub mod frame;
 pub mod message;
 #[cfg(test)]
 mod testutil;
 
-pub use codec::DecodeError;
+pub use crate::codec::DecodeError;
 pub use frame::*;
 pub use message::*;

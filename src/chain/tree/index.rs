@@ -1,0 +1,76 @@
+//! The header index: finding an entry by hash (recent-entry ring, then the map) and
+//! walks through the tree (ancestors, children, the active chain).
+
+use super::{Chain, Entry, Idx, RecentIndex, NONE};
+use crate::chain::hash::Hash256;
+
+impl RecentIndex {
+    pub(super) fn key(hash: &Hash256) -> u64 {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(&hash.0[..8]);
+        u64::from_le_bytes(w)
+    }
+
+    pub(super) fn push(&mut self, hash: &Hash256, i: Idx) {
+        self.items[self.next] = (Self::key(hash), i);
+        self.next = (self.next + 1) % self.items.len();
+    }
+}
+
+impl Chain {
+    /// The ancestor of `hash` at `height` (`hash` itself at its own height).
+    pub fn ancestor(&self, hash: &Hash256, height: u32) -> Option<Hash256> {
+        let mut e = self.entry(hash)?;
+        loop {
+            if e.height < height {
+                return None;
+            }
+            if e.height == height {
+                return Some(e.hash);
+            }
+            if self.on_active(e) {
+                return self.hash_at(height);
+            }
+            // Above `height`, so not genesis: the parent exists.
+            e = &self.entries[e.parent as usize];
+        }
+    }
+
+    /// The index of `hash`'s entry. Most look-ups are of the newest blocks (the one
+    /// being announced, its parent, the tip): those are found in `recent`, one cache
+    /// line next to the chain's other hot fields, without probing the index, which a
+    /// simulator holding thousands of chains cannot keep in cache.
+    pub(super) fn find(&self, hash: &Hash256) -> Option<Idx> {
+        let key = RecentIndex::key(hash);
+        for &(k, i) in &self.recent.items {
+            if k == key && i != NONE && self.entries[i as usize].hash == *hash {
+                return Some(i);
+            }
+        }
+        self.index.get(hash).copied()
+    }
+
+    /// The entry of `hash`, if known.
+    pub(super) fn entry(&self, hash: &Hash256) -> Option<&Entry> {
+        self.find(hash).map(|i| &self.entries[i as usize])
+    }
+
+    /// The index of a hash known to be stored.
+    pub(super) fn idx(&self, hash: &Hash256) -> Idx {
+        self.find(hash).expect("the hash is known")
+    }
+
+    /// The children of entry `i`, in the order their headers arrived.
+    pub(super) fn children(&self, i: Idx) -> impl Iterator<Item = Idx> + '_ {
+        let first = self.entries[i as usize].first_child;
+        std::iter::successors((first != NONE).then_some(first), |&c| {
+            let next = self.entries[c as usize].next_sibling;
+            (next != NONE).then_some(next)
+        })
+    }
+
+    /// True if the entry is on the active chain.
+    pub(super) fn on_active(&self, e: &Entry) -> bool {
+        self.active.get(e.height as usize) == Some(&e.hash)
+    }
+}

@@ -1,0 +1,49 @@
+//! The message type table: every type code with its name.
+
+/// Defines each `MSG_*` constant and its row of [`MESSAGE_TYPES`] from one line:
+/// constant, type code, log name, and the [`super::Message`] variant it belongs to.
+macro_rules! message_types {
+    ($($konst:ident = $code:literal, $name:literal, $variant:ident;)*) => {
+        $(
+            #[doc = concat!("Message type of [`super::Message::", stringify!($variant), "`].")]
+            pub const $konst: u16 = $code;
+        )*
+
+        /// Every known message type with its log name, in type order.
+        pub const MESSAGE_TYPES: [(u16, &str); [$($code),*].len()] = [$(($konst, $name)),*];
+    };
+}
+
+// The one table of message types (spec/wire.md section 3).
+message_types! {
+    MSG_REGISTER = 0x0001, "register", Register;
+    MSG_PEER_LIST = 0x0002, "peer-list", PeerList;
+    MSG_PEER_JOINED = 0x0003, "peer-joined", PeerJoined;
+    MSG_PEER_LEFT = 0x0004, "peer-left", PeerLeft;
+    MSG_HEARTBEAT = 0x0005, "heartbeat", Heartbeat;
+    MSG_GET_PEERS = 0x0006, "get-peers", GetPeers;
+    MSG_ERROR = 0x0007, "error", Error;
+    MSG_VERSION = 0x0010, "version", Version;
+    MSG_VERACK = 0x0011, "verack", Verack;
+    MSG_PING = 0x0012, "ping", Ping;
+    MSG_PONG = 0x0013, "pong", Pong;
+    MSG_GET_HEADERS = 0x0014, "get-headers", GetHeaders;
+    MSG_HEADERS = 0x0015, "headers", Headers;
+    MSG_INV = 0x0016, "inv", Inv;
+    MSG_GET_DATA = 0x0017, "get-data", GetData;
+    MSG_NOT_FOUND = 0x0018, "not-found", NotFound;
+    MSG_BLOCK = 0x0019, "block", Block;
+    MSG_TX = 0x001a, "tx", Tx;
+    MSG_MEMPOOL = 0x001b, "mempool", Mempool;
+    MSG_REJECT = 0x001c, "reject", Reject;
+    MSG_GET_ACCOUNT = 0x001d, "get-account", GetAccount;
+    MSG_ACCOUNT = 0x001e, "account", Account;
+}
+
+/// The log name of a message type, or `None` if the type is unknown.
+pub fn message_name(msg_type: u16) -> Option<&'static str> {
+    MESSAGE_TYPES
+        .iter()
+        .find(|(t, _)| *t == msg_type)
+        .map(|(_, n)| *n)
+}
