@@ -6,10 +6,15 @@
 //! Poisson clock of the miners. Blocks are real blocks on the regtest target and go
 //! through the real validation. See [`Sim`] for the API and [`Report`] for the output.
 
+mod checker;
 mod engine;
+mod hosts;
+mod metrics;
 pub mod model;
+mod network;
 pub mod queue;
 pub mod report;
+mod workload;
 
 pub use engine::{Sim, SimError};
 pub use model::Latency;
