@@ -1,6 +1,7 @@
 //! The checker: invariants verified while the simulation runs.
 
 use super::engine::{Sim, SimError};
+use crate::service::Time;
 
 impl Sim {
     /// The cheap per-event invariants of node `i`: its tip's work never decreases and
@@ -56,6 +57,20 @@ impl Sim {
         match self.nodes.iter().position(|n| n.is_some()) {
             Some(i) => self.tip_count.get(&self.hosts[i].tip).copied() == Some(self.live),
             None => true,
+        }
+    }
+
+    /// The timer rule, checked after every tick: once host `h` has handled its tick at
+    /// `now` and its actions are drained, its next deadline is `None` or later than
+    /// `now` (otherwise a reactor would wake it again at once, for nothing).
+    pub(super) fn check_timer_rule(&mut self, h: u32, now: Time) -> Result<(), SimError> {
+        match self.service(h).and_then(|s| s.next_deadline()) {
+            Some(deadline) if deadline <= now => Err(SimError::TimerRule {
+                host: h,
+                now,
+                deadline,
+            }),
+            _ => Ok(()),
         }
     }
 }

@@ -30,6 +30,17 @@ pub enum SimError {
     Invariant(String),
     /// The nodes did not agree on one tip in the stated time.
     NoConvergence(String),
+    /// A host handled its tick at `now` and then still asked for a deadline at or
+    /// before `now`: a reactor driving it would spin (the timer rule, checked after
+    /// every tick).
+    TimerRule {
+        /// The host (node index, or the tracker's host id).
+        host: u32,
+        /// When the tick was handled.
+        now: Time,
+        /// The deadline it asked for afterwards.
+        deadline: Time,
+    },
 }
 
 impl fmt::Display for SimError {
@@ -38,6 +49,16 @@ impl fmt::Display for SimError {
             SimError::Config(s) => write!(f, "bad simulation config: {s}"),
             SimError::Invariant(s) => write!(f, "invariant violated: {s}"),
             SimError::NoConvergence(s) => write!(f, "no convergence: {s}"),
+            SimError::TimerRule {
+                host,
+                now,
+                deadline,
+            } => write!(
+                f,
+                "timer rule violated: host {host} handled its tick at {} ms and asked \
+                 for a deadline at {} ms, not later",
+                now.0, deadline.0
+            ),
         }
     }
 }
@@ -144,7 +165,6 @@ pub struct Sim {
     pub(super) msg_by_type: Vec<(u64, u64)>,
     pub(super) lost_msgs: u64,
     pub(super) dup_msgs: u64,
-    pub(super) spin_ticks: u64,
     pub(super) invariant_checks: u64,
     pub(super) wall: std::time::Instant,
 }
@@ -251,7 +271,6 @@ impl Sim {
                 Host {
                     inc: 0,
                     tick_at: u64::MAX,
-                    last_tick: None,
                     upload_free: 0,
                     tip: genesis,
                     work: U256::default(),
@@ -292,7 +311,6 @@ impl Sim {
             msg_by_type: vec![(0, 0); 64],
             lost_msgs: 0,
             dup_msgs: 0,
-            spin_ticks: 0,
             invariant_checks: 0,
             wall: std::time::Instant::now(),
             cfg,
@@ -377,11 +395,12 @@ impl Sim {
                 }
                 self.record(h, kind, 0);
                 self.hosts[h as usize].tick_at = u64::MAX;
-                self.hosts[h as usize].last_tick = Some(self.now_us);
                 if let Some(s) = self.service(h) {
                     s.on_tick(now);
                 }
-                self.drain(h)?;
+                self.drain_actions(h)?;
+                self.check_timer_rule(h, now)?;
+                self.refresh_tick(h);
             }
             Ev::Deliver(conn, msg) => {
                 let e = &self.conns[conn as usize];
@@ -525,7 +544,6 @@ impl Sim {
                     self.tracker = None;
                     self.hosts[t as usize].inc += 1;
                     self.hosts[t as usize].tick_at = u64::MAX;
-                    self.hosts[t as usize].last_tick = None;
                 }
             }
             Ev::TrackerUp => {

@@ -23,8 +23,6 @@ pub(super) struct Host {
     pub(super) inc: u32,
     /// Time of the pending tick (`u64::MAX`: none).
     pub(super) tick_at: u64,
-    /// Time of the last tick delivered.
-    pub(super) last_tick: Option<u64>,
     /// When the host's upload link is free again (bandwidth model).
     pub(super) upload_free: u64,
     /// The node's tip and its work, as of its last check (invariants, convergence).
@@ -128,7 +126,6 @@ impl Sim {
         self.nodes[i] = None;
         self.hosts[i].inc += 1;
         self.hosts[i].tick_at = u64::MAX;
-        self.hosts[i].last_tick = None;
         let tip = self.hosts[i].tip;
         if let Some(c) = self.tip_count.get_mut(&tip) {
             *c -= 1;
@@ -140,16 +137,7 @@ impl Sim {
         let Some(d) = self.service(h).and_then(|s| s.next_deadline()) else {
             return;
         };
-        let mut us = ms_to_us(d.0);
-        if let Some(last) = self.hosts[h as usize].last_tick {
-            if us <= last {
-                // The service asks again for a deadline it was already ticked at
-                // (nothing it can do yet): a real reactor would spin; wake it in 1 s.
-                us = last + 1_000_000;
-                self.spin_ticks += 1;
-            }
-        }
-        let us = us.max(self.now_us);
+        let us = ms_to_us(d.0).max(self.now_us);
         if us != self.hosts[h as usize].tick_at {
             self.hosts[h as usize].tick_at = us;
             let inc = self.hosts[h as usize].inc;
@@ -160,13 +148,19 @@ impl Sim {
     /// Applies every queued action of `h`, then checks its invariants and re-arms its
     /// timer.
     pub(super) fn drain(&mut self, h: u32) -> Result<(), SimError> {
+        self.drain_actions(h)?;
+        self.refresh_tick(h);
+        Ok(())
+    }
+
+    /// Applies every queued action of `h`, then checks its invariants.
+    pub(super) fn drain_actions(&mut self, h: u32) -> Result<(), SimError> {
         while let Some(a) = self.service(h).and_then(|s| s.poll_action()) {
             self.apply(h, a)?;
         }
         if h != self.tracker_host {
             self.check_node(h as usize)?;
         }
-        self.refresh_tick(h);
         Ok(())
     }
 

@@ -100,7 +100,6 @@ impl Sim {
                 dup_msgs: self.dup_msgs,
                 lost_finds: self.lost_finds,
                 tail_blocks: self.tail_found,
-                spin_ticks: self.spin_ticks,
                 invariant_checks: self.invariant_checks,
                 virtual_ms: (self.now_us - self.start_us) / 1000,
                 mining_ms: self
