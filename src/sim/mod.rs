@@ -8,6 +8,7 @@
 
 mod checker;
 mod engine;
+pub mod harness;
 mod hosts;
 mod metrics;
 pub mod model;
