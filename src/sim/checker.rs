@@ -1,6 +1,7 @@
 //! The checker: invariants verified while the simulation runs.
 
 use super::engine::{Sim, SimError};
+use super::hosts::HostId;
 use crate::service::Time;
 
 impl Sim {
@@ -21,7 +22,7 @@ impl Sim {
         if work < self.hosts[i].work {
             return Err(SimError::Invariant(format!(
                 "node {i} moved to a tip with less work at t={} ms",
-                self.now_us / 1000
+                self.clock.ms()
             )));
         }
         let supply = chain.ledger().total_supply();
@@ -45,8 +46,8 @@ impl Sim {
         self.hosts[i].tip = tip;
         self.hosts[i].work = work;
         if all && self.converged_after_heal_us.is_none() {
-            if let Some(h) = self.last_heal_us {
-                self.converged_after_heal_us = Some(self.now_us - h);
+            if let Some(h) = self.last_heal {
+                self.converged_after_heal_us = Some(self.clock - h);
             }
         }
         Ok(())
@@ -60,17 +61,17 @@ impl Sim {
         }
     }
 
-    /// The timer rule, checked after every tick: once host `h` has handled its tick at
-    /// `now` and its actions are drained, its next deadline is `None` or later than
-    /// `now` (otherwise a reactor would wake it again at once, for nothing).
-    pub(super) fn check_timer_rule(&mut self, h: u32, now: Time) -> Result<(), SimError> {
-        match self.service(h).and_then(|s| s.next_deadline()) {
-            Some(deadline) if deadline <= now => Err(SimError::TimerRule {
-                host: h,
-                now,
-                deadline,
-            }),
-            _ => Ok(()),
-        }
+    /// The timer rule ([`super::harness::timer_rule`], shared with the in-memory
+    /// harness), checked after every tick: once host `h` has handled its tick at `now`
+    /// and its actions are drained, its next deadline is `None` or later than `now`.
+    pub(super) fn check_timer_rule(&mut self, h: HostId, now: Time) -> Result<(), SimError> {
+        let Some(s) = self.service(h) else {
+            return Ok(());
+        };
+        super::harness::timer_rule(s, now).map_err(|deadline| SimError::TimerRule {
+            host: h,
+            now,
+            deadline,
+        })
     }
 }

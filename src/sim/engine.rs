@@ -1,10 +1,11 @@
 //! The event loop: the [`Sim`] state, its start-up, event dispatch and the run API.
 
-use super::hosts::Host;
+use super::hosts::{Host, HostId};
 use super::model::derive_seed;
 use super::network::{End, EndInfo, MAX_NODES, TRACKER_ADDR};
 use super::queue::EventQueue;
 use super::report::{BlockRec, Report};
+use super::time::SimTime;
 use super::{SimConfig, Topology};
 use crate::chain::hash::HashMap256;
 use crate::chain::keys::secret_from_bytes;
@@ -34,8 +35,8 @@ pub enum SimError {
     /// before `now`: a reactor driving it would spin (the timer rule, checked after
     /// every tick).
     TimerRule {
-        /// The host (node index, or the tracker's host id).
-        host: u32,
+        /// The host.
+        host: HostId,
         /// When the tick was handled.
         now: Time,
         /// The deadline it asked for afterwards.
@@ -67,20 +68,20 @@ impl std::error::Error for SimError {}
 
 #[derive(Debug)]
 pub(super) enum Ev {
-    Tick(u32, u32),
+    Tick(HostId, u32),
     Deliver(ConnId, Message),
     RemoteClose(ConnId),
     Accept {
-        from: u32,
+        from: HostId,
         from_inc: u32,
-        to: u32,
+        to: HostId,
         role: Role,
         addr: SocketAddr,
         lat_us: u64,
     },
     Established(ConnId),
     ConnectFailed {
-        host: u32,
+        host: HostId,
         inc: u32,
         addr: SocketAddr,
         role: Role,
@@ -117,12 +118,13 @@ pub struct Sim {
     pub(super) cfg: SimConfig,
     pub(super) params: NetworkParams,
     pub(super) queue: EventQueue<Ev>,
-    pub(super) now_us: u64,
-    pub(super) start_us: u64,
-    pub(super) mining_start_us: u64,
+    /// The virtual clock.
+    pub(super) clock: SimTime,
+    pub(super) start: SimTime,
+    pub(super) mining_start: SimTime,
     pub(super) nodes: Vec<Option<Node>>,
     pub(super) tracker: Option<Tracker>,
-    pub(super) tracker_host: u32,
+    pub(super) tracker_host: HostId,
     /// Per-host state the event loop touches on every event, kept together (one
     /// cache line or two per host instead of one per field); index `n` is the tracker.
     pub(super) hosts: Vec<Host>,
@@ -144,12 +146,12 @@ pub struct Sim {
     pub(super) tip_count: HashMap256<u32>,
     pub(super) live: u32,
     pub(super) partitioned: bool,
-    pub(super) cut_pairs: Vec<(u32, u32)>,
-    pub(super) last_heal_us: Option<u64>,
+    pub(super) cut_pairs: Vec<(HostId, HostId)>,
+    pub(super) last_heal: Option<SimTime>,
     pub(super) converged_after_heal_us: Option<u64>,
     // mining
     pub(super) mining_enabled: bool,
-    pub(super) mining_stopped_us: Option<u64>,
+    pub(super) mining_stopped: Option<SimTime>,
     pub(super) counted_found: u64,
     /// Whether the block being mined now counts in the statistics.
     pub(super) mining_counted: bool,
@@ -219,7 +221,7 @@ impl Sim {
         }
         let params = NetworkParams::regtest();
         // Virtual time starts an hour after genesis so block timestamps are realistic.
-        let start_us = ms_to_us(params.genesis_time as u64 * 1000 + 3_600_000);
+        let start = SimTime::from_ms(params.genesis_time as u64 * 1000 + 3_600_000);
         let m = cfg.miner_shares.len();
         // Miners spread evenly over the indices, so both partition halves get some.
         let miner_nodes: Vec<usize> = (0..m).map(|j| j * n / m).collect();
@@ -261,17 +263,17 @@ impl Sim {
         let mut sim = Sim {
             params,
             queue: EventQueue::new(),
-            now_us: start_us,
-            start_us,
-            mining_start_us: start_us + warmup_us,
+            clock: start,
+            start,
+            mining_start: start + warmup_us,
             nodes: (0..n).map(|_| None).collect(),
             tracker: None,
-            tracker_host: n as u32,
+            tracker_host: HostId::node(n),
             hosts: vec![
                 Host {
                     inc: 0,
-                    tick_at: u64::MAX,
-                    upload_free: 0,
+                    tick_at: SimTime::NEVER,
+                    upload_free: SimTime(0),
                     tip: genesis,
                     work: U256::default(),
                 };
@@ -294,10 +296,10 @@ impl Sim {
             live: 0,
             partitioned: false,
             cut_pairs: Vec::new(),
-            last_heal_us: None,
+            last_heal: None,
             converged_after_heal_us: None,
             mining_enabled: true,
-            mining_stopped_us: None,
+            mining_stopped: None,
             counted_found: 0,
             mining_counted: false,
             tail_found: 0,
@@ -317,16 +319,16 @@ impl Sim {
         };
         // Connection id 0 is never used.
         sim.conns.push(End {
-            host: u32::MAX,
+            host: HostId::NONE,
             inc: 0,
             remote: 0,
             open: false,
             established: false,
             lat_us: 0,
-            last_arrival: 0,
+            last_arrival: SimTime(0),
         });
         sim.conn_info.push(EndInfo {
-            remote_host: u32::MAX,
+            remote_host: HostId::NONE,
             addr: TRACKER_ADDR,
             role: Role::Peer,
             dir: Direction::Inbound,
@@ -338,14 +340,14 @@ impl Sim {
         }
         for i in 0..n {
             let at = if startup_spread_us > 0 {
-                start_us + sim.rng_net.below(startup_spread_us)
+                start + sim.rng_net.below(startup_spread_us)
             } else {
-                start_us
+                start
             };
-            if at == start_us {
+            if at == start {
                 sim.start_node(i, Vec::new())?;
             } else {
-                sim.queue.push(at, Ev::Restart(i));
+                sim.schedule(at, Ev::Restart(i));
             }
         }
         if sim.cfg.topology == Topology::Mesh {
@@ -355,30 +357,32 @@ impl Sim {
                 }
             }
         }
-        let ms = sim.mining_start_us;
-        sim.queue.push(ms, Ev::Mine);
+        let ms = sim.mining_start;
+        sim.schedule(ms, Ev::Mine);
         if let Some(p) = sim.cfg.partition {
-            sim.queue
-                .push(ms + ms_to_us(p.start_ms), Ev::Partition(true));
-            sim.queue
-                .push(ms + ms_to_us(p.heal_ms), Ev::Partition(false));
+            sim.schedule(ms + ms_to_us(p.start_ms), Ev::Partition(true));
+            sim.schedule(ms + ms_to_us(p.heal_ms), Ev::Partition(false));
         }
         for c in sim.cfg.crashes.clone() {
-            sim.queue.push(ms + ms_to_us(c.at_ms), Ev::Crash(c.node));
+            sim.schedule(ms + ms_to_us(c.at_ms), Ev::Crash(c.node));
             if let Some(r) = c.restart_ms {
-                sim.queue
-                    .push(ms + ms_to_us(r.max(c.at_ms)), Ev::Restart(c.node));
+                sim.schedule(ms + ms_to_us(r.max(c.at_ms)), Ev::Restart(c.node));
             }
         }
         for (a, b) in sim.cfg.tracker_outages.clone() {
-            sim.queue.push(ms + ms_to_us(a), Ev::TrackerDown);
-            sim.queue.push(ms + ms_to_us(b.max(a)), Ev::TrackerUp);
+            sim.schedule(ms + ms_to_us(a), Ev::TrackerDown);
+            sim.schedule(ms + ms_to_us(b.max(a)), Ev::TrackerUp);
         }
         Ok(sim)
     }
 
+    /// Queues `ev` at `at`.
+    pub(super) fn schedule(&mut self, at: SimTime, ev: Ev) {
+        self.queue.push(at.0, ev);
+    }
+
     pub(super) fn now(&self) -> Time {
-        Time(self.now_us / 1000)
+        self.clock.to_time()
     }
 
     pub(super) fn process(&mut self, ev: Ev) -> Result<(), SimError> {
@@ -387,14 +391,12 @@ impl Sim {
         let now = self.now();
         match ev {
             Ev::Tick(h, inc) => {
-                if self.hosts[h as usize].tick_at != self.now_us
-                    || self.hosts[h as usize].inc != inc
-                {
+                if self.hosts[h.index()].tick_at != self.clock || self.hosts[h.index()].inc != inc {
                     self.events -= 1;
                     return Ok(());
                 }
                 self.record(h, kind, 0);
-                self.hosts[h as usize].tick_at = u64::MAX;
+                self.hosts[h.index()].tick_at = SimTime::NEVER;
                 if let Some(s) = self.service(h) {
                     s.on_tick(now);
                 }
@@ -405,7 +407,7 @@ impl Sim {
             Ev::Deliver(conn, msg) => {
                 let e = &self.conns[conn as usize];
                 let h = e.host;
-                if !e.open || !e.established || e.inc != self.hosts[h as usize].inc {
+                if !e.open || !e.established || e.inc != self.hosts[h.index()].inc {
                     self.events -= 1;
                     return Ok(());
                 }
@@ -418,7 +420,7 @@ impl Sim {
             Ev::RemoteClose(conn) => {
                 let e = &mut self.conns[conn as usize];
                 let h = e.host;
-                if !e.open || e.inc != self.hosts[h as usize].inc {
+                if !e.open || e.inc != self.hosts[h.index()].inc {
                     return Ok(());
                 }
                 e.open = false;
@@ -444,12 +446,12 @@ impl Sim {
                 lat_us,
             } => {
                 self.record(to, kind, 0);
-                if self.hosts[from as usize].inc != from_inc || !self.alive(from) {
+                if self.hosts[from.index()].inc != from_inc || !self.alive(from) {
                     return Ok(());
                 }
                 if !self.alive(to) || self.cut(from, to) {
-                    self.queue.push(
-                        self.now_us + lat_us,
+                    self.schedule(
+                        self.clock + lat_us,
                         Ev::ConnectFailed {
                             host: from,
                             inc: from_inc,
@@ -465,7 +467,7 @@ impl Sim {
                 self.conn_info[ct as usize].addr = src;
                 self.conns[ct as usize].established = true;
                 self.pair_ends(cf, ct);
-                self.queue.push(self.now_us + lat_us, Ev::Established(cf));
+                self.schedule(self.clock + lat_us, Ev::Established(cf));
                 if let Some(s) = self.service(to) {
                     s.on_connected(ct, src, Direction::Inbound, Role::Peer, now);
                 }
@@ -474,7 +476,7 @@ impl Sim {
             Ev::Established(conn) => {
                 let e = &mut self.conns[conn as usize];
                 let h = e.host;
-                if e.inc != self.hosts[h as usize].inc {
+                if e.inc != self.hosts[h.index()].inc {
                     return Ok(());
                 }
                 let info = &self.conn_info[conn as usize];
@@ -496,7 +498,7 @@ impl Sim {
                 addr,
                 role,
             } => {
-                if self.hosts[host as usize].inc != inc {
+                if self.hosts[host.index()].inc != inc {
                     return Ok(());
                 }
                 self.record(host, kind, 0);
@@ -506,11 +508,11 @@ impl Sim {
                 self.drain(host)?;
             }
             Ev::Mine => {
-                self.record(u32::MAX, kind, 0);
+                self.record(HostId::NONE, kind, 0);
                 self.on_mine()?;
             }
             Ev::Partition(on) => {
-                self.record(u32::MAX, kind, on as u16);
+                self.record(HostId::NONE, kind, on as u16);
                 if on {
                     self.partition_start()?;
                 } else {
@@ -518,18 +520,21 @@ impl Sim {
                 }
             }
             Ev::Crash(i) => {
-                self.record(i as u32, kind, 0);
+                self.record(HostId::node(i), kind, 0);
                 self.crash_node(i);
             }
             Ev::Restart(i) => {
-                self.record(i as u32, kind, 0);
+                self.record(HostId::node(i), kind, 0);
                 if self.nodes[i].is_none() {
                     let stored = std::mem::take(&mut self.stored[i]);
                     self.start_node(i, stored.iter().map(|b| Block::clone(b)).collect())?;
                     self.stored[i] = stored;
                     if self.cfg.topology == Topology::Mesh {
                         for j in 0..self.cfg.nodes {
-                            if j != i && self.nodes[j].is_some() && !self.cut(i as u32, j as u32) {
+                            if j != i
+                                && self.nodes[j].is_some()
+                                && !self.cut(HostId::node(i), HostId::node(j))
+                            {
                                 self.connect_pair(i, j)?;
                             }
                         }
@@ -542,8 +547,8 @@ impl Sim {
                 if self.tracker.is_some() {
                     self.close_all(t);
                     self.tracker = None;
-                    self.hosts[t as usize].inc += 1;
-                    self.hosts[t as usize].tick_at = u64::MAX;
+                    self.hosts[t.index()].inc += 1;
+                    self.hosts[t.index()].tick_at = SimTime::NEVER;
                 }
             }
             Ev::TrackerUp => {
@@ -559,16 +564,16 @@ impl Sim {
     }
 
     /// Processes every event up to and including virtual time `t_us` (absolute µs).
-    pub(super) fn run_to(&mut self, t_us: u64) -> Result<(), SimError> {
+    pub(super) fn run_to(&mut self, until: SimTime) -> Result<(), SimError> {
         while let Some(t) = self.queue.peek_time() {
-            if t > t_us {
+            if SimTime(t) > until {
                 break;
             }
             let (t, ev) = self.queue.pop().expect("peeked");
-            self.now_us = t;
+            self.clock = SimTime(t);
             self.process(ev)?;
         }
-        self.now_us = self.now_us.max(t_us);
+        self.clock = self.clock.max(until);
         Ok(())
     }
 
@@ -578,12 +583,12 @@ impl Sim {
     /// # Errors
     /// The first violated invariant.
     pub fn run_until(&mut self, ms: u64) -> Result<(), SimError> {
-        self.run_to(self.mining_start_us + ms_to_us(ms))
+        self.run_to(self.mining_start + ms_to_us(ms))
     }
 
     /// Milliseconds since mining started (0 before).
     pub fn now_ms(&self) -> u64 {
-        self.now_us.saturating_sub(self.mining_start_us) / 1000
+        self.clock.saturating_since(self.mining_start) / 1000
     }
 
     /// Node `i`, unless it is crashed.
@@ -615,13 +620,13 @@ impl Sim {
         let hi_us = (self.cfg.latency.high_ms() * 1000.0) as u64;
         let settle_us = (100 * hi_us).max(60_000_000);
         while let Some(t) = self.queue.peek_time() {
-            if let Some(stop) = self.mining_stopped_us {
-                if t > stop + settle_us {
+            if let Some(stop) = self.mining_stopped {
+                if SimTime(t) > stop + settle_us {
                     break;
                 }
             }
             let (t, ev) = self.queue.pop().expect("peeked");
-            self.now_us = t;
+            self.clock = SimTime(t);
             self.process(ev)?;
         }
         let within = if self.cfg.converge_within_ms > 0 {
@@ -636,7 +641,7 @@ impl Sim {
                 self.live
             )));
         }
-        if let Some(h) = self.last_heal_us {
+        if let Some(h) = self.last_heal {
             match self.converged_after_heal_us {
                 Some(d) if d <= within => {}
                 Some(d) => {
@@ -649,7 +654,7 @@ impl Sim {
                 None => {
                     return Err(SimError::NoConvergence(format!(
                         "tips never agreed after the partition healed at {} ms",
-                        (h - self.mining_start_us) / 1000
+                        (h - self.mining_start) / 1000
                     )))
                 }
             }

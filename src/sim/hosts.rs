@@ -1,9 +1,10 @@
 //! The hosts: starting, crashing and configuring the nodes and the tracker, their
 //! timers and the actions they emit.
 
-use super::engine::{ms_to_us, Ev, Sim, SimError};
+use super::engine::{Ev, Sim, SimError};
 use super::model::derive_seed;
 use super::network::{LISTEN_PORT, TRACKER_ADDR};
+use super::time::SimTime;
 use super::Topology;
 use crate::chain::keys::account_of;
 use crate::chain::u256::U256;
@@ -11,10 +12,36 @@ use crate::chain::{Block, Hash256};
 use crate::node::{Node, NodeConfig};
 use crate::service::{Action, ConnId, Event, Service};
 use crate::tracker::TrackerConfig;
+use std::fmt;
 use std::time::Duration;
 
 /// A protocol timer far enough away never to fire in a run ("off").
 pub(super) const NEVER_MS: u64 = 1_000_000_000_000;
+
+/// A simulated host: node `i` is `HostId(i)`; the tracker's id comes after the nodes'.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct HostId(pub u32);
+
+impl HostId {
+    /// No host: global events in the trace digest, and the unused connection end 0.
+    pub const NONE: HostId = HostId(u32::MAX);
+
+    /// Node `i`'s host (node counts are capped at [`super::network::MAX_NODES`]).
+    pub fn node(i: usize) -> HostId {
+        HostId(i as u32)
+    }
+
+    /// The index into the per-host tables; for a node, its node index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for HostId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
 
 /// What the engine keeps per host (node or tracker).
 #[derive(Clone, Debug)]
@@ -22,9 +49,9 @@ pub(super) struct Host {
     /// Incarnation: bumped at each crash, so events of a dead incarnation are dropped.
     pub(super) inc: u32,
     /// Time of the pending tick (`u64::MAX`: none).
-    pub(super) tick_at: u64,
+    pub(super) tick_at: SimTime,
     /// When the host's upload link is free again (bandwidth model).
-    pub(super) upload_free: u64,
+    pub(super) upload_free: SimTime,
     /// The node's tip and its work, as of its last check (invariants, convergence).
     pub(super) tip: Hash256,
     pub(super) work: U256,
@@ -33,7 +60,7 @@ pub(super) struct Host {
 impl Sim {
     pub(super) fn tracker_config(&self) -> TrackerConfig {
         let mut t = TrackerConfig {
-            seed: derive_seed(self.cfg.seed, 3) ^ self.hosts[self.tracker_host as usize].inc as u64,
+            seed: derive_seed(self.cfg.seed, 3) ^ self.hosts[self.tracker_host.index()].inc as u64,
             ..TrackerConfig::default()
         };
         if !self.cfg.keepalive {
@@ -82,21 +109,21 @@ impl Sim {
         c
     }
 
-    pub(super) fn service(&mut self, h: u32) -> Option<&mut dyn Service> {
+    pub(super) fn service(&mut self, h: HostId) -> Option<&mut dyn Service> {
         if h == self.tracker_host {
             self.tracker.as_mut().map(|t| t as &mut dyn Service)
         } else {
-            self.nodes[h as usize]
+            self.nodes[h.index()]
                 .as_mut()
                 .map(|n| n as &mut dyn Service)
         }
     }
 
-    pub(super) fn alive(&self, h: u32) -> bool {
+    pub(super) fn alive(&self, h: HostId) -> bool {
         if h == self.tracker_host {
             self.tracker.is_some()
         } else {
-            self.nodes[h as usize].is_some()
+            self.nodes[h.index()].is_some()
         }
     }
 
@@ -114,7 +141,7 @@ impl Sim {
         *self.tip_count.entry(tip).or_insert(0) += 1;
         self.live += 1;
         self.nodes[i] = Some(node);
-        self.refresh_tick(i as u32);
+        self.refresh_tick(HostId::node(i));
         Ok(())
     }
 
@@ -122,10 +149,10 @@ impl Sim {
         if self.nodes[i].is_none() {
             return;
         }
-        self.close_all(i as u32);
+        self.close_all(HostId::node(i));
         self.nodes[i] = None;
         self.hosts[i].inc += 1;
-        self.hosts[i].tick_at = u64::MAX;
+        self.hosts[i].tick_at = SimTime::NEVER;
         let tip = self.hosts[i].tip;
         if let Some(c) = self.tip_count.get_mut(&tip) {
             *c -= 1;
@@ -133,38 +160,38 @@ impl Sim {
         self.live -= 1;
     }
 
-    pub(super) fn refresh_tick(&mut self, h: u32) {
+    pub(super) fn refresh_tick(&mut self, h: HostId) {
         let Some(d) = self.service(h).and_then(|s| s.next_deadline()) else {
             return;
         };
-        let us = ms_to_us(d.0).max(self.now_us);
-        if us != self.hosts[h as usize].tick_at {
-            self.hosts[h as usize].tick_at = us;
-            let inc = self.hosts[h as usize].inc;
-            self.queue.push(us, Ev::Tick(h, inc));
+        let us = SimTime::from_ms(d.0).max(self.clock);
+        if us != self.hosts[h.index()].tick_at {
+            self.hosts[h.index()].tick_at = us;
+            let inc = self.hosts[h.index()].inc;
+            self.schedule(us, Ev::Tick(h, inc));
         }
     }
 
     /// Applies every queued action of `h`, then checks its invariants and re-arms its
     /// timer.
-    pub(super) fn drain(&mut self, h: u32) -> Result<(), SimError> {
+    pub(super) fn drain(&mut self, h: HostId) -> Result<(), SimError> {
         self.drain_actions(h)?;
         self.refresh_tick(h);
         Ok(())
     }
 
     /// Applies every queued action of `h`, then checks its invariants.
-    pub(super) fn drain_actions(&mut self, h: u32) -> Result<(), SimError> {
+    pub(super) fn drain_actions(&mut self, h: HostId) -> Result<(), SimError> {
         while let Some(a) = self.service(h).and_then(|s| s.poll_action()) {
             self.apply(h, a)?;
         }
         if h != self.tracker_host {
-            self.check_node(h as usize)?;
+            self.check_node(h.index())?;
         }
         Ok(())
     }
 
-    pub(super) fn apply(&mut self, h: u32, a: Action) -> Result<(), SimError> {
+    pub(super) fn apply(&mut self, h: HostId, a: Action) -> Result<(), SimError> {
         match a {
             Action::Send { conn, msg } => self.send(h, conn, msg),
             Action::Connect { addr, role } => self.connect(h, addr, role),
@@ -176,15 +203,15 @@ impl Sim {
                     return Ok(());
                 }
                 e.open = false;
-                let at = (self.now_us + e.lat_us).max(e.last_arrival);
+                let at = (self.clock + e.lat_us).max(e.last_arrival);
                 let r = ConnId::from(e.remote);
-                self.queue.push(at, Ev::RemoteClose(r));
+                self.schedule(at, Ev::RemoteClose(r));
                 let now = self.now();
                 if let Some(s) = self.service(h) {
                     s.on_disconnected(conn, &reason, now);
                 }
             }
-            Action::StoreBlock(b) => self.on_store(h as usize, b),
+            Action::StoreBlock(b) => self.on_store(h.index(), b),
             Action::Event(Event::TipChanged { reorg_depth, .. }) => {
                 if reorg_depth > 0 {
                     let d = reorg_depth as usize;

@@ -1,6 +1,7 @@
 //! Measurements: block propagation records, the trace digest and the final report.
 
 use super::engine::Sim;
+use super::hosts::HostId;
 use super::report::{BlockRec, Report};
 use crate::chain::Block;
 use sha2::Digest;
@@ -10,7 +11,7 @@ impl Sim {
     pub(super) fn on_store(&mut self, h: usize, b: Arc<Block>) {
         let hash = b.hash();
         let n = self.cfg.nodes as u32;
-        let now = self.now_us;
+        let now = self.clock.0;
         match self.block_index.get(&hash) {
             Some(&ix) => {
                 let is_miner = self.is_miner[h];
@@ -58,10 +59,10 @@ impl Sim {
         }
     }
 
-    pub(super) fn record(&mut self, host: u32, kind: u8, msg_type: u16) {
+    pub(super) fn record(&mut self, host: HostId, kind: u8, msg_type: u16) {
         let mut rec = [0u8; 15];
-        rec[..8].copy_from_slice(&self.now_us.to_le_bytes());
-        rec[8..12].copy_from_slice(&host.to_le_bytes());
+        rec[..8].copy_from_slice(&self.clock.0.to_le_bytes());
+        rec[8..12].copy_from_slice(&host.0.to_le_bytes());
         rec[12] = kind;
         rec[13..15].copy_from_slice(&msg_type.to_le_bytes());
         self.digest.update(rec);
@@ -101,11 +102,11 @@ impl Sim {
                 lost_finds: self.lost_finds,
                 tail_blocks: self.tail_found,
                 invariant_checks: self.invariant_checks,
-                virtual_ms: (self.now_us - self.start_us) / 1000,
+                virtual_ms: (self.clock - self.start) / 1000,
                 mining_ms: self
-                    .mining_stopped_us
-                    .unwrap_or(self.now_us)
-                    .saturating_sub(self.mining_start_us)
+                    .mining_stopped
+                    .unwrap_or(self.clock)
+                    .saturating_since(self.mining_start)
                     / 1000,
                 converge_after_heal_ms: self.converged_after_heal_us.map(|d| d / 1000),
                 wall_secs: self.wall.elapsed().as_secs_f64(),

@@ -15,11 +15,14 @@ pub mod model;
 mod network;
 pub mod queue;
 pub mod report;
+mod time;
 mod workload;
 
 pub use engine::{Sim, SimError};
+pub use hosts::HostId;
 pub use model::Latency;
 pub use report::Report;
+pub use time::SimTime;
 
 /// How the peers are connected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

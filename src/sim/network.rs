@@ -2,7 +2,9 @@
 //! duplication and partitions.
 
 use super::engine::{Ev, Sim, SimError};
+use super::hosts::HostId;
 use super::model::unit;
+use super::time::SimTime;
 use super::Topology;
 use crate::service::{ConnId, Direction, DisconnectReason, Role};
 use crate::wire::{Message, FRAME_HEADER_LEN, MSG_VERACK, MSG_VERSION};
@@ -23,7 +25,7 @@ pub const MAX_NODES: usize = 1 << 20;
 /// read, in 32 bytes (two ends per cache line); the rest is in [`EndInfo`].
 #[derive(Debug)]
 pub(super) struct End {
-    pub(super) host: u32,
+    pub(super) host: HostId,
     pub(super) inc: u32,
     /// The other end's id (ids fit in 32 bits, see [`Sim::new_end`]).
     pub(super) remote: u32,
@@ -31,14 +33,14 @@ pub(super) struct End {
     pub(super) established: bool,
     pub(super) lat_us: u64,
     /// Arrival time of the last message sent from this end (in-order delivery).
-    pub(super) last_arrival: u64,
+    pub(super) last_arrival: SimTime,
 }
 
 /// What else the simulator knows about one end of a connection (read when it opens,
 /// closes or is cut, not per message).
 #[derive(Debug)]
 pub(super) struct EndInfo {
-    pub(super) remote_host: u32,
+    pub(super) remote_host: HostId,
     /// The remote address as this end sees it.
     pub(super) addr: SocketAddr,
     pub(super) role: Role,
@@ -73,35 +75,35 @@ pub(super) fn node_of_addr(addr: SocketAddr) -> Option<usize> {
 }
 
 impl Sim {
-    pub(super) fn side(&self, h: u32) -> Option<u32> {
-        (h != self.tracker_host).then_some(u32::from(h as usize >= self.cfg.nodes / 2))
+    pub(super) fn side(&self, h: HostId) -> Option<u32> {
+        (h != self.tracker_host).then_some(u32::from(h.index() >= self.cfg.nodes / 2))
     }
 
     /// True if a partition separates the two hosts now (the tracker reaches both).
-    pub(super) fn cut(&self, a: u32, b: u32) -> bool {
+    pub(super) fn cut(&self, a: HostId, b: HostId) -> bool {
         self.partitioned && matches!((self.side(a), self.side(b)), (Some(x), Some(y)) if x != y)
     }
 
     /// Closes every open connection of `h` without telling `h` (it is going away); the
     /// remote ends learn it after the link latency.
-    pub(super) fn close_all(&mut self, h: u32) {
-        let list = std::mem::take(&mut self.host_conns[h as usize]);
+    pub(super) fn close_all(&mut self, h: HostId) {
+        let list = std::mem::take(&mut self.host_conns[h.index()]);
         for c in list {
             let e = &mut self.conns[c as usize];
             if !e.open {
                 continue;
             }
             e.open = false;
-            let at = (self.now_us + e.lat_us).max(e.last_arrival);
+            let at = (self.clock + e.lat_us).max(e.last_arrival);
             let r = ConnId::from(e.remote);
-            self.queue.push(at, Ev::RemoteClose(r));
+            self.schedule(at, Ev::RemoteClose(r));
         }
     }
 
     pub(super) fn new_end(
         &mut self,
-        host: u32,
-        remote_host: u32,
+        host: HostId,
+        remote_host: HostId,
         addr: SocketAddr,
         role: Role,
         dir: Direction,
@@ -112,12 +114,12 @@ impl Sim {
             .map_err(|_| SimError::Config("more than 2^32 connection ends".into()))?;
         self.conns.push(End {
             host,
-            inc: self.hosts[host as usize].inc,
+            inc: self.hosts[host.index()].inc,
             remote: 0,
             open: true,
             established: false,
             lat_us,
-            last_arrival: 0,
+            last_arrival: SimTime(0),
         });
         self.conn_info.push(EndInfo {
             remote_host,
@@ -126,7 +128,7 @@ impl Sim {
             dir,
         });
         let id = ConnId::from(id);
-        self.host_conns[host as usize].push(id);
+        self.host_conns[host.index()].push(id);
         Ok(id)
     }
 
@@ -137,11 +139,11 @@ impl Sim {
     }
 
     /// The address `h` appears to connect from: its IP and an ephemeral port.
-    pub(super) fn source_addr(&self, h: u32, conn: ConnId) -> SocketAddr {
+    pub(super) fn source_addr(&self, h: HostId, conn: ConnId) -> SocketAddr {
         let ip = if h == self.tracker_host {
             TRACKER_ADDR.ip()
         } else {
-            node_ip(h as usize)
+            node_ip(h.index())
         };
         SocketAddr::new(ip, 10_000 + (conn % 50_000) as u16)
     }
@@ -149,7 +151,7 @@ impl Sim {
     /// Wires `a` (outbound) to `b` (inbound) at once, as the simulator's own topology.
     pub(super) fn connect_pair(&mut self, a: usize, b: usize) -> Result<(), SimError> {
         let lat = self.cfg.latency.sample_us(&mut self.rng_net);
-        let (ha, hb) = (a as u32, b as u32);
+        let (ha, hb) = (HostId::node(a), HostId::node(b));
         let ca = self.new_end(ha, hb, node_addr(b), Role::Peer, Direction::Outbound, lat)?;
         let cb = self.new_end(
             hb,
@@ -175,20 +177,20 @@ impl Sim {
         self.drain(ha)
     }
 
-    pub(super) fn connect(&mut self, h: u32, addr: SocketAddr, role: Role) {
+    pub(super) fn connect(&mut self, h: HostId, addr: SocketAddr, role: Role) {
         let lat = self.cfg.latency.sample_us(&mut self.rng_net);
         let target = if addr == TRACKER_ADDR {
             Some(self.tracker_host)
         } else {
             node_of_addr(addr)
                 .filter(|&i| i < self.cfg.nodes)
-                .map(|i| i as u32)
+                .map(HostId::node)
         };
-        let inc = self.hosts[h as usize].inc;
+        let inc = self.hosts[h.index()].inc;
         match target {
             Some(to) if self.alive(to) && !self.cut(h, to) => {
-                self.queue.push(
-                    self.now_us + lat,
+                self.schedule(
+                    self.clock + lat,
                     Ev::Accept {
                         from: h,
                         from_inc: inc,
@@ -199,8 +201,8 @@ impl Sim {
                     },
                 );
             }
-            _ => self.queue.push(
-                self.now_us + 2 * lat.max(500),
+            _ => self.schedule(
+                self.clock + 2 * lat.max(500),
                 Ev::ConnectFailed {
                     host: h,
                     inc,
@@ -211,7 +213,7 @@ impl Sim {
         }
     }
 
-    pub(super) fn send(&mut self, h: u32, conn: ConnId, msg: Message) {
+    pub(super) fn send(&mut self, h: HostId, conn: ConnId, msg: Message) {
         let Some(e) = self.conns.get(conn as usize) else {
             return;
         };
@@ -232,11 +234,11 @@ impl Sim {
             return;
         }
         let dup = self.cfg.dup > 0.0 && !handshake && unit(&mut self.rng_net) < self.cfg.dup;
-        let mut done = self.now_us;
+        let mut done = self.clock;
         if let (Some(bw), false) = (self.cfg.bandwidth, h == self.tracker_host) {
-            let start = done.max(self.hosts[h as usize].upload_free);
+            let start = done.max(self.hosts[h.index()].upload_free);
             done = start + (size * 1_000_000).div_ceil(bw);
-            self.hosts[h as usize].upload_free = done;
+            self.hosts[h.index()].upload_free = done;
         }
         let e = &mut self.conns[conn as usize];
         let arrival = (done + e.lat_us).max(e.last_arrival);
@@ -244,9 +246,9 @@ impl Sim {
         let r = ConnId::from(e.remote);
         if dup {
             self.dup_msgs += 1;
-            self.queue.push(arrival, Ev::Deliver(r, msg.clone()));
+            self.schedule(arrival, Ev::Deliver(r, msg.clone()));
         }
-        self.queue.push(arrival, Ev::Deliver(r, msg));
+        self.schedule(arrival, Ev::Deliver(r, msg));
     }
 
     pub(super) fn partition_start(&mut self) -> Result<(), SimError> {
@@ -285,7 +287,7 @@ impl Sim {
 
     pub(super) fn partition_heal(&mut self) -> Result<(), SimError> {
         self.partitioned = false;
-        self.last_heal_us = Some(self.now_us);
+        self.last_heal = Some(self.clock);
         self.converged_after_heal_us = None;
         let mut linked = BTreeSet::new();
         for (e, info) in self.conns.iter().zip(&self.conn_info) {
@@ -294,10 +296,12 @@ impl Sim {
                 linked.insert((e.host.min(rh), e.host.max(rh)));
             }
         }
-        let pairs: Vec<(u32, u32)> = match self.cfg.topology {
+        let pairs: Vec<(HostId, HostId)> = match self.cfg.topology {
             Topology::Mesh => {
-                let n = self.cfg.nodes as u32;
-                (1..n).flat_map(|b| (0..b).map(move |a| (a, b))).collect()
+                let n = self.cfg.nodes;
+                (1..n)
+                    .flat_map(|b| (0..b).map(move |a| (HostId::node(a), HostId::node(b))))
+                    .collect()
             }
             Topology::Tracker { .. } => std::mem::take(&mut self.cut_pairs),
         };
@@ -305,7 +309,7 @@ impl Sim {
             let key = (a.min(b), a.max(b));
             if self.alive(a) && self.alive(b) && !linked.contains(&key) {
                 linked.insert(key);
-                self.connect_pair(a as usize, b as usize)?;
+                self.connect_pair(a.index(), b.index())?;
             }
         }
         if self.tips_agree() {

@@ -1,6 +1,7 @@
 //! The workload: the miners' Poisson clock and transfers submitted at nodes.
 
 use super::engine::{ms_to_us, Ev, Sim, SimError};
+use super::hosts::HostId;
 use super::model::{exponential, unit};
 use crate::chain::error::TxError;
 use crate::chain::{Hash256, Transfer};
@@ -15,7 +16,7 @@ impl Sim {
         let counting = self.counted_found < self.cfg.blocks;
         if !counting && self.tips_agree() && !self.partitioned && self.no_partition_ahead() {
             // Every counted block is mined and the network agrees: stop the clock.
-            self.mining_stopped_us = Some(self.now_us);
+            self.mining_stopped = Some(self.clock);
             return Ok(());
         }
         if !counting && self.tail_found > self.cfg.blocks.max(100) {
@@ -29,8 +30,7 @@ impl Sim {
             self.cfg.block_interval_ms as f64 * 1000.0,
         );
         let u = unit(&mut self.rng_mine);
-        self.queue
-            .push(self.now_us + (next as u64).max(1), Ev::Mine);
+        self.schedule(self.clock + (next as u64).max(1), Ev::Mine);
         if !self.mining_enabled {
             return Ok(());
         }
@@ -67,13 +67,13 @@ impl Sim {
             self.tail_found += 1;
         }
         self.mining_counted = counting;
-        self.drain(i as u32)
+        self.drain(HostId::node(i))
     }
 
     /// True when no partition is still to come (so stopping the miners is final).
     pub(super) fn no_partition_ahead(&self) -> bool {
         match self.cfg.partition {
-            Some(p) => self.now_us >= self.mining_start_us + ms_to_us(p.heal_ms),
+            Some(p) => self.clock >= self.mining_start + ms_to_us(p.heal_ms),
             None => true,
         }
     }
@@ -97,7 +97,7 @@ impl Sim {
             return Err(SimError::Config(format!("node {i} is down")));
         };
         let r = node.submit_transfer(t);
-        self.drain(i as u32)?;
+        self.drain(HostId::node(i))?;
         Ok(r)
     }
 }
