@@ -10,6 +10,7 @@ mod checker;
 mod engine;
 pub mod harness;
 mod hosts;
+pub mod math;
 mod metrics;
 pub mod model;
 mod network;
