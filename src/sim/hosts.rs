@@ -26,7 +26,7 @@ impl HostId {
     /// No host: global events in the trace digest, and the unused connection end 0.
     pub const NONE: HostId = HostId(u32::MAX);
 
-    /// Node `i`'s host (node counts are capped at [`super::network::MAX_NODES`]).
+    /// Node `i`'s host (node counts are capped at `MAX_NODES`, so `i` fits).
     pub fn node(i: usize) -> HostId {
         HostId(i as u32)
     }

@@ -5,6 +5,14 @@
 //! upload bandwidth, loss, duplication, partitions, churn, tracker outages) and the
 //! Poisson clock of the miners. Blocks are real blocks on the regtest target and go
 //! through the real validation. See [`Sim`] for the API and [`Report`] for the output.
+//!
+//! Layout (after TigerBeetle's VOPR): `engine` (the [`Sim`] state and the event loop),
+//! `network` (links, latency, bandwidth, loss, partitions), `hosts` (nodes and the
+//! tracker, their timers and actions), `checker` (invariants, including the timer
+//! rule), `metrics` (propagation records, the trace digest, the report), `workload`
+//! (the miners' clock, transfers), [`model`] and [`math`] (seeded, libm-free sampling),
+//! [`queue`] (the event queue), [`harness`] (instant in-memory delivery for tests) and
+//! [`SimTime`]/[`HostId`] (virtual time and host ids).
 
 mod checker;
 mod engine;
