@@ -1,181 +1,19 @@
 //! Two or three real `Node` state machines wired together in memory, with instant
-//! delivery: checks handshake, block announcement, download, relay and misbehaviour
-//! handling without sockets.
+//! delivery ([`cheesechain::sim::harness`], which also checks that a block is stored
+//! only after its parent and the timer rule after every tick): checks handshake, block
+//! announcement, download, relay and misbehaviour handling without sockets.
 
 use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer};
 use cheesechain::chain::{Hash256, NetworkParams, Transfer};
-use cheesechain::node::{Node, NodeConfig};
-use cheesechain::service::{Action, ConnId, Direction, DisconnectReason, Role, Service, Time};
+use cheesechain::node::Node;
+use cheesechain::service::{Action, Direction, DisconnectReason, Role, Service};
+use cheesechain::sim::harness::{addr, Harness};
 use cheesechain::wire::Message;
-use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
-
-struct Net {
-    nodes: Vec<Node>,
-    /// conn id -> (owner node, remote node, remote's conn id)
-    links: BTreeMap<ConnId, (usize, usize, ConnId)>,
-    queue: VecDeque<(usize, ConnId, Message)>,
-    closed: Vec<(usize, ConnId, DisconnectReason)>,
-    /// Hashes each node asked to store, in order.
-    stored: Vec<Vec<Hash256>>,
-    /// A node whose messages are lost (it looks dead to its peers).
-    muted: Option<usize>,
-    /// Every message sent: (sender, its connection, message type).
-    sends: Vec<(usize, ConnId, u16)>,
-    next_conn: ConnId,
-    now: Time,
-}
-
-fn addr(i: usize) -> SocketAddr {
-    format!("127.0.0.{}:{}", i + 1, 9000 + i).parse().unwrap()
-}
-
-impl Net {
-    fn new(n: usize, miners: &[usize]) -> Net {
-        let params = NetworkParams::regtest();
-        let now = Time(params.genesis_time as u64 * 1000 + 60_000);
-        let nodes = (0..n)
-            .map(|i| {
-                let mut cfg = NodeConfig::new(params.clone());
-                cfg.seed = i as u64 + 1;
-                cfg.listen_port = 9000 + i as u16;
-                cfg.max_outbound = 0;
-                // Tests make every connection themselves: none is refused for the cap.
-                cfg.max_inbound = n;
-                if miners.contains(&i) {
-                    let sk = secret_from_bytes([i as u8 + 1; 32]).unwrap();
-                    cfg.mine_to = Some(account_of(&sk));
-                }
-                Node::new(cfg, Vec::new(), now).0
-            })
-            .collect();
-        Net {
-            nodes,
-            links: BTreeMap::new(),
-            queue: VecDeque::new(),
-            closed: Vec::new(),
-            stored: vec![Vec::new(); n],
-            muted: None,
-            sends: Vec::new(),
-            next_conn: 1,
-            now,
-        }
-    }
-
-    fn connect(&mut self, a: usize, b: usize) {
-        let (ca, cb) = (self.next_conn, self.next_conn + 1);
-        self.next_conn += 2;
-        self.links.insert(ca, (a, b, cb));
-        self.links.insert(cb, (b, a, ca));
-        let now = self.now;
-        self.nodes[b].on_connected(cb, addr(a), Direction::Inbound, Role::Peer, now);
-        self.nodes[a].on_connected(ca, addr(b), Direction::Outbound, Role::Peer, now);
-        self.pump();
-    }
-
-    /// Delivers every queued action until all nodes are quiet.
-    fn pump(&mut self) {
-        for _ in 0..1_000_000 {
-            let mut progressed = false;
-            for i in 0..self.nodes.len() {
-                while let Some(a) = self.nodes[i].poll_action() {
-                    progressed = true;
-                    match a {
-                        Action::Send { .. } if self.muted == Some(i) => {}
-                        Action::Send { conn, msg } => {
-                            self.sends.push((i, conn, msg.msg_type()));
-                            self.queue.push_back((i, conn, msg));
-                        }
-                        Action::Disconnect { conn, reason } => {
-                            if let Some((owner, remote, rc)) = self.links.remove(&conn) {
-                                self.links.remove(&rc);
-                                let now = self.now;
-                                self.nodes[owner].on_disconnected(conn, &reason, now);
-                                self.nodes[remote].on_disconnected(
-                                    rc,
-                                    &DisconnectReason::RemoteClosed,
-                                    now,
-                                );
-                                self.closed.push((owner, conn, reason));
-                            }
-                        }
-                        Action::StoreBlock(b) => {
-                            // Every stored block's parent is genesis or stored before.
-                            let genesis = self.nodes[i].config().params.genesis_block().hash();
-                            assert!(
-                                b.header.prev == genesis || self.stored[i].contains(&b.header.prev),
-                                "node {i} stored {} before its parent",
-                                b.hash()
-                            );
-                            self.stored[i].push(b.hash());
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            for (i, n) in self.nodes.iter().enumerate() {
-                // The cached deadline may be early (a spare tick), never late.
-                let (cached, exact) = (n.next_deadline(), n.next_deadline_uncached());
-                assert!(
-                    exact.is_none() || cached.is_some_and(|c| Some(c) <= exact),
-                    "node {i}: next deadline {cached:?} later than {exact:?}"
-                );
-            }
-            if let Some((_, conn, msg)) = self.queue.pop_front() {
-                progressed = true;
-                if let Some(&(_, remote, rc)) = self.links.get(&conn) {
-                    let now = self.now;
-                    self.nodes[remote].on_message(rc, msg, now);
-                }
-            }
-            if !progressed {
-                return;
-            }
-        }
-        panic!("network did not go quiet");
-    }
-
-    fn tick(&mut self, ms: u64) {
-        self.now = self.now.plus_ms(ms);
-        let now = self.now;
-        for n in &mut self.nodes {
-            n.on_tick(now);
-        }
-        self.pump();
-    }
-
-    /// Advances to the earliest deadline any node asked for (as a reactor would) and
-    /// ticks the nodes that are due.
-    fn run_timers(&mut self) {
-        let next = self.nodes.iter().filter_map(|n| n.next_deadline()).min();
-        let next = next.expect("a started node always has a deadline");
-        self.now = self.now.max(next);
-        let now = self.now;
-        for n in &mut self.nodes {
-            if n.next_deadline().is_some_and(|d| d <= now) {
-                n.on_tick(now);
-            }
-        }
-        self.pump();
-    }
-
-    fn mine(&mut self, i: usize, blocks: u32) {
-        let start = self.nodes[i].stats().blocks_mined;
-        for _ in 0..10_000 {
-            if self.nodes[i].stats().blocks_mined >= start + blocks as u64 {
-                return;
-            }
-            let now = self.now;
-            self.nodes[i].mine(64, now);
-            self.pump();
-        }
-        panic!("node {i} could not mine");
-    }
-}
 
 #[test]
 fn blocks_propagate_over_a_line_of_three_nodes() {
-    let mut net = Net::new(3, &[0]);
+    let mut net = Harness::new(3, &[0]);
     net.tick(1);
     net.connect(0, 1);
     net.connect(1, 2);
@@ -190,7 +28,7 @@ fn blocks_propagate_over_a_line_of_three_nodes() {
 
 #[test]
 fn late_joiner_syncs_by_headers_first() {
-    let mut net = Net::new(2, &[0]);
+    let mut net = Harness::new(2, &[0]);
     net.tick(1);
     net.mine(0, 300);
     assert_eq!(net.nodes[1].chain().height(), 0);
@@ -201,7 +39,7 @@ fn late_joiner_syncs_by_headers_first() {
 
 #[test]
 fn competing_miners_converge_after_a_partition() {
-    let mut net = Net::new(2, &[0, 1]);
+    let mut net = Harness::new(2, &[0, 1]);
     net.tick(1);
     net.mine(0, 5);
     net.mine(1, 8);
@@ -215,7 +53,7 @@ fn competing_miners_converge_after_a_partition() {
 
 #[test]
 fn transfers_relay_and_get_mined() {
-    let mut net = Net::new(2, &[0]);
+    let mut net = Harness::new(2, &[0]);
     net.tick(1);
     net.connect(0, 1);
     net.mine(0, 2);
@@ -244,7 +82,7 @@ fn transfers_relay_and_get_mined() {
 
 #[test]
 fn wrong_network_and_self_connection_are_refused() {
-    let mut net = Net::new(2, &[]);
+    let mut net = Harness::new(2, &[]);
     net.tick(1);
     // Same node twice: node 0 connects to itself.
     let (ca, cb) = (100, 101);
@@ -264,7 +102,7 @@ fn wrong_network_and_self_connection_are_refused() {
 fn misbehaving_address_is_banned_and_refused_on_reconnect() {
     use cheesechain::chain::target::{expand_compact, hash_meets_target};
     use cheesechain::wire::{Version, PROTOCOL_VERSION};
-    let mut net = Net::new(1, &[]);
+    let mut net = Harness::new(1, &[]);
     net.tick(1);
     let params = NetworkParams::regtest();
     let remote: SocketAddr = "192.0.2.7:5555".parse().unwrap();
@@ -325,7 +163,7 @@ fn a_block_is_stored_only_after_its_parent() {
     use cheesechain::wire::{Version, PROTOCOL_VERSION};
     // Node 0 mines two blocks alone; node 1 hears of them from a scripted peer that
     // sends both headers, then block 2, then block 1.
-    let mut net = Net::new(2, &[0]);
+    let mut net = Harness::new(2, &[0]);
     net.tick(1);
     net.mine(0, 2);
     let c0 = net.nodes[0].chain();
@@ -385,7 +223,7 @@ fn a_block_is_stored_only_after_its_parent() {
 
 #[test]
 fn timers_keep_a_live_link_and_drop_a_dead_peer_on_time() {
-    let mut net = Net::new(2, &[]);
+    let mut net = Harness::new(2, &[]);
     net.tick(1);
     net.connect(0, 1);
     let cfg = net.nodes[0].config().clone();
@@ -425,13 +263,13 @@ fn a_hub_with_more_peers_than_slots_relays_each_block_once_per_peer() {
     // table and use their own known-block sets.
     let n = 1 + PEER_SLOTS + 6;
     let (first, last) = (1, n - 1);
-    let mut net = Net::new(n, &[first, last]);
+    let mut net = Harness::new(n, &[first, last]);
     net.tick(1);
     for i in 1..n {
         net.connect(i, 0);
     }
     assert_eq!(net.nodes[0].status().peers_in, n - 1);
-    let hub_conn = |net: &Net, leaf: usize| {
+    let hub_conn = |net: &Harness, leaf: usize| {
         *net.links
             .iter()
             .find(|(_, &(owner, remote, _))| owner == 0 && remote == leaf)
@@ -446,7 +284,7 @@ fn a_hub_with_more_peers_than_slots_relays_each_block_once_per_peer() {
             assert_eq!(node.chain().tip(), tip, "node {i}");
         }
         // (headers, blocks) the hub sent to `leaf` since the block was mined.
-        let relayed = |net: &Net, leaf: usize| {
+        let relayed = |net: &Harness, leaf: usize| {
             let c = hub_conn(net, leaf);
             let mine = net.sends[mark..]
                 .iter()

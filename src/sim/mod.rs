@@ -5,15 +5,33 @@
 //! upload bandwidth, loss, duplication, partitions, churn, tracker outages) and the
 //! Poisson clock of the miners. Blocks are real blocks on the regtest target and go
 //! through the real validation. See [`Sim`] for the API and [`Report`] for the output.
+//!
+//! Layout (after TigerBeetle's VOPR): `engine` (the [`Sim`] state and the event loop),
+//! `network` (links, latency, bandwidth, loss, partitions), `hosts` (nodes and the
+//! tracker, their timers and actions), `checker` (invariants, including the timer
+//! rule), `metrics` (propagation records, the trace digest, the report), `workload`
+//! (the miners' clock, transfers), [`model`] and [`math`] (seeded, libm-free sampling),
+//! [`queue`] (the event queue), [`harness`] (instant in-memory delivery for tests) and
+//! [`SimTime`]/[`HostId`] (virtual time and host ids).
 
+mod checker;
 mod engine;
+pub mod harness;
+mod hosts;
+pub mod math;
+mod metrics;
 pub mod model;
+mod network;
 pub mod queue;
 pub mod report;
+mod time;
+mod workload;
 
 pub use engine::{Sim, SimError};
+pub use hosts::HostId;
 pub use model::Latency;
 pub use report::Report;
+pub use time::SimTime;
 
 /// How the peers are connected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,5 +1,9 @@
 //! The network model's random parts: latency distributions and a seeded sampler.
+//!
+//! Every transcendental function here comes from [`super::math`], not the platform's
+//! libm, so the same seed gives the same samples on every machine.
 
+use super::math::{cos, exp, ln};
 use crate::rng::SplitMix64;
 use std::fmt;
 use std::str::FromStr;
@@ -82,8 +86,8 @@ impl Latency {
             Latency::Fixed(d) => d,
             Latency::Uniform(lo, hi) => lo + (hi - lo) * unit(rng),
             Latency::LogNormal { median, mean } => {
-                let sigma = (2.0 * (mean / median).ln()).max(0.0).sqrt();
-                median * (sigma * normal(rng)).exp()
+                let sigma = (2.0 * ln(mean / median)).max(0.0).sqrt();
+                median * exp(sigma * normal(rng))
             }
         };
         (ms * 1000.0).round().clamp(0.0, 1e15) as u64
@@ -96,8 +100,8 @@ impl Latency {
             Latency::Fixed(d) => d,
             Latency::Uniform(_, hi) => hi,
             Latency::LogNormal { median, mean } => {
-                let sigma = (2.0 * (mean / median).ln()).max(0.0).sqrt();
-                median * (3.09 * sigma).exp()
+                let sigma = (2.0 * ln(mean / median)).max(0.0).sqrt();
+                median * exp(3.09 * sigma)
             }
         }
     }
@@ -112,12 +116,12 @@ pub fn unit(rng: &mut SplitMix64) -> f64 {
 pub fn normal(rng: &mut SplitMix64) -> f64 {
     let u1 = 1.0 - unit(rng); // (0, 1]
     let u2 = unit(rng);
-    (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+    (-2.0 * ln(u1)).sqrt() * cos(2.0 * std::f64::consts::PI * u2)
 }
 
 /// An exponential sample with the given mean.
 pub fn exponential(rng: &mut SplitMix64, mean: f64) -> f64 {
-    -mean * (1.0 - unit(rng)).ln()
+    -mean * ln(1.0 - unit(rng))
 }
 
 /// A seed for stream `stream` derived from the run's seed, so each random stream is

@@ -60,9 +60,6 @@ pub struct Totals {
     pub lost_finds: u64,
     /// Blocks mined after the counted ones, until the nodes agreed.
     pub tail_blocks: u64,
-    /// Timer wake-ups the simulator had to postpone (a service asked for a past
-    /// deadline again).
-    pub spin_ticks: u64,
     /// Tip changes checked against the invariants.
     pub invariant_checks: u64,
     /// Virtual time simulated, ms.
@@ -405,7 +402,6 @@ impl Report {
             ("lost_messages", t.lost_msgs.to_string()),
             ("duplicated_messages", t.dup_msgs.to_string()),
             ("lost_finds", t.lost_finds.to_string()),
-            ("spin_ticks", t.spin_ticks.to_string()),
             ("invariant_checks", t.invariant_checks.to_string()),
             (
                 "converge_after_heal_ms",

@@ -1,0 +1,117 @@
+//! Measurements: block propagation records, the trace digest and the final report.
+
+use super::engine::Sim;
+use super::hosts::HostId;
+use super::report::{BlockRec, Report};
+use crate::chain::Block;
+use sha2::Digest;
+use std::sync::Arc;
+
+impl Sim {
+    pub(super) fn on_store(&mut self, h: usize, b: Arc<Block>) {
+        let hash = b.hash();
+        let n = self.cfg.nodes as u32;
+        let now = self.clock.0;
+        match self.block_index.get(&hash) {
+            Some(&ix) => {
+                let is_miner = self.is_miner[h];
+                let r = &mut self.blocks[ix as usize];
+                r.have += 1;
+                let delay = now - r.mined_us;
+                if r.have * 2 >= n && r.t50.is_none() {
+                    r.t50 = Some(delay);
+                }
+                if r.have * 10 >= n * 9 && r.t90.is_none() {
+                    r.t90 = Some(delay);
+                }
+                if r.have >= n && r.t100.is_none() {
+                    r.t100 = Some(delay);
+                }
+                if is_miner && r.miner as usize != h {
+                    r.miners_have += 1;
+                    r.miner_delay_sum_us += delay;
+                    r.share_delay_sum_us += self.share_of[h] * delay as f64;
+                }
+            }
+            None => {
+                // The first node to store a block is the one that mined it.
+                let counted = self.mining_counted;
+                let one = |x: bool| x.then_some(0);
+                self.block_index.insert(hash, self.blocks.len() as u32);
+                self.blocks.push(BlockRec {
+                    hash,
+                    miner: h as u32,
+                    height: 0,
+                    mined_us: now,
+                    counted,
+                    have: 1,
+                    t50: one(2 > n),
+                    t90: one(10 > n * 9),
+                    t100: one(1 >= n),
+                    miners_have: 0,
+                    miner_delay_sum_us: 0,
+                    share_delay_sum_us: 0.0,
+                });
+            }
+        }
+        if self.keep_stored {
+            self.stored[h].push(b);
+        }
+    }
+
+    pub(super) fn record(&mut self, host: HostId, kind: u8, msg_type: u16) {
+        let mut rec = [0u8; 15];
+        rec[..8].copy_from_slice(&self.clock.0.to_le_bytes());
+        rec[8..12].copy_from_slice(&host.0.to_le_bytes());
+        rec[12] = kind;
+        rec[13..15].copy_from_slice(&msg_type.to_le_bytes());
+        self.digest.update(rec);
+    }
+
+    pub(super) fn report(mut self) -> Report {
+        let reference = self
+            .nodes
+            .iter()
+            .flatten()
+            .next()
+            .expect("at least one live node");
+        let chain = reference.chain();
+        for b in &mut self.blocks {
+            b.height = chain.height_of(&b.hash).unwrap_or(0);
+        }
+        let in_best: Vec<bool> = self
+            .blocks
+            .iter()
+            .map(|b| chain.is_active(&b.hash))
+            .collect();
+        let digest: [u8; 32] = self.digest.clone().finalize().into();
+        Report::build(
+            &self.cfg,
+            &self.blocks,
+            &in_best,
+            super::report::Totals {
+                final_height: chain.height(),
+                miner_nodes: self.miner_nodes.clone(),
+                reorg_hist: self.reorg_hist.clone(),
+                events: self.events,
+                messages: self.messages,
+                bytes: self.bytes,
+                msg_by_type: self.msg_by_type.clone(),
+                lost_msgs: self.lost_msgs,
+                dup_msgs: self.dup_msgs,
+                lost_finds: self.lost_finds,
+                tail_blocks: self.tail_found,
+                invariant_checks: self.invariant_checks,
+                virtual_ms: (self.clock - self.start) / 1000,
+                mining_ms: self
+                    .mining_stopped
+                    .unwrap_or(self.clock)
+                    .saturating_since(self.mining_start)
+                    / 1000,
+                converge_after_heal_ms: self.converged_after_heal_us.map(|d| d / 1000),
+                wall_secs: self.wall.elapsed().as_secs_f64(),
+                digest,
+            },
+        )
+    }
+}

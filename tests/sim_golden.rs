@@ -1,0 +1,105 @@
+//! Golden trace digests: "same seed, same trace" checked by CI, not claimed.
+//!
+//! Each scenario is small (well under a second in release) and its trace digest is
+//! pinned in [`GOLDEN`]. A pure refactor must leave every digest unchanged. A change
+//! of behaviour (of the node, the tracker or the simulator) that changes a digest
+//! updates the table in its own commit, saying why the trace changed. On a mismatch the
+//! test prints every scenario's new digest in the table's format, ready to paste.
+
+use cheesechain::sim::{Crash, Latency, Partition, Sim, SimConfig, Topology};
+
+/// (scenario, pinned trace digest). Update only in a commit that says why.
+const GOLDEN: &[(&str, &str)] = &[
+    (
+        "mesh16",
+        "7e7d231efb6b2cd0e8ebc8b8fb8ef4cde22cd1b30b4b2aa899502d9885c9d382",
+    ),
+    (
+        "tracker100",
+        "f9062e26086ceef67a0ea0262d76a140f2da124354b42f6a0089ebb0877a4810",
+    ),
+    (
+        "faults",
+        "c4e7f0b83d22881e82cd7e8d0c09187a118ecb01afdadcfe69df9d1a4c3705c9",
+    ),
+];
+
+fn scenario(name: &str) -> SimConfig {
+    match name {
+        // 16 miners in a full mesh, fixed latency, 200 blocks.
+        "mesh16" => {
+            let mut cfg = SimConfig::new(1, 16, 16);
+            cfg.latency = Latency::Fixed(100.0);
+            cfg.block_interval_ms = 60_000;
+            cfg.blocks = 200;
+            cfg
+        }
+        // 100 peers on the tracker topology with random latency and limited bandwidth.
+        "tracker100" => {
+            let mut cfg = SimConfig::new(2, 100, 16);
+            cfg.topology = Topology::Tracker { outbound: 8 };
+            cfg.latency = Latency::Uniform(20.0, 200.0);
+            cfg.bandwidth = Some(50_000);
+            cfg.block_interval_ms = 60_000;
+            cfg.blocks = 100;
+            cfg
+        }
+        // Loss, duplication, lognormal latency, a partition, crashes and a tracker
+        // outage, with the keepalive timers on.
+        "faults" => {
+            let mut cfg = SimConfig::new(3, 30, 6);
+            cfg.topology = Topology::Tracker { outbound: 4 };
+            cfg.latency = Latency::LogNormal {
+                median: 40.0,
+                mean: 60.0,
+            };
+            cfg.bandwidth = Some(100_000);
+            cfg.loss = 0.02;
+            cfg.dup = 0.02;
+            cfg.keepalive = true;
+            cfg.block_interval_ms = 30_000;
+            cfg.blocks = 60;
+            cfg.partition = Some(Partition {
+                start_ms: 300_000,
+                heal_ms: 600_000,
+            });
+            cfg.crashes = vec![
+                Crash {
+                    node: 5,
+                    at_ms: 200_000,
+                    restart_ms: Some(500_000),
+                },
+                Crash {
+                    node: 11,
+                    at_ms: 700_000,
+                    restart_ms: None,
+                },
+            ];
+            cfg.tracker_outages = vec![(800_000, 950_000)];
+            cfg
+        }
+        _ => unreachable!("unknown scenario {name}"),
+    }
+}
+
+#[test]
+fn golden_trace_digests_are_unchanged() {
+    let mut got = Vec::new();
+    for &(name, _) in GOLDEN {
+        let r = Sim::run(scenario(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        eprintln!(
+            "{name}: {} events, {:.2} s wall",
+            r.totals.events, r.totals.wall_secs
+        );
+        got.push((name, r.digest_hex()));
+    }
+    if got.iter().zip(GOLDEN).any(|((_, g), (_, want))| g != want) {
+        let table: String = got
+            .iter()
+            .map(|(n, d)| format!("    (\n        \"{n}\",\n        \"{d}\",\n    ),\n"))
+            .collect();
+        panic!(
+            "trace digests changed; if intended, pin them in its own commit saying why:\n{table}"
+        );
+    }
+}
