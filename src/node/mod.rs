@@ -1277,7 +1277,9 @@ impl Node {
         if !self.started {
             return Some(Time(0));
         }
-        if self.cfg.tracker.is_some() {
+        // Same condition as `tracker_tick`: without a listen port the tracker is never
+        // contacted, so its retry time is not a deadline.
+        if self.cfg.tracker.is_some() && self.cfg.listen_port != 0 {
             if self.tracker.conn.is_some() {
                 consider(self.tracker.next_heartbeat);
             } else if !self.tracker.connecting {
