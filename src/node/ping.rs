@@ -1,0 +1,43 @@
+//! Ping keepalive and per-peer timeouts.
+
+use super::*;
+
+impl Node {
+    pub(super) fn peer_timeouts(&mut self, now: Time) {
+        let mut drop = Vec::new();
+        let mut pings = Vec::new();
+        for (c, p) in self.peers.iter_mut() {
+            if !p.is_ready() && now.since(p.connected_at) >= self.cfg.handshake_timeout_ms {
+                drop.push((*c, "handshake"));
+            } else if now.since(p.last_recv) >= self.cfg.idle_timeout_ms {
+                drop.push((*c, "idle"));
+            } else if p
+                .ping
+                .is_some_and(|(_, sent)| now.since(sent) >= self.cfg.ping_timeout_ms)
+            {
+                drop.push((*c, "ping"));
+            } else if p.headers_deadline.is_some_and(|d| now >= d) {
+                drop.push((*c, "headers request"));
+            } else if p.is_ready() && p.ping.is_none() && now >= p.next_ping {
+                let nonce = self.rng.next_u64();
+                p.ping = Some((nonce, now));
+                p.next_ping = now.plus_ms(self.cfg.ping_interval_ms);
+                pings.push((*c, nonce));
+            }
+        }
+        for (c, hash_deadline) in self.requested.values() {
+            if now >= *hash_deadline && !drop.iter().any(|(d, _)| d == c) {
+                drop.push((*c, "block request"));
+            }
+        }
+        for (c, nonce) in pings {
+            self.send(c, Message::Ping { nonce });
+        }
+        for (c, what) in drop {
+            if let Some(p) = self.peers.get(&c) {
+                info!(target: "net", "peer {} timed out ({what})", p.addr);
+            }
+            self.disconnect(c, DisconnectReason::Timeout(what));
+        }
+    }
+}
