@@ -29,7 +29,7 @@ impl Node {
     pub(super) fn on_version(&mut self, conn: ConnId, v: Version, now: Time) {
         let our_id = self.chain.network_id();
         let p = self.peers.get_mut(&conn).expect("caller checked");
-        if p.version.is_some() {
+        if p.version().is_some() {
             self.punish(conn, "duplicate version".into(), now);
             return;
         }
@@ -63,7 +63,7 @@ impl Node {
         let dup = self
             .peers
             .iter()
-            .any(|(c, q)| *c != conn && q.version.as_ref().is_some_and(|w| w.nonce == v.nonce));
+            .any(|(c, q)| *c != conn && q.version().is_some_and(|w| w.nonce == v.nonce));
         let p = self.peers.get_mut(&conn).expect("caller checked");
         // Two connections between the same pair of nodes: only the node with the larger
         // nonce closes its outbound one, so the pair never closes both.
@@ -72,7 +72,10 @@ impl Node {
             return;
         }
         p.best_height = v.best_height;
-        p.version = Some(v);
+        p.handshake = match p.handshake {
+            Handshake::GotVerack => Handshake::Ready(v),
+            _ => Handshake::GotVersion(v),
+        };
         self.peer_timers_changed();
         self.send(conn, Message::Verack);
         if self.peers.get(&conn).is_some_and(|p| p.is_ready()) {

@@ -46,7 +46,7 @@ use addrbook::TrackerLink;
 use bans::{block_error_punishable, tx_error_punishable, BanKey};
 use known::BlockKnowledge;
 use log::{debug, info, warn};
-use peer::{Peer, PeerTable};
+use peer::{Handshake, Peer, PeerTable, PingState};
 use recent::RecentHeaders;
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -298,11 +298,15 @@ impl Node {
             Message::Version(v) => self.on_version(conn, v, now),
             Message::Verack => {
                 let p = self.peers.get_mut(&conn).expect("checked above");
-                if p.got_verack {
-                    self.punish(conn, "duplicate verack".into(), now);
-                    return;
-                }
-                p.got_verack = true;
+                p.handshake = match std::mem::replace(&mut p.handshake, Handshake::VersionSent) {
+                    Handshake::VersionSent => Handshake::GotVerack,
+                    Handshake::GotVersion(v) => Handshake::Ready(v),
+                    h @ (Handshake::GotVerack | Handshake::Ready(_)) => {
+                        p.handshake = h;
+                        self.punish(conn, "duplicate verack".into(), now);
+                        return;
+                    }
+                };
                 let ready = p.is_ready();
                 self.peer_timers_changed();
                 if ready {
@@ -321,10 +325,12 @@ impl Node {
             Message::Ping { nonce } => self.send(conn, Message::Pong { nonce }),
             Message::Pong { nonce } => {
                 let p = self.peers.get_mut(&conn).expect("checked above");
-                if let Some((n, sent)) = p.ping {
+                if let PingState::AwaitingPong { nonce: n, sent } = p.ping {
                     if n == nonce {
                         p.rtt_ms = Some(now.since(sent));
-                        p.ping = None;
+                        p.ping = PingState::Idle {
+                            next: sent.plus_ms(self.cfg.ping_interval_ms),
+                        };
                         self.peer_timers_changed();
                     }
                 }

@@ -11,17 +11,15 @@ impl Node {
                 drop.push((*c, "handshake"));
             } else if now.since(p.last_recv) >= self.cfg.idle_timeout_ms {
                 drop.push((*c, "idle"));
-            } else if p
-                .ping
-                .is_some_and(|(_, sent)| now.since(sent) >= self.cfg.ping_timeout_ms)
+            } else if matches!(p.ping, PingState::AwaitingPong { sent, .. }
+                if now.since(sent) >= self.cfg.ping_timeout_ms)
             {
                 drop.push((*c, "ping"));
             } else if p.headers_deadline.is_some_and(|d| now >= d) {
                 drop.push((*c, "headers request"));
-            } else if p.is_ready() && p.ping.is_none() && now >= p.next_ping {
+            } else if p.is_ready() && matches!(p.ping, PingState::Idle { next } if now >= next) {
                 let nonce = self.rng.next_u64();
-                p.ping = Some((nonce, now));
-                p.next_ping = now.plus_ms(self.cfg.ping_interval_ms);
+                p.ping = PingState::AwaitingPong { nonce, sent: now };
                 pings.push((*c, nonce));
             }
         }

@@ -21,9 +21,11 @@ impl Node {
                 consider(h);
             }
             match p.ping {
-                Some((_, sent)) => consider(sent.plus_ms(self.cfg.ping_timeout_ms)),
-                None if p.is_ready() => consider(p.next_ping),
-                None => {}
+                PingState::AwaitingPong { sent, .. } => {
+                    consider(sent.plus_ms(self.cfg.ping_timeout_ms))
+                }
+                PingState::Idle { next } if p.is_ready() => consider(next),
+                PingState::Idle { .. } => {}
             }
         }
         d
