@@ -48,6 +48,7 @@ impl Node {
         if let Some((c, _)) = self.requested.get(&hash) {
             let c = *c;
             self.requested.remove(&hash);
+            self.timers.stop(Timer::Block(hash));
             if let Some(p) = self.peers.get_mut(&c) {
                 p.blocks_in_flight = p.blocks_in_flight.saturating_sub(1);
             }
@@ -177,8 +178,9 @@ impl Node {
             let Some(c) = pick else { continue };
             let p = self.peers.get_mut(&c).expect("picked from peers");
             p.blocks_in_flight += 1;
-            self.requested
-                .insert(hash, (c, now.plus_ms(self.cfg.request_timeout_ms)));
+            let deadline = now.plus_ms(self.cfg.request_timeout_ms);
+            self.requested.insert(hash, (c, deadline));
+            self.timers.set(Timer::Block(hash), deadline);
             batches.entry(c).or_default().push(InvItem {
                 kind: InvKind::Block,
                 hash,

@@ -76,7 +76,7 @@ impl Node {
             Handshake::GotVerack => Handshake::Ready(v),
             _ => Handshake::GotVersion(v),
         };
-        self.peer_timers_changed();
+        self.arm_peer_timers(conn);
         self.send(conn, Message::Verack);
         if self.peers.get(&conn).is_some_and(|p| p.is_ready()) {
             self.on_ready(conn, now);

@@ -48,10 +48,10 @@ use known::BlockKnowledge;
 use log::{debug, info, warn};
 use peer::{Handshake, Peer, PeerTable, PingState};
 use recent::RecentHeaders;
-use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use timers::{Timer, TimerTable};
 
 /// Most blocks a single GetData answer carries; the rest are answered with NotFound.
 pub const MAX_BLOCKS_PER_GETDATA: usize = 128;
@@ -134,13 +134,6 @@ pub struct Node {
     recent_headers: RecentHeaders,
     recent_marks: u64,
     outbox: VecDeque<Action>,
-    /// The earliest per-peer deadline (handshake, idle, ping, header request), cached
-    /// so that [`Service::next_deadline`] need not scan every peer after every event;
-    /// `None` means it must be recomputed. It may be earlier than the exact value (a
-    /// peer's `last_recv` moves its idle deadline later without clearing it), which
-    /// only costs a tick that finds nothing to do; every change that can make a
-    /// deadline earlier clears it ([`Node::peer_timers_changed`]).
-    peer_deadline: Cell<Option<Option<Time>>>,
     started: bool,
     /// Block downloads: hash -> (peer, deadline).
     requested: BTreeMap<Hash256, (ConnId, Time)>,
@@ -168,6 +161,8 @@ pub struct Node {
     template_built: Time,
     template_dirty: bool,
     extra_nonce: u64,
+    /// Every armed deadline (see [`timers`]).
+    timers: TimerTable,
 }
 
 impl Node {
@@ -179,7 +174,7 @@ impl Node {
         let rejected = replay::replay(&mut chain, stored, now);
         let mut rng = SplitMix64::new(cfg.seed);
         let nonce = rng.next_u64();
-        let node = Node {
+        let mut node = Node {
             mempool: Mempool::new(cfg.mempool_max_txs),
             orphans: OrphanPool::new(cfg.orphan_max_blocks),
             recent_marks: chain.invalid_marks(),
@@ -212,9 +207,10 @@ impl Node {
             stats: NodeStats::default(),
             started: false,
             known: BlockKnowledge::default(),
-            peer_deadline: Cell::new(None),
+            timers: TimerTable::default(),
             cfg,
         };
+        node.arm_node_timers();
         (node, rejected)
     }
 
@@ -308,7 +304,7 @@ impl Node {
                     }
                 };
                 let ready = p.is_ready();
-                self.peer_timers_changed();
+                self.arm_peer_timers(conn);
                 if ready {
                     self.on_ready(conn, now);
                 }
@@ -331,7 +327,7 @@ impl Node {
                         p.ping = PingState::Idle {
                             next: sent.plus_ms(self.cfg.ping_interval_ms),
                         };
-                        self.peer_timers_changed();
+                        self.arm_peer_timers(conn);
                     }
                 }
             }
@@ -363,6 +359,7 @@ impl Node {
                                 .is_some_and(|(c, _)| *c == conn)
                             {
                                 self.requested.remove(&it.hash);
+                                self.timers.stop(Timer::Block(it.hash));
                                 if let Some(p) = self.peers.get_mut(&conn) {
                                     p.blocks_in_flight = p.blocks_in_flight.saturating_sub(1);
                                 }
@@ -370,6 +367,7 @@ impl Node {
                         }
                         InvKind::Tx => {
                             self.tx_requested.remove(&it.hash);
+                            self.timers.stop(Timer::Tx(it.hash));
                         }
                     }
                 }
@@ -442,6 +440,7 @@ impl Service for Node {
                     listen_port: self.cfg.listen_port,
                 },
             );
+            self.arm_node_timers();
             return;
         }
         if dir == Direction::Outbound {
@@ -453,7 +452,7 @@ impl Service for Node {
         if let Some(s) = self.peers.insert(conn, peer).and_then(|old| old.slot) {
             self.known.release_slot(s);
         }
-        self.peer_timers_changed();
+        self.arm_peer_timers(conn);
         if self.is_banned(addr, now) {
             self.refuse(conn, RejectCode::Banned, "address banned for misbehaviour");
             self.disconnect(conn, DisconnectReason::Banned);
@@ -491,11 +490,13 @@ impl Service for Node {
                 debug!(target: "net", "could not connect to {addr}");
             }
         }
+        self.arm_node_timers();
     }
 
     fn on_message(&mut self, conn: ConnId, msg: Message, now: Time) {
         if self.tracker.conn == Some(conn) {
             self.on_tracker_message(conn, msg, now);
+            self.arm_node_timers();
         } else {
             self.on_peer_message(conn, msg, now);
         }
@@ -505,6 +506,7 @@ impl Service for Node {
         if self.tracker.conn == Some(conn) {
             info!(target: "net", "tracker connection closed: {reason}");
             self.tracker_lost(now);
+            self.arm_node_timers();
             return;
         }
         let Some(p) = self.peers.remove(&conn) else {
@@ -513,7 +515,7 @@ impl Service for Node {
         if let Some(s) = p.slot {
             self.known.release_slot(s);
         }
-        self.peer_timers_changed();
+        self.stop_peer_timers(conn);
         if reason.is_misbehaviour() {
             self.ban(p.addr, now);
         }
@@ -532,38 +534,52 @@ impl Service for Node {
                 reason: reason.clone(),
             }));
         }
-        self.requested.retain(|_, (c, _)| *c != conn);
-        self.tx_requested.retain(|_, (c, _)| *c != conn);
+        let timers = &mut self.timers;
+        self.requested.retain(|h, (c, _)| {
+            let keep = *c != conn;
+            if !keep {
+                timers.stop(Timer::Block(*h));
+            }
+            keep
+        });
+        self.tx_requested.retain(|h, (c, _)| {
+            let keep = *c != conn;
+            if !keep {
+                timers.stop(Timer::Tx(*h));
+            }
+            keep
+        });
         self.request_blocks(now);
         self.connect_more(now);
+        self.arm_node_timers();
     }
 
     fn on_tick(&mut self, now: Time) {
         self.started = true;
-        // Timeouts and pings below change peer deadlines; a tick may also be the early
-        // wake-up of a stale cached deadline, after which the exact one is needed.
-        self.peer_timers_changed();
         self.tracker_tick(now);
         self.peer_timeouts(now);
         self.bans.retain(|_, until| *until > now);
         // A transaction that was announced but never delivered may be fetched from
         // whoever announces it next.
-        self.tx_requested.retain(|_, (_, deadline)| *deadline > now);
+        let timers = &mut self.timers;
+        self.tx_requested.retain(|h, (_, deadline)| {
+            let keep = *deadline > now;
+            if !keep {
+                timers.stop(Timer::Tx(*h));
+            }
+            keep
+        });
         self.connect_more(now);
         self.ask_for_peers_if_starving(now);
         self.request_blocks(now);
+        self.arm_node_timers();
     }
 
     fn next_deadline(&self) -> Option<Time> {
-        let peers = match self.peer_deadline.get() {
-            Some(cached) => cached,
-            None => {
-                let exact = self.peers_next_deadline();
-                self.peer_deadline.set(Some(exact));
-                exact
-            }
-        };
-        self.compute_next_deadline(peers)
+        if !self.started {
+            return Some(Time(0));
+        }
+        self.timers.next()
     }
 
     fn wants_to_mine(&self) -> bool {

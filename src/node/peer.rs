@@ -1,5 +1,6 @@
 //! What a node remembers about one connected peer.
 
+use super::timers::PeerTimers;
 use crate::chain::hash::KeyedState;
 use crate::chain::Hash256;
 use crate::service::{ConnId, Direction, Time};
@@ -200,6 +201,8 @@ pub struct Peer {
     pub rtt_ms: Option<u64>,
     /// Deadline of an outstanding header request.
     pub headers_deadline: Option<Time>,
+    /// Its timer slots, derived from the fields above when they change.
+    pub timers: PeerTimers,
     /// Blocks requested from this peer and not yet received.
     pub blocks_in_flight: usize,
     /// Height the peer claimed or showed us.
@@ -230,6 +233,7 @@ impl Peer {
             },
             rtt_ms: None,
             headers_deadline: None,
+            timers: PeerTimers::default(),
             blocks_in_flight: 0,
             best_height: 0,
             slot: None,

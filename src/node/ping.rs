@@ -1,4 +1,4 @@
-//! Ping keepalive and per-peer timeouts.
+//! Ping keepalive and per-peer timeouts, handled when a tick is due.
 
 use super::*;
 
@@ -23,10 +23,27 @@ impl Node {
                 pings.push((*c, nonce));
             }
         }
-        for (c, hash_deadline) in self.requested.values() {
-            if now >= *hash_deadline && !drop.iter().any(|(d, _)| d == c) {
-                drop.push((*c, "block request"));
+        let mut expired = Vec::new();
+        for (h, (c, hash_deadline)) in &self.requested {
+            if now >= *hash_deadline {
+                expired.push(*h);
+                if !drop.iter().any(|(d, _)| d == c) {
+                    drop.push((*c, "block request"));
+                }
             }
+        }
+        // Handled: the request's slot stops (the peer is being closed, which drops it).
+        for h in expired {
+            self.timers.stop(Timer::Block(h));
+        }
+        // Re-arm every peer's slots from its new state (an idle slot may have fired
+        // early, a ping was sent), then stop those of the peers being closed.
+        let conns: Vec<ConnId> = self.peers.iter().map(|(c, _)| *c).collect();
+        for c in conns {
+            self.arm_peer_timers(c);
+        }
+        for (c, _) in &drop {
+            self.stop_peer_timers(*c);
         }
         for (c, nonce) in pings {
             self.send(c, Message::Ping { nonce });

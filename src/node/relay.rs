@@ -16,6 +16,7 @@ impl Node {
                     {
                         let deadline = now.plus_ms(self.cfg.request_timeout_ms);
                         self.tx_requested.insert(it.hash, (conn, deadline));
+                        self.timers.set(Timer::Tx(it.hash), deadline);
                         want.push(it);
                     }
                 }
@@ -43,7 +44,9 @@ impl Node {
             return;
         };
         let txid = tx.txid();
-        self.tx_requested.remove(&txid);
+        if self.tx_requested.remove(&txid).is_some() {
+            self.timers.stop(Timer::Tx(txid));
+        }
         if let Some(p) = self.peers.get_mut(&conn) {
             p.known_txs.insert(txid);
         }

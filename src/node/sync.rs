@@ -18,14 +18,17 @@ impl Node {
         if let Some(p) = self.peers.get_mut(&conn) {
             p.headers_deadline = Some(deadline);
             self.outbox.push_back(Action::Send { conn, msg });
-            self.peer_timers_changed();
+            self.arm_peer_timers(conn);
         }
     }
 
     pub(super) fn on_headers(&mut self, conn: ConnId, headers: Vec<BlockHeader>, now: Time) {
         let full = headers.len() >= MAX_HEADERS;
         if let Some(p) = self.peers.get_mut(&conn) {
-            p.headers_deadline = None;
+            // Most headers are announcements, not answers: re-arm only on an answer.
+            if p.headers_deadline.take().is_some() {
+                self.arm_peer_timers(conn);
+            }
         }
         let mut last = None;
         for (i, h) in headers.iter().enumerate() {
@@ -77,7 +80,7 @@ impl Node {
                 if let Some(p) = self.peers.get_mut(&conn) {
                     p.headers_deadline = Some(deadline);
                 }
-                self.peer_timers_changed();
+                self.arm_peer_timers(conn);
                 self.send(conn, msg);
             }
         }
