@@ -1,5 +1,6 @@
 //! What a node remembers about one connected peer.
 
+use super::timers::PeerTimers;
 use crate::chain::hash::KeyedState;
 use crate::chain::Hash256;
 use crate::service::{ConnId, Direction, Time};
@@ -149,6 +150,38 @@ mod tests {
     }
 }
 
+/// The version handshake of one connection. Both sides send their version at once, so
+/// a connection starts with ours sent; theirs and their acknowledgement of ours may
+/// arrive in either order.
+#[derive(Debug)]
+pub enum Handshake {
+    /// Our version sent; nothing received yet.
+    VersionSent,
+    /// Their version received (and acknowledged); waiting for their verack.
+    GotVersion(Version),
+    /// Their verack received; waiting for their version.
+    GotVerack,
+    /// Both versions and acknowledgements exchanged.
+    Ready(Version),
+}
+
+/// The keepalive of a ready connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PingState {
+    /// No ping outstanding; the next one is due at `next`.
+    Idle {
+        /// When to send the next ping.
+        next: Time,
+    },
+    /// A ping was sent and its pong has not arrived.
+    AwaitingPong {
+        /// The ping's nonce, echoed by the pong.
+        nonce: u64,
+        /// When the ping was sent.
+        sent: Time,
+    },
+}
+
 /// One peer connection, from the node's point of view.
 #[derive(Debug)]
 pub struct Peer {
@@ -156,22 +189,20 @@ pub struct Peer {
     pub addr: SocketAddr,
     /// Who connected.
     pub dir: Direction,
-    /// Its version message, once received.
-    pub version: Option<Version>,
-    /// True once it acknowledged our version.
-    pub got_verack: bool,
+    /// Where the version handshake stands.
+    pub handshake: Handshake,
     /// When the connection opened.
     pub connected_at: Time,
     /// When the last message arrived.
     pub last_recv: Time,
-    /// When to send the next ping.
-    pub next_ping: Time,
-    /// The outstanding ping's nonce and when it was sent.
-    pub ping: Option<(u64, Time)>,
+    /// Keepalive: when the next ping is due, or the one awaiting its pong.
+    pub ping: PingState,
     /// Latest round-trip time measured, in ms.
     pub rtt_ms: Option<u64>,
     /// Deadline of an outstanding header request.
     pub headers_deadline: Option<Time>,
+    /// Its timer slots, derived from the fields above when they change.
+    pub timers: PeerTimers,
     /// Blocks requested from this peer and not yet received.
     pub blocks_in_flight: usize,
     /// Height the peer claimed or showed us.
@@ -194,14 +225,15 @@ impl Peer {
         Peer {
             addr,
             dir,
-            version: None,
-            got_verack: false,
+            handshake: Handshake::VersionSent,
             connected_at: now,
             last_recv: now,
-            next_ping: now.plus_ms(ping_interval_ms),
-            ping: None,
+            ping: PingState::Idle {
+                next: now.plus_ms(ping_interval_ms),
+            },
             rtt_ms: None,
             headers_deadline: None,
+            timers: PeerTimers::default(),
             blocks_in_flight: 0,
             best_height: 0,
             slot: None,
@@ -213,12 +245,20 @@ impl Peer {
 
     /// True once both versions and acknowledgements were exchanged.
     pub fn is_ready(&self) -> bool {
-        self.version.is_some() && self.got_verack
+        matches!(self.handshake, Handshake::Ready(_))
+    }
+
+    /// Its version message, once received.
+    pub fn version(&self) -> Option<&Version> {
+        match &self.handshake {
+            Handshake::GotVersion(v) | Handshake::Ready(v) => Some(v),
+            Handshake::VersionSent | Handshake::GotVerack => None,
+        }
     }
 
     /// The address the peer accepts connections on, if it listens.
     pub fn listen_addr(&self) -> Option<SocketAddr> {
-        let v = self.version.as_ref()?;
+        let v = self.version()?;
         (v.listen_port != 0).then(|| SocketAddr::new(self.addr.ip(), v.listen_port))
     }
 }

@@ -1,0 +1,193 @@
+//! Block download and upload: requesting missing blocks from peers that have them, answering GetData, accepting blocks and their orphans.
+
+use super::*;
+
+impl Node {
+    pub(super) fn on_getdata(&mut self, conn: ConnId, items: Vec<InvItem>) {
+        let mut missing = Vec::new();
+        let mut blocks_sent = 0;
+        for it in items {
+            match it.kind {
+                InvKind::Block => {
+                    let block = if blocks_sent < MAX_BLOCKS_PER_GETDATA {
+                        self.chain.shared_block(&it.hash)
+                    } else {
+                        None
+                    };
+                    match block {
+                        Some(b) => {
+                            blocks_sent += 1;
+                            if let Some(p) = self.peers.get_mut(&conn) {
+                                self.known.record(p, &it.hash);
+                            }
+                            self.send(conn, Message::Block(b));
+                        }
+                        None => missing.push(it),
+                    }
+                }
+                InvKind::Tx => match self.mempool.get(&it.hash) {
+                    Some(t) => {
+                        let t = *t;
+                        if let Some(p) = self.peers.get_mut(&conn) {
+                            p.known_txs.insert(it.hash);
+                        }
+                        self.send(conn, Message::Tx(Box::new(Transaction::Transfer(t))));
+                    }
+                    None => missing.push(it),
+                },
+            }
+        }
+        if !missing.is_empty() {
+            self.send(conn, Message::NotFound { items: missing });
+        }
+    }
+
+    pub(super) fn on_block(&mut self, conn: ConnId, block: Arc<Block>, now: Time) {
+        let block = HashedBlock::from_shared(block);
+        let hash = block.hash();
+        if let Some((c, _)) = self.requested.get(&hash) {
+            let c = *c;
+            self.requested.remove(&hash);
+            self.timers.stop(Timer::Block(hash));
+            if let Some(p) = self.peers.get_mut(&c) {
+                p.blocks_in_flight = p.blocks_in_flight.saturating_sub(1);
+            }
+        }
+        if let Some(p) = self.peers.get_mut(&conn) {
+            self.known.record(p, &hash);
+            self.known.record(p, &block.block().header.prev);
+        }
+        self.process_block(block, Some(conn), now);
+        self.request_blocks(now);
+    }
+
+    /// Accepts a block from a peer (`from`) or from our own miner (`None`), then any
+    /// orphans waiting for it.
+    pub(super) fn process_block(&mut self, block: HashedBlock, from: Option<ConnId>, now: Time) {
+        let mut work = vec![(block, from)];
+        while let Some((block, from)) = work.pop() {
+            let hash = block.hash();
+            if self.chain.block(&hash).is_some() {
+                continue;
+            }
+            // Kept only for the orphan pool, i.e. when the parent is unknown.
+            let prev = block.block().header.prev;
+            let orphan = self
+                .chain
+                .header(&prev)
+                .is_none()
+                .then(|| block.block().clone());
+            match self.chain.accept_hashed_block(block, now.secs()) {
+                Ok(outcome) => {
+                    // Durable before announced, and only once the whole ancestry has
+                    // data, so that the block file lists every parent before its
+                    // children (a block whose parent never arrives is not stored).
+                    for h in &outcome.linked {
+                        let b = self.chain.shared_block(h).expect("linked blocks have data");
+                        self.push(Action::StoreBlock(b));
+                    }
+                    if from.is_some() {
+                        self.stats.blocks_received += 1;
+                    }
+                    if outcome.tip_changed {
+                        self.on_tip_changed(&outcome.disconnected, outcome.reorg_depth as u32, now);
+                    }
+                    for child in self.orphans.take_children(&hash) {
+                        let child = HashedBlock::new(child);
+                        let sender = self.orphan_from.remove(&child.hash());
+                        work.push((child, sender));
+                    }
+                }
+                Err(BlockError::UnknownParent) => {
+                    debug!(target: "chain", "orphan block {hash}; fetching its ancestors");
+                    if orphan.is_some_and(|b| self.orphans.insert(b)) {
+                        if let Some(c) = from {
+                            self.orphan_from.insert(hash, c);
+                        }
+                    }
+                    // Forget senders of orphans the bounded pool has evicted.
+                    if self.orphan_from.len() > 2 * self.cfg.orphan_max_blocks {
+                        let orphans = &self.orphans;
+                        self.orphan_from.retain(|h, _| orphans.contains(h));
+                    }
+                    if let Some(c) = from {
+                        self.request_headers(c, now);
+                    }
+                }
+                Err(e) if !block_error_punishable(&e) => {
+                    debug!(target: "chain", "block {hash} not accepted: {e}");
+                }
+                Err(e) => {
+                    warn!(target: "chain", "invalid block {hash}: {e}");
+                    match from {
+                        Some(c) => self.punish(c, format!("invalid block {hash}: {e}"), now),
+                        None => warn!(target: "miner", "our own block was invalid: {e}"),
+                    }
+                }
+            }
+        }
+    }
+
+    /// Requests blocks of the best header chain that we lack, spread over the peers
+    /// that have them.
+    pub(super) fn request_blocks(&mut self, now: Time) {
+        // Nothing missing (the usual case once a block has arrived): no side effects
+        // either way, so skip the per-peer scan below.
+        if !self.chain.has_missing_blocks() {
+            return;
+        }
+        // Usually every missing block is requested already (announcements keep
+        // arriving while a block is in flight): nothing to do either, and the peer scan
+        // below is skipped.
+        let pending = self.requested.len();
+        let first = self.chain.missing_blocks(pending + 1);
+        if first.len() <= pending && first.iter().all(|h| self.requested.contains_key(h)) {
+            return;
+        }
+        let max = self.cfg.max_blocks_in_flight_per_peer;
+        // Free request slots over all ready peers: nothing to do without one, and no
+        // point looking further ahead than the blocks already requested plus the slots.
+        let free: usize = self
+            .peers
+            .values()
+            .filter(|p| p.is_ready())
+            .map(|p| max.saturating_sub(p.blocks_in_flight))
+            .sum();
+        if free == 0 {
+            return;
+        }
+        let window = (self.requested.len() + free).min(DOWNLOAD_WINDOW);
+        let missing = self.chain.missing_blocks(window);
+        if missing.is_empty() {
+            return;
+        }
+        let mut batches: BTreeMap<ConnId, Vec<InvItem>> = BTreeMap::new();
+        for hash in missing {
+            if self.requested.contains_key(&hash) {
+                continue;
+            }
+            let height = self.chain.height_of(&hash).unwrap_or(u32::MAX);
+            let pick = self
+                .peers
+                .iter()
+                .filter(|(_, p)| p.is_ready() && p.blocks_in_flight < max)
+                .filter(|(_, p)| !p.lacks_blocks.contains(&hash))
+                .filter(|(_, p)| self.known.peer_has(p, &hash) || p.best_height >= height)
+                .min_by_key(|(_, p)| p.blocks_in_flight)
+                .map(|(c, _)| *c);
+            let Some(c) = pick else { continue };
+            let p = self.peers.get_mut(&c).expect("picked from peers");
+            p.blocks_in_flight += 1;
+            let deadline = now.plus_ms(self.cfg.request_timeout_ms);
+            self.requested.insert(hash, (c, deadline));
+            self.timers.set(Timer::Block(hash), deadline);
+            batches.entry(c).or_default().push(InvItem {
+                kind: InvKind::Block,
+                hash,
+            });
+        }
+        for (c, items) in batches {
+            self.send(c, Message::GetData { items });
+        }
+    }
+}

@@ -1,0 +1,94 @@
+//! The version handshake: what we send, what we check in the peer's version, and what follows once a connection is ready.
+
+use super::*;
+
+impl Node {
+    /// Tells a connection why it is about to be closed.
+    pub(super) fn refuse(&mut self, conn: ConnId, code: RejectCode, reason: &str) {
+        self.send(
+            conn,
+            Message::Reject {
+                msg_type: crate::wire::MSG_VERSION,
+                code,
+                hash: Hash256::ZERO,
+                reason: reason.to_string(),
+            },
+        );
+    }
+
+    pub(super) fn version_message(&self) -> Message {
+        Message::Version(Version {
+            version: PROTOCOL_VERSION as u32,
+            network_id: self.chain.network_id(),
+            nonce: self.nonce,
+            best_height: self.chain.height(),
+            listen_port: self.cfg.listen_port,
+        })
+    }
+
+    pub(super) fn on_version(&mut self, conn: ConnId, v: Version, now: Time) {
+        let our_id = self.chain.network_id();
+        let p = self.peers.get_mut(&conn).expect("caller checked");
+        if p.version().is_some() {
+            self.punish(conn, "duplicate version".into(), now);
+            return;
+        }
+        if v.version != PROTOCOL_VERSION as u32 || v.network_id != our_id {
+            let reason = format!(
+                "wrong network: expected {} protocol {}",
+                our_id.short(),
+                PROTOCOL_VERSION
+            );
+            self.send(
+                conn,
+                Message::Reject {
+                    msg_type: crate::wire::MSG_VERSION,
+                    code: RejectCode::WrongNetwork,
+                    hash: Hash256::ZERO,
+                    reason,
+                },
+            );
+            self.disconnect(conn, DisconnectReason::WrongNetwork);
+            return;
+        }
+        if v.nonce == self.nonce {
+            let p = self.peers.get(&conn).expect("caller checked");
+            if p.dir == Direction::Outbound {
+                self.self_addrs.insert(p.addr);
+                self.known_addrs.remove(&p.addr);
+            }
+            self.disconnect(conn, DisconnectReason::SelfConnection);
+            return;
+        }
+        let dup = self
+            .peers
+            .iter()
+            .any(|(c, q)| *c != conn && q.version().is_some_and(|w| w.nonce == v.nonce));
+        let p = self.peers.get_mut(&conn).expect("caller checked");
+        // Two connections between the same pair of nodes: only the node with the larger
+        // nonce closes its outbound one, so the pair never closes both.
+        if dup && p.dir == Direction::Outbound && self.nonce > v.nonce {
+            self.disconnect(conn, DisconnectReason::Duplicate);
+            return;
+        }
+        p.best_height = v.best_height;
+        p.handshake = match p.handshake {
+            Handshake::GotVerack => Handshake::Ready(v),
+            _ => Handshake::GotVersion(v),
+        };
+        self.arm_peer_timers(conn);
+        self.send(conn, Message::Verack);
+        if self.peers.get(&conn).is_some_and(|p| p.is_ready()) {
+            self.on_ready(conn, now);
+        }
+    }
+
+    pub(super) fn on_ready(&mut self, conn: ConnId, now: Time) {
+        let addr = self.peers[&conn].addr;
+        info!(target: "net", "peer {addr} connected ({:?})", self.peers[&conn].dir);
+        self.push(Action::Event(Event::PeerConnected { conn, addr }));
+        self.request_headers(conn, now);
+        // Ask for its mempool so transactions reach late joiners.
+        self.send(conn, Message::Mempool);
+    }
+}

@@ -1,0 +1,211 @@
+//! Headers-first sync: header requests and answers, and announcing a new tip to peers.
+
+use super::*;
+
+impl Node {
+    pub(super) fn locator_message(&self) -> Message {
+        let mut locator = self.chain.locator();
+        locator.truncate(MAX_LOCATOR);
+        Message::GetHeaders {
+            locator,
+            stop: Hash256::ZERO,
+        }
+    }
+
+    pub(super) fn request_headers(&mut self, conn: ConnId, now: Time) {
+        let msg = self.locator_message();
+        let deadline = now.plus_ms(self.cfg.request_timeout_ms);
+        if let Some(p) = self.peers.get_mut(&conn) {
+            p.headers_deadline = Some(deadline);
+            self.outbox.push_back(Action::Send { conn, msg });
+            self.arm_peer_timers(conn);
+        }
+    }
+
+    pub(super) fn on_headers(&mut self, conn: ConnId, headers: Vec<BlockHeader>, now: Time) {
+        let full = headers.len() >= MAX_HEADERS;
+        if let Some(p) = self.peers.get_mut(&conn) {
+            // Most headers are announcements, not answers: re-arm only on an answer.
+            if p.headers_deadline.take().is_some() {
+                self.arm_peer_timers(conn);
+            }
+        }
+        let mut last = None;
+        for (i, h) in headers.iter().enumerate() {
+            // Most announcements repeat a header we already have (every peer announces
+            // each block): find it among the recently accepted ones, without hashing or
+            // tree look-ups. Same outcome as `accept_hashed_header` on a known header.
+            let marks = self.chain.invalid_marks();
+            if marks != self.recent_marks {
+                self.recent_headers.clear();
+                self.recent_marks = marks;
+            }
+            let (hash, result) = match self.recent_headers.find(h) {
+                Some((hash, height)) => (hash, Ok(height)),
+                None => self.lookup_or_accept_header(h, now),
+            };
+            let height = match result {
+                Ok(height) => height,
+                Err(BlockError::UnknownParent) => {
+                    if i == 0 {
+                        // A header we cannot connect: ask for the chain leading to it.
+                        self.request_headers(conn, now);
+                    } else {
+                        self.punish(conn, "headers do not connect to each other".into(), now);
+                    }
+                    return;
+                }
+                Err(e) if !block_error_punishable(&e) => {
+                    debug!(target: "chain", "header {hash} not accepted now: {e}");
+                    break;
+                }
+                Err(e) => {
+                    self.punish(conn, format!("invalid header {hash}: {e}"), now);
+                    return;
+                }
+            };
+            if let Some(p) = self.peers.get_mut(&conn) {
+                self.known.record(p, &hash);
+                p.best_height = p.best_height.max(height);
+            }
+            last = Some(hash);
+        }
+        if full {
+            if let Some(last) = last {
+                let msg = Message::GetHeaders {
+                    locator: vec![last],
+                    stop: Hash256::ZERO,
+                };
+                let deadline = now.plus_ms(self.cfg.request_timeout_ms);
+                if let Some(p) = self.peers.get_mut(&conn) {
+                    p.headers_deadline = Some(deadline);
+                }
+                self.arm_peer_timers(conn);
+                self.send(conn, msg);
+            }
+        }
+        self.request_blocks(now);
+    }
+
+    /// A header of an announcement not in `recent_headers`: its hash, and its height
+    /// once known or accepted (then it is remembered) or why it was not accepted.
+    pub(super) fn lookup_or_accept_header(
+        &mut self,
+        h: &BlockHeader,
+        now: Time,
+    ) -> (Hash256, Result<u32, BlockError>) {
+        let (hash, result) = match self.chain.find_known_header(h) {
+            Some((hash, _)) if self.chain.is_invalid(&hash) => {
+                (hash, Err(BlockError::KnownInvalid))
+            }
+            Some((hash, height)) => (hash, Ok(height)),
+            None => {
+                let hashed = HashedHeader::new(*h);
+                let hash = hashed.hash();
+                let r = self.chain.accept_hashed_header(&hashed, now.secs());
+                // Accepted: it is known now, with its height.
+                (hash, r.map(|_| self.chain.height_of(&hash).unwrap_or(0)))
+            }
+        };
+        if let Ok(height) = result {
+            self.recent_headers
+                .push(*h, hash, height, MAX_RECENT_HEADERS);
+        }
+        (hash, result)
+    }
+
+    pub(super) fn on_tip_changed(&mut self, disconnected: &[Block], reorg_depth: u32, now: Time) {
+        let _ = now;
+        let tip = self.chain.tip();
+        let height = self.chain.height();
+        if reorg_depth > 0 {
+            self.stats.reorgs += 1;
+            self.stats.max_reorg_depth = self.stats.max_reorg_depth.max(reorg_depth);
+            info!(target: "chain", "reorganisation of depth {reorg_depth}: new tip {height} {}", tip.short());
+        } else {
+            debug!(target: "chain", "new tip {height} {}", tip.short());
+        }
+        self.mempool.reorganized(disconnected, &self.chain);
+        self.template_dirty = true;
+        self.push(Action::Event(Event::TipChanged {
+            tip,
+            height,
+            reorg_depth,
+        }));
+        self.announce_tip();
+    }
+
+    /// Sends the newest headers of the active chain to every ready peer that does not
+    /// have the tip yet.
+    pub(super) fn announce_tip(&mut self) {
+        let tip = self.chain.tip();
+        let height = self.chain.height();
+        // At most MAX_ANNOUNCE_HEADERS headers, never the genesis block's.
+        let depth = (height as usize).min(MAX_ANNOUNCE_HEADERS);
+        if depth == 0 {
+            return;
+        }
+        // Which peers (by slot) know the tip: one look-up for all of them.
+        let tip_mask = self.known.mask(&tip);
+        let has = BlockKnowledge::peer_in;
+        let targets: Vec<ConnId> = self
+            .peers
+            .iter()
+            .filter(|(_, p)| p.is_ready() && !has(p, tip_mask, &tip))
+            .map(|(c, _)| *c)
+            .collect();
+        if targets.is_empty() {
+            return;
+        }
+        let tip_block = (self.cfg.block_push_peers > 0)
+            .then(|| self.chain.shared_block(&tip))
+            .flatten();
+        // The newest headers, tip first, with their hashes and the slots known to have
+        // them; extended down the parent links only as far as some peer needs (usually
+        // one: peers know the parent). Recording below only sets the target's own bit,
+        // so the masks stay right for the other peers.
+        let tip_header = *self.chain.header(&tip).expect("the tip is known");
+        let mut headers: Vec<(BlockHeader, Hash256, u64)> = vec![(tip_header, tip, tip_mask)];
+        let mut pushed = 0;
+        for c in targets {
+            let p = self.peers.get_mut(&c).expect("listed above");
+            // Send only the headers after the last one it is known to have.
+            let mut n = 1;
+            while n < depth {
+                if headers.len() <= n {
+                    let prev = headers[n - 1].0.prev;
+                    match self.chain.header(&prev) {
+                        Some(h) => headers.push((*h, prev, self.known.mask(&prev))),
+                        None => break,
+                    }
+                }
+                if has(p, headers[n].2, &headers[n].1) {
+                    break;
+                }
+                n += 1;
+            }
+            let n = n.min(headers.len());
+            // A peer that has the parent gets the whole block directly, up to the
+            // configured number of peers: one message delay instead of three.
+            if let Some(b) = &tip_block {
+                if pushed < self.cfg.block_push_peers && n == 1 && headers.len() > 1 {
+                    pushed += 1;
+                    self.known.record(p, &tip);
+                    self.outbox.push_back(Action::Send {
+                        conn: c,
+                        msg: Message::Block(b.clone()),
+                    });
+                    continue;
+                }
+            }
+            let slice: Vec<BlockHeader> = headers[..n].iter().rev().map(|(h, ..)| *h).collect();
+            for (_, h, _) in &headers[..n] {
+                self.known.record(p, h);
+            }
+            self.outbox.push_back(Action::Send {
+                conn: c,
+                msg: Message::Headers { headers: slice },
+            });
+        }
+    }
+}
