@@ -12,15 +12,15 @@ use cheesechain::sim::{Crash, Latency, Partition, Sim, SimConfig, Topology};
 const GOLDEN: &[(&str, &str)] = &[
     (
         "mesh16",
-        "7e7d231efb6b2cd0e8ebc8b8fb8ef4cde22cd1b30b4b2aa899502d9885c9d382",
+        "47e64c597d14cf82b7a2f225a5df989eb7adbc88e4d200c106d0e433d0e96760",
     ),
     (
         "tracker100",
-        "f9062e26086ceef67a0ea0262d76a140f2da124354b42f6a0089ebb0877a4810",
+        "427e0d10b86debb3e00a7e8d34004b20e6b97df31986cd7d3f465412b3fd5058",
     ),
     (
         "faults",
-        "c4e7f0b83d22881e82cd7e8d0c09187a118ecb01afdadcfe69df9d1a4c3705c9",
+        "a01afdb2671a32bfca07a484eefc48723de6a689782376f72943d5be82d8ef33",
     ),
 ];
 
