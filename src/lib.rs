@@ -18,7 +18,8 @@
 //! - [`node`] and [`tracker`]: the peer and tracker protocol logic, pure state machines.
 //! - [`net`]: the `mio` reactor that drives a state machine over real sockets (the only
 //!   code that touches `mio`).
-//! - [`runtime`] and [`cli`]: clock, hooks and argument parsing for the binaries.
+//! - [`runtime`] and [`cli`]: hooks, the status file, address parsing and the
+//!   commands of the binaries.
 //! - [`sim`]: a deterministic network simulator that drives the real node and tracker.
 //!
 //! The byte-level reference for all of it is `spec/` at the top of the repository.
