@@ -101,7 +101,7 @@ fn mining_pays_rewards_and_fees() {
     let out = c.accept_block(tip.clone(), NOW).unwrap();
     assert!(out.already_had && !out.tip_changed);
     assert_eq!(
-        c.accept_header(&tip.header, NOW),
+        c.accept_header(tip.header, NOW),
         Ok(HeaderOutcome::AlreadyKnown)
     );
 }
@@ -154,13 +154,13 @@ fn every_header_and_structure_error() {
     let mut lost = child(&c, c.tip(), a, &[], 77, 0);
     lost.header.prev = Hash256([8; 32]);
     assert_eq!(
-        c.accept_header(&lost.header, NOW),
+        c.accept_header(lost.header, NOW),
         Err(BlockError::UnknownParent)
     );
     lost.header.prev = c.tip();
     unmine(&mut lost, p.pow_limit_bits);
     assert_eq!(
-        c.accept_header(&lost.header, NOW),
+        c.accept_header(lost.header, NOW),
         Err(BlockError::BadProofOfWork)
     );
     assert_eq!(c.header_count(), known);
@@ -223,9 +223,7 @@ fn every_header_and_structure_error() {
     fix_root(&mut kid);
     mine(&mut kid, p.pow_limit_bits);
     assert_rejected(&mut c, kid, "invalid_ancestor");
-    let e = c
-        .accept_header(&with(vec![], true).header, NOW)
-        .unwrap_err();
+    let e = c.accept_header(with(vec![], true).header, NOW).unwrap_err();
     assert_eq!(e, BlockError::KnownInvalid);
 }
 
@@ -439,7 +437,7 @@ fn descendant_found_invalid_while_parent_connects() {
     let (_, a) = key(1);
     let g = c.tip();
     let x1 = child(&c, g, a, &[], 0, 0);
-    c.accept_header(&x1.header, NOW).unwrap();
+    c.accept_header(x1.header, NOW).unwrap();
     let x2 = child(&c, x1.hash(), a, &[], 0, 1); // invalid coinbase
                                                  // x2's data arrives first: stored, waiting for x1.
     let out = c.accept_block(x2.clone(), NOW).unwrap();

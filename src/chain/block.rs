@@ -31,6 +31,12 @@ pub struct HashedBlock {
     hash: Hash256,
 }
 
+impl From<Block> for HashedBlock {
+    fn from(block: Block) -> HashedBlock {
+        HashedBlock::new(block)
+    }
+}
+
 impl HashedBlock {
     /// Hashes `block`'s header once.
     pub fn new(block: Block) -> HashedBlock {

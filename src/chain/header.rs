@@ -118,6 +118,24 @@ pub struct HashedHeader {
     hash: Hash256,
 }
 
+impl From<BlockHeader> for HashedHeader {
+    fn from(header: BlockHeader) -> HashedHeader {
+        HashedHeader::new(header)
+    }
+}
+
+impl From<&BlockHeader> for HashedHeader {
+    fn from(header: &BlockHeader) -> HashedHeader {
+        HashedHeader::new(*header)
+    }
+}
+
+impl From<&HashedHeader> for HashedHeader {
+    fn from(hashed: &HashedHeader) -> HashedHeader {
+        *hashed
+    }
+}
+
 impl HashedHeader {
     /// Hashes `header` once.
     pub fn new(header: BlockHeader) -> HashedHeader {

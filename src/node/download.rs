@@ -77,7 +77,7 @@ impl Node {
                 .header(&prev)
                 .is_none()
                 .then(|| block.block().clone());
-            match self.chain.accept_hashed_block(block, now.secs()) {
+            match self.chain.accept_block(block, now.secs()) {
                 Ok(outcome) => {
                     // Durable before announced, and only once the whole ancestry has
                     // data, so that the block file lists every parent before its

@@ -19,7 +19,7 @@ pub(super) fn replay(chain: &mut Chain, stored: Vec<Block>, now: Time) -> usize 
         for b in children.remove(&parent).unwrap_or_default() {
             let b = HashedBlock::new(b);
             let hash = b.hash();
-            match chain.accept_hashed_block(b, now.secs()) {
+            match chain.accept_block(b, now.secs()) {
                 Ok(_) => {
                     accepted += 1;
                     ready.push(hash);

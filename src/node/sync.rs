@@ -34,7 +34,7 @@ impl Node {
         for (i, h) in headers.iter().enumerate() {
             // Most announcements repeat a header we already have (every peer announces
             // each block): find it among the recently accepted ones, without hashing or
-            // tree look-ups. Same outcome as `accept_hashed_header` on a known header.
+            // tree look-ups. Same outcome as `accept_header` on a known header.
             let marks = self.chain.invalid_marks();
             if marks != self.recent_marks {
                 self.recent_headers.clear();
@@ -102,7 +102,7 @@ impl Node {
             None => {
                 let hashed = HashedHeader::new(*h);
                 let hash = hashed.hash();
-                let r = self.chain.accept_hashed_header(&hashed, now.secs());
+                let r = self.chain.accept_header(hashed, now.secs());
                 // Accepted: it is known now, with its height.
                 (hash, r.map(|_| self.chain.height_of(&hash).unwrap_or(0)))
             }

@@ -2,10 +2,10 @@
 //! bits), storing new entries, and the best header chain.
 
 use super::{BlockOutcome, BlockStatus, Chain, Entry, HeaderOutcome, Idx, NONE};
-use crate::chain::block::{Block, HashedBlock};
+use crate::chain::block::HashedBlock;
 use crate::chain::error::BlockError;
 use crate::chain::hash::Hash256;
-use crate::chain::header::{BlockHeader, HashedHeader};
+use crate::chain::header::HashedHeader;
 use crate::chain::pow::{is_retarget_height, median_in_place, next_bits, work_of};
 use crate::chain::validate::{
     body_matches_header, check_block_stateless, check_hashed_header_contextual, HeaderContext,
@@ -33,23 +33,15 @@ impl Chain {
     /// [`BlockError::InvalidAncestor`], or a contextual header rule
     /// (see [`crate::chain::validate::check_header_contextual`]). Nothing is stored on
     /// error.
+    ///
+    /// Takes a [`BlockHeader`](crate::chain::BlockHeader) (hashed here) or a [`HashedHeader`] whose hash the caller
+    /// already has, so one function serves both.
     pub fn accept_header(
         &mut self,
-        header: &BlockHeader,
+        header: impl Into<HashedHeader>,
         now: u64,
     ) -> Result<HeaderOutcome, BlockError> {
-        self.accept_hashed_header(&HashedHeader::new(*header), now)
-    }
-
-    /// [`Chain::accept_header`] for a header whose hash is already known.
-    ///
-    /// # Errors
-    /// As [`Chain::accept_header`].
-    pub fn accept_hashed_header(
-        &mut self,
-        hashed: &HashedHeader,
-        now: u64,
-    ) -> Result<HeaderOutcome, BlockError> {
+        let hashed = &header.into();
         let (header, hash) = (hashed.header(), hashed.hash());
         if let Some(e) = self.entry(&hash) {
             return match e.status {
@@ -113,19 +105,15 @@ impl Chain {
     /// invalid (with its descendants) and the error returned; the active chain is then
     /// the same as before the call. A stateless failure marks the block invalid only if
     /// the body matches the header's merkle root (otherwise only this copy is bad).
-    pub fn accept_block(&mut self, block: Block, now: u64) -> Result<BlockOutcome, BlockError> {
-        self.accept_hashed_block(HashedBlock::new(block), now)
-    }
-
-    /// [`Chain::accept_block`] for a block whose hash is already known.
     ///
-    /// # Errors
-    /// As [`Chain::accept_block`].
-    pub fn accept_hashed_block(
+    /// Takes a [`Block`](crate::chain::Block) (hashed here) or a [`HashedBlock`] whose hash the caller already
+    /// has, so one function serves both.
+    pub fn accept_block(
         &mut self,
-        hashed: HashedBlock,
+        block: impl Into<HashedBlock>,
         now: u64,
     ) -> Result<BlockOutcome, BlockError> {
+        let hashed: HashedBlock = block.into();
         let hash = hashed.hash();
         let i = match self.find(&hash) {
             Some(i) => {
@@ -143,7 +131,7 @@ impl Chain {
                 i
             }
             None => {
-                self.accept_hashed_header(&hashed.hashed_header(), now)?;
+                self.accept_header(hashed.hashed_header(), now)?;
                 // A new header is the last entry.
                 let i = (self.entries.len() - 1) as Idx;
                 debug_assert_eq!(self.entries[i as usize].hash, hash);
