@@ -81,7 +81,6 @@ impl Chain {
             next_sibling: NONE,
         });
         self.index.insert(hash, i);
-        self.recent.push(&hash, i);
         let last = self.entries[pi as usize].last_child;
         if last == NONE {
             self.entries[pi as usize].first_child = i;

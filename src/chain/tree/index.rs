@@ -1,21 +1,8 @@
-//! The header index: finding an entry by hash (recent-entry ring, then the map) and
-//! walks through the tree (ancestors, children, the active chain).
+//! The header index: finding an entry by hash, and walks through the tree (ancestors,
+//! children, the active chain).
 
-use super::{Chain, Entry, Idx, RecentIndex, NONE};
+use super::{Chain, Entry, Idx, NONE};
 use crate::chain::hash::Hash256;
-
-impl RecentIndex {
-    pub(super) fn key(hash: &Hash256) -> u64 {
-        let mut w = [0u8; 8];
-        w.copy_from_slice(&hash.0[..8]);
-        u64::from_le_bytes(w)
-    }
-
-    pub(super) fn push(&mut self, hash: &Hash256, i: Idx) {
-        self.items[self.next] = (Self::key(hash), i);
-        self.next = (self.next + 1) % self.items.len();
-    }
-}
 
 impl Chain {
     /// The ancestor of `hash` at `height` (`hash` itself at its own height).
@@ -36,17 +23,8 @@ impl Chain {
         }
     }
 
-    /// The index of `hash`'s entry. Most look-ups are of the newest blocks (the one
-    /// being announced, its parent, the tip): those are found in `recent`, one cache
-    /// line next to the chain's other hot fields, without probing the index, which a
-    /// simulator holding thousands of chains cannot keep in cache.
+    /// The index of `hash`'s entry.
     pub(super) fn find(&self, hash: &Hash256) -> Option<Idx> {
-        let key = RecentIndex::key(hash);
-        for &(k, i) in &self.recent.items {
-            if k == key && i != NONE && self.entries[i as usize].hash == *hash {
-                return Some(i);
-            }
-        }
         self.index.get(hash).copied()
     }
 

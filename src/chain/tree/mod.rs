@@ -123,32 +123,10 @@ struct Entry {
     next_sibling: Idx,
 }
 
-/// The last few entries added to a [`Chain`], by index and hash prefix.
-#[derive(Clone, Debug)]
-struct RecentIndex {
-    /// (first 8 bytes of the hash, index); unused places hold [`NONE`].
-    items: [(u64, Idx); 4],
-    /// The place the next entry overwrites.
-    next: usize,
-}
-
-impl Default for RecentIndex {
-    fn default() -> RecentIndex {
-        RecentIndex {
-            items: [(0, NONE); 4],
-            next: 0,
-        }
-    }
-}
-
 type CandidateKey = (U256, Reverse<u64>, Hash256);
 
 /// The block tree and the state of its active chain.
-///
-/// `repr(C)` keeps the fields in this order, the ones most look-ups read first (a
-/// simulator holds thousands of chains and touches a different one at each event).
 #[derive(Clone, Debug)]
-#[repr(C)]
 pub struct Chain {
     active: Vec<Hash256>,
     /// Cumulative work of the active tip, kept with `active`.
@@ -163,9 +141,6 @@ pub struct Chain {
     entries: Vec<Entry>,
     /// The index in `entries` of each known hash.
     index: HashMap256<Idx>,
-    /// The newest entries' indices with the first 8 bytes of their hash, looked at
-    /// before `index` ([`Chain::find`]).
-    recent: RecentIndex,
     best_header_chain: Vec<Hash256>,
     candidates: BTreeSet<CandidateKey>,
     next_seq: u64,
@@ -209,7 +184,6 @@ impl Chain {
             network_id: hash,
             entries,
             index,
-            recent: RecentIndex::default(),
             active: vec![hash],
             active_times: vec![genesis_time],
             ledger,
