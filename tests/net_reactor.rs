@@ -111,7 +111,7 @@ impl Service for Echo {
             .push((conn, reason.clone()));
     }
     fn on_tick(&mut self, now: Time) {
-        self.next_flood = now.plus_ms(1);
+        self.next_flood = now + Duration::from_millis(1);
         let peers: Vec<SocketAddr> = (0..64)
             .map(|i| SocketAddr::from(([10, 0, 0, 1], 1000 + i)))
             .collect();

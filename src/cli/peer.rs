@@ -130,7 +130,7 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
     cfg.max_outbound = args.max_outbound;
     cfg.max_inbound = args.max_inbound;
     cfg.mine_to = mine_to;
-    cfg.ban_ms = args.ban_secs * 1000;
+    cfg.ban_duration = Duration::from_secs(args.ban_secs);
     cfg.seed = seed_from_os();
     let start: Time = wall_clock();
     let (node, rejected) = Node::new(cfg, blocks, start);
