@@ -203,7 +203,7 @@ impl Sim {
                     return Ok(());
                 }
                 e.open = false;
-                let at = (self.clock + e.lat_us).max(e.last_arrival);
+                let at = (self.clock + e.lat).max(e.last_arrival);
                 let r = ConnId::from(e.remote);
                 self.schedule(at, Ev::RemoteClose(r));
                 let now = self.now();
