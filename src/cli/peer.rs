@@ -116,7 +116,7 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
         magic: params.magic,
         max_payload: MAX_PAYLOAD_LEN,
         max_inbound: args.max_inbound + 8,
-        delay_ms: args.delay_ms,
+        delay: Duration::from_millis(args.delay_ms),
         ..ReactorConfig::default()
     })
     .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
