@@ -9,6 +9,7 @@
 
 use cheesechain::sim::{Latency, Sim, SimConfig, Topology};
 use std::process::Command;
+use std::time::Duration;
 use std::time::Instant;
 
 /// A number field of the binary's `--json` output.
@@ -100,7 +101,7 @@ fn main() {
     let mut cfg = SimConfig::new(1, 1000, 16);
     cfg.topology = Topology::Tracker { outbound: 8 };
     cfg.latency = Latency::Uniform(20.0, 200.0);
-    cfg.block_interval_ms = 60_000;
+    cfg.block_interval = Duration::from_secs(60);
     cfg.blocks = 200;
     let t = Instant::now();
     let r = Sim::run(cfg).expect("the run converges");

@@ -108,7 +108,7 @@ impl Service for Load {
         eprintln!("connection {conn} closed: {reason}");
     }
     fn on_tick(&mut self, now: Time) {
-        self.next_heartbeat = now.plus_ms(10_000);
+        self.next_heartbeat = now + Duration::from_secs(10);
         for (&conn, &r) in &self.conns {
             if r {
                 self.actions.push_back(Action::Send {

@@ -10,7 +10,9 @@ use crate::chain::Block;
 use crate::wire::{FrameError, Message};
 use std::fmt;
 use std::net::SocketAddr;
+use std::ops::{Add, AddAssign};
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Identifies one connection for its whole life. Never reused within a process, so a
 /// late event cannot reach a newer connection.
@@ -27,14 +29,30 @@ impl Time {
         self.0 / 1000
     }
 
-    /// This time plus `ms` milliseconds, saturating.
-    pub fn plus_ms(self, ms: u64) -> Time {
-        Time(self.0.saturating_add(ms))
+    /// The time from `earlier` to `self`, zero if `earlier` is later.
+    pub fn since(self, earlier: Time) -> Duration {
+        Duration::from_millis(self.0.saturating_sub(earlier.0))
     }
+}
 
-    /// Milliseconds from `earlier` to `self`, zero if `earlier` is later.
-    pub fn since(self, earlier: Time) -> u64 {
-        self.0.saturating_sub(earlier.0)
+/// Whole milliseconds in `d`, rounded down, saturating at `u64::MAX`. The conversion
+/// [`Time`] arithmetic uses: exact for durations of whole milliseconds.
+pub fn whole_ms(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+impl Add<Duration> for Time {
+    type Output = Time;
+
+    /// `d` later (whole milliseconds of `d`, rounded down), saturating.
+    fn add(self, d: Duration) -> Time {
+        Time(self.0.saturating_add(whole_ms(d)))
+    }
+}
+
+impl AddAssign<Duration> for Time {
+    fn add_assign(&mut self, d: Duration) {
+        *self = *self + d;
     }
 }
 

@@ -111,7 +111,7 @@ impl Service for Echo {
             .push((conn, reason.clone()));
     }
     fn on_tick(&mut self, now: Time) {
-        self.next_flood = now.plus_ms(1);
+        self.next_flood = now + Duration::from_millis(1);
         let peers: Vec<SocketAddr> = (0..64)
             .map(|i| SocketAddr::from(([10, 0, 0, 1], 1000 + i)))
             .collect();
@@ -347,9 +347,9 @@ fn a_peer_that_never_reads_is_dropped_with_send_queue_full() {
 
 #[test]
 fn delay_holds_messages_back_in_order() {
-    const DELAY_MS: u64 = 150;
+    const DELAY: Duration = Duration::from_millis(150);
     let server = Server::listening(ReactorConfig {
-        delay_ms: DELAY_MS,
+        delay: DELAY,
         ..config()
     });
     let mut s = client(server.addr.unwrap());
@@ -360,11 +360,7 @@ fn delay_holds_messages_back_in_order() {
     let mut dec = FrameDecoder::new(MAGIC, MAX_PAYLOAD_LEN);
     let first = read_msgs(&mut s, &mut dec, 1);
     // The delay is a lower bound by design: nothing leaves before it.
-    assert!(
-        t0.elapsed() >= Duration::from_millis(DELAY_MS),
-        "arrived after {:?}",
-        t0.elapsed()
-    );
+    assert!(t0.elapsed() >= DELAY, "arrived after {:?}", t0.elapsed());
     let rest = read_msgs(&mut s, &mut dec, 49 - (first.len() - 1));
     let all: Vec<Message> = first.into_iter().chain(rest).collect();
     assert_eq!(

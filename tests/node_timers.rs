@@ -8,6 +8,7 @@ use cheesechain::service::{Action, ConnId, Direction, DisconnectReason, Role, Se
 use cheesechain::wire::{InvItem, InvKind, Message, Version, PROTOCOL_VERSION};
 use proptest::prelude::*;
 use std::net::SocketAddr;
+use std::time::Duration;
 
 fn start_time(params: &NetworkParams) -> Time {
     Time(params.genesis_time as u64 * 1000 + 60_000)
@@ -111,7 +112,7 @@ impl Harness {
         let now = self.now;
         match op {
             Op::Tick { ms, early } => {
-                self.now = self.now.plus_ms(ms);
+                self.now += Duration::from_millis(ms);
                 let now = self.now;
                 let due = self.node.next_deadline().is_some_and(|d| d <= now);
                 if due || early {

@@ -2,6 +2,7 @@
 //! the same trace digest (and the same figures); another seed gives another digest.
 
 use cheesechain::sim::{Latency, Report, Sim, SimConfig, Topology};
+use std::time::Duration;
 
 fn run(seed: u64) -> Report {
     let mut cfg = SimConfig::new(seed, 30, 6);
@@ -13,7 +14,7 @@ fn run(seed: u64) -> Report {
     cfg.bandwidth = Some(200_000);
     cfg.loss = 0.01;
     cfg.dup = 0.01;
-    cfg.block_interval_ms = 20_000;
+    cfg.block_interval = Duration::from_secs(20);
     cfg.blocks = 60;
     cfg.keepalive = true;
     Sim::run(cfg).expect("simulation runs and converges")

@@ -3,6 +3,7 @@
 //! invariant holding, and a restarted node must catch up.
 
 use cheesechain::sim::{Crash, Latency, Sim, SimConfig, Topology};
+use std::time::Duration;
 
 #[test]
 fn crashes_tracker_outage_loss_and_duplication_still_converge() {
@@ -17,32 +18,32 @@ fn crashes_tracker_outage_loss_and_duplication_still_converge() {
     cfg.loss = 0.02;
     cfg.dup = 0.02;
     cfg.keepalive = true;
-    cfg.block_interval_ms = 30_000;
+    cfg.block_interval = Duration::from_secs(30);
     cfg.blocks = 80;
     cfg.crashes = vec![
         // A miner and a relay crash and come back; one node never returns.
         Crash {
             node: 0,
-            at_ms: 300_000,
-            restart_ms: Some(900_000),
+            at: Duration::from_secs(300),
+            restart: Some(Duration::from_secs(900)),
         },
         Crash {
             node: 7,
-            at_ms: 200_000,
-            restart_ms: Some(260_000),
+            at: Duration::from_secs(200),
+            restart: Some(Duration::from_secs(260)),
         },
         Crash {
             node: 13,
-            at_ms: 500_000,
-            restart_ms: None,
+            at: Duration::from_secs(500),
+            restart: None,
         },
     ];
-    cfg.tracker_outages = vec![(400_000, 700_000)];
+    cfg.tracker_outages = vec![(Duration::from_secs(400), Duration::from_secs(700))];
     let mut sim = Sim::new(cfg.clone()).unwrap();
-    sim.run_until(899_000).unwrap();
+    sim.run_until(Duration::from_secs(899)).unwrap();
     assert!(sim.node(0).is_none() && sim.node(13).is_none());
     let before = sim.node(1).unwrap().chain().height();
-    sim.run_until(960_000).unwrap();
+    sim.run_until(Duration::from_secs(960)).unwrap();
     // Node 0 restarted from its stored blocks and synced what it missed.
     let n0 = sim.node(0).expect("node 0 restarted").chain().height();
     assert!(n0 >= before, "restarted node at {n0}, network at {before}");

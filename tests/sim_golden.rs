@@ -7,6 +7,7 @@
 //! test prints every scenario's new digest in the table's format, ready to paste.
 
 use cheesechain::sim::{Crash, Latency, Partition, Sim, SimConfig, Topology};
+use std::time::Duration;
 
 /// (scenario, pinned trace digest). Update only in a commit that says why.
 const GOLDEN: &[(&str, &str)] = &[
@@ -30,7 +31,7 @@ fn scenario(name: &str) -> SimConfig {
         "mesh16" => {
             let mut cfg = SimConfig::new(1, 16, 16);
             cfg.latency = Latency::Fixed(100.0);
-            cfg.block_interval_ms = 60_000;
+            cfg.block_interval = Duration::from_secs(60);
             cfg.blocks = 200;
             cfg
         }
@@ -40,7 +41,7 @@ fn scenario(name: &str) -> SimConfig {
             cfg.topology = Topology::Tracker { outbound: 8 };
             cfg.latency = Latency::Uniform(20.0, 200.0);
             cfg.bandwidth = Some(50_000);
-            cfg.block_interval_ms = 60_000;
+            cfg.block_interval = Duration::from_secs(60);
             cfg.blocks = 100;
             cfg
         }
@@ -57,25 +58,25 @@ fn scenario(name: &str) -> SimConfig {
             cfg.loss = 0.02;
             cfg.dup = 0.02;
             cfg.keepalive = true;
-            cfg.block_interval_ms = 30_000;
+            cfg.block_interval = Duration::from_secs(30);
             cfg.blocks = 60;
             cfg.partition = Some(Partition {
-                start_ms: 300_000,
-                heal_ms: 600_000,
+                start: Duration::from_secs(300),
+                heal: Duration::from_secs(600),
             });
             cfg.crashes = vec![
                 Crash {
                     node: 5,
-                    at_ms: 200_000,
-                    restart_ms: Some(500_000),
+                    at: Duration::from_secs(200),
+                    restart: Some(Duration::from_secs(500)),
                 },
                 Crash {
                     node: 11,
-                    at_ms: 700_000,
-                    restart_ms: None,
+                    at: Duration::from_secs(700),
+                    restart: None,
                 },
             ];
-            cfg.tracker_outages = vec![(800_000, 950_000)];
+            cfg.tracker_outages = vec![(Duration::from_secs(800), Duration::from_secs(950))];
             cfg
         }
         _ => unreachable!("unknown scenario {name}"),

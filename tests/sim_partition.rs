@@ -6,20 +6,22 @@
 use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer};
 use cheesechain::chain::{Hash256, Transfer};
 use cheesechain::sim::{Latency, Partition, Sim, SimConfig, Topology};
+use std::time::Duration;
 
 const NODES: usize = 12;
-const START_MS: u64 = 600_000;
-const HEAL_MS: u64 = 1_800_000;
+const START: Duration = Duration::from_secs(600);
+const HEAL: Duration = Duration::from_secs(1800);
+const MS: Duration = Duration::from_millis(1);
 
 fn config(seed: u64) -> SimConfig {
     let mut cfg = SimConfig::new(seed, NODES, 4);
     cfg.topology = Topology::Mesh;
     cfg.latency = Latency::Uniform(50.0, 150.0);
-    cfg.block_interval_ms = 60_000;
+    cfg.block_interval = Duration::from_secs(60);
     cfg.blocks = 60;
     cfg.partition = Some(Partition {
-        start_ms: START_MS,
-        heal_ms: HEAL_MS,
+        start: START,
+        heal: HEAL,
     });
     cfg
 }
@@ -64,7 +66,7 @@ fn contains_tx(sim: &Sim, node: usize, txid: &Hash256) -> bool {
 /// funded miner, a half that mined nothing, or equal work at the heal).
 fn scenario(seed: u64) -> bool {
     let mut sim = Sim::new(config(seed)).unwrap();
-    sim.run_until(START_MS + 1).unwrap();
+    sim.run_until(START + MS).unwrap();
     let Some((tx0, _)) = inject(&mut sim, 0, 0x51) else {
         return false;
     };
@@ -73,7 +75,7 @@ fn scenario(seed: u64) -> bool {
     };
     let txs = [tx0, tx1];
     let h0 = sim.node(0).unwrap().chain().height();
-    sim.run_until(HEAL_MS - 1).unwrap();
+    sim.run_until(HEAL - MS).unwrap();
     let rep = [0, NODES - 1];
     let work: Vec<_> = rep
         .iter()
@@ -107,7 +109,7 @@ fn scenario(seed: u64) -> bool {
     );
     // Heal with the miners paused, so the outcome is the reorganisation alone.
     sim.set_mining(false);
-    sim.run_until(HEAL_MS + 60_000).unwrap();
+    sim.run_until(HEAL + Duration::from_secs(60)).unwrap();
     for i in 0..NODES {
         let n = sim.node(i).unwrap();
         assert_eq!(

@@ -5,6 +5,7 @@
 //! computed from the run's own measured block delays to the other miners.
 
 use cheesechain::sim::{Latency, Sim, SimConfig, Topology};
+use std::time::Duration;
 
 #[test]
 fn blocks_reach_everyone_and_stale_rate_matches_measured_delays() {
@@ -13,7 +14,7 @@ fn blocks_reach_everyone_and_stale_rate_matches_measured_delays() {
     cfg.topology = Topology::Tracker { outbound: 8 };
     cfg.latency = Latency::Uniform(20.0, 200.0);
     cfg.bandwidth = Some(50_000);
-    cfg.block_interval_ms = 60_000;
+    cfg.block_interval = Duration::from_secs(60);
     cfg.blocks = 1500;
     let r = Sim::run(cfg).expect("simulation runs and converges");
     eprint!("{}", r.text());

@@ -4,6 +4,7 @@
 //! wider.
 
 use cheesechain::sim::{Latency, Sim, SimConfig, Topology};
+use std::time::Duration;
 
 const T_SECS: f64 = 600.0;
 const BLOCKS: u64 = 5000;
@@ -12,7 +13,7 @@ fn experiment(d_secs: f64, seed: u64) {
     let mut cfg = SimConfig::new(seed, 16, 16);
     cfg.topology = Topology::Mesh;
     cfg.latency = Latency::Fixed(d_secs * 1000.0);
-    cfg.block_interval_ms = (T_SECS * 1000.0) as u64;
+    cfg.block_interval = Duration::from_secs_f64(T_SECS);
     cfg.blocks = BLOCKS;
     // Every peer gets a new block whole: it reaches every miner after exactly D.
     cfg.block_push_peers = Some(15);

@@ -8,8 +8,8 @@ use cheesechain::net::{CLOSE_FLUSH_TIMEOUT, CONNECT_TIMEOUT, DEFAULT_MAX_SEND_QU
 use cheesechain::node::known::{MAX_KNOWN_BLOCKS, PEER_SLOTS};
 use cheesechain::node::peer::MAX_KNOWN_PER_PEER;
 use cheesechain::node::{
-    NodeConfig, DOWNLOAD_WINDOW, GET_PEERS_INTERVAL_MS, MAX_ANNOUNCE_HEADERS,
-    MAX_BLOCKS_PER_GETDATA, MAX_KNOWN_ADDRS, SYNC_PAUSE_GAP, TEMPLATE_RESERVED_BYTES,
+    NodeConfig, DOWNLOAD_WINDOW, GET_PEERS_INTERVAL, MAX_ANNOUNCE_HEADERS, MAX_BLOCKS_PER_GETDATA,
+    MAX_KNOWN_ADDRS, SYNC_PAUSE_GAP, TEMPLATE_RESERVED_BYTES,
 };
 use cheesechain::service::DisconnectReason;
 use cheesechain::tracker::{
@@ -112,41 +112,41 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         seed: _,
         max_outbound: _,
         max_inbound: _,
-        handshake_timeout_ms: _,
-        ping_interval_ms: _,
-        ping_timeout_ms: _,
-        idle_timeout_ms: _,
-        request_timeout_ms: _,
-        ban_ms: _,
-        heartbeat_interval_ms: _,
-        tracker_backoff_min_ms: _,
-        tracker_backoff_max_ms: _,
-        peer_retry_ms: _,
+        handshake_timeout: _,
+        ping_interval: _,
+        ping_timeout: _,
+        idle_timeout: _,
+        request_timeout: _,
+        ban_duration: _,
+        heartbeat_interval: _,
+        tracker_backoff_min: _,
+        tracker_backoff_max: _,
+        peer_retry: _,
         mempool_max_txs: _,
         orphan_max_blocks: _,
         max_blocks_in_flight_per_peer: _,
-        template_refresh_ms: _,
+        template_refresh: _,
         block_push_peers: _,
     } = node.clone();
     m.insert("MAX_OUTBOUND", u(node.max_outbound));
     m.insert("MAX_INBOUND", u(node.max_inbound));
-    m.insert("HANDSHAKE_TIMEOUT_MS", node.handshake_timeout_ms);
-    m.insert("PING_INTERVAL_MS", node.ping_interval_ms);
-    m.insert("PING_TIMEOUT_MS", node.ping_timeout_ms);
-    m.insert("IDLE_TIMEOUT_MS", node.idle_timeout_ms);
-    m.insert("REQUEST_TIMEOUT_MS", node.request_timeout_ms);
-    m.insert("BAN_MS", node.ban_ms);
-    m.insert("HEARTBEAT_INTERVAL_MS", node.heartbeat_interval_ms);
-    m.insert("TRACKER_BACKOFF_MIN_MS", node.tracker_backoff_min_ms);
-    m.insert("TRACKER_BACKOFF_MAX_MS", node.tracker_backoff_max_ms);
-    m.insert("PEER_RETRY_MS", node.peer_retry_ms);
+    m.insert("HANDSHAKE_TIMEOUT_MS", ms(node.handshake_timeout));
+    m.insert("PING_INTERVAL_MS", ms(node.ping_interval));
+    m.insert("PING_TIMEOUT_MS", ms(node.ping_timeout));
+    m.insert("IDLE_TIMEOUT_MS", ms(node.idle_timeout));
+    m.insert("REQUEST_TIMEOUT_MS", ms(node.request_timeout));
+    m.insert("BAN_MS", ms(node.ban_duration));
+    m.insert("HEARTBEAT_INTERVAL_MS", ms(node.heartbeat_interval));
+    m.insert("TRACKER_BACKOFF_MIN_MS", ms(node.tracker_backoff_min));
+    m.insert("TRACKER_BACKOFF_MAX_MS", ms(node.tracker_backoff_max));
+    m.insert("PEER_RETRY_MS", ms(node.peer_retry));
     m.insert("MEMPOOL_MAX_TXS", u(node.mempool_max_txs));
     m.insert("ORPHAN_MAX_BLOCKS", u(node.orphan_max_blocks));
     m.insert(
         "MAX_BLOCKS_IN_FLIGHT_PER_PEER",
         u(node.max_blocks_in_flight_per_peer),
     );
-    m.insert("TEMPLATE_REFRESH_MS", node.template_refresh_ms);
+    m.insert("TEMPLATE_REFRESH_MS", ms(node.template_refresh));
     m.insert("BLOCK_PUSH_PEERS", u(node.block_push_peers));
     // 1.3 Peer limits.
     m.insert("MAX_BLOCKS_PER_GETDATA", u(MAX_BLOCKS_PER_GETDATA));
@@ -154,7 +154,7 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     m.insert("MAX_KNOWN_ADDRS", u(MAX_KNOWN_ADDRS));
     m.insert("DOWNLOAD_WINDOW", u(DOWNLOAD_WINDOW));
     m.insert("TEMPLATE_RESERVED_BYTES", u(TEMPLATE_RESERVED_BYTES));
-    m.insert("GET_PEERS_INTERVAL_MS", GET_PEERS_INTERVAL_MS);
+    m.insert("GET_PEERS_INTERVAL_MS", ms(GET_PEERS_INTERVAL));
     m.insert("SYNC_PAUSE_GAP", u64::from(SYNC_PAUSE_GAP));
     m.insert("MAX_KNOWN_PER_PEER", u(MAX_KNOWN_PER_PEER));
     m.insert("MAX_KNOWN_BLOCKS", u(MAX_KNOWN_BLOCKS));
@@ -216,8 +216,8 @@ fn tracker_defaults_are_the_named_constants() {
     // The tracker's expected heartbeat interval is the peer's default, and a peer that
     // heartbeats on time is never dropped.
     let node = NodeConfig::new(NetworkParams::regtest());
-    assert_eq!(ms(HEARTBEAT_INTERVAL), node.heartbeat_interval_ms);
-    assert!(node.heartbeat_interval_ms < ms(t.heartbeat_timeout));
+    assert_eq!(HEARTBEAT_INTERVAL, node.heartbeat_interval);
+    assert!(node.heartbeat_interval < t.heartbeat_timeout);
 }
 
 #[test]
@@ -225,10 +225,10 @@ fn default_timers_are_consistent() {
     // Relations the spec's prose relies on.
     let n = NodeConfig::new(NetworkParams::regtest());
     assert!(
-        n.ping_interval_ms < n.idle_timeout_ms,
+        n.ping_interval < n.idle_timeout,
         "a peer answering pings must never look idle"
     );
-    assert!(n.tracker_backoff_min_ms <= n.tracker_backoff_max_ms);
+    assert!(n.tracker_backoff_min <= n.tracker_backoff_max);
     assert!(MAX_BLOCKS_PER_GETDATA >= n.max_blocks_in_flight_per_peer);
 }
 

@@ -3,6 +3,7 @@
 use argh::FromArgs;
 use cheesechain::sim::{Crash, Latency, Partition, Sim, SimConfig, Topology};
 use std::process::ExitCode;
+use std::time::Duration;
 
 /// cheesechain sim: many real peer nodes (and the real tracker) on a simulated network,
 /// in virtual time, reproducible from one seed. Prints a text summary (or JSON) with the
@@ -84,8 +85,9 @@ fn secs_list(s: &str, n: usize, what: &str) -> Result<Vec<f64>, String> {
     Ok(v)
 }
 
-fn ms(secs: f64) -> u64 {
-    (secs * 1000.0).round() as u64
+/// `secs` seconds rounded to whole milliseconds, as the flags are documented.
+fn secs(secs: f64) -> Duration {
+    Duration::from_millis((secs * 1000.0).round() as u64)
 }
 
 fn config(a: &Args) -> Result<SimConfig, String> {
@@ -104,15 +106,15 @@ fn config(a: &Args) -> Result<SimConfig, String> {
     if !(a.block_interval.is_finite() && a.block_interval > 0.0) {
         return Err("--block-interval must be positive".into());
     }
-    c.block_interval_ms = ms(a.block_interval);
+    c.block_interval = secs(a.block_interval);
     c.blocks = a.blocks;
     c.block_push_peers = a.push_peers;
     c.keepalive = a.keepalive;
     if let Some(p) = &a.partition {
         let v = secs_list(p, 2, "partition")?;
         c.partition = Some(Partition {
-            start_ms: ms(v[0]),
-            heal_ms: ms(v[1]),
+            start: secs(v[0]),
+            heal: secs(v[1]),
         });
     }
     for s in &a.crash {
@@ -120,13 +122,13 @@ fn config(a: &Args) -> Result<SimConfig, String> {
         let v = secs_list(s, parts.clamp(2, 3), "crash")?;
         c.crashes.push(Crash {
             node: v[0] as usize,
-            at_ms: ms(v[1]),
-            restart_ms: v.get(2).map(|r| ms(*r)),
+            at: secs(v[1]),
+            restart: v.get(2).map(|r| secs(*r)),
         });
     }
     for s in &a.tracker_outage {
         let v = secs_list(s, 2, "tracker-outage")?;
-        c.tracker_outages.push((ms(v[0]), ms(v[1])));
+        c.tracker_outages.push((secs(v[0]), secs(v[1])));
     }
     Ok(c)
 }

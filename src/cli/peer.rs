@@ -116,7 +116,7 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
         magic: params.magic,
         max_payload: MAX_PAYLOAD_LEN,
         max_inbound: args.max_inbound + 8,
-        delay_ms: args.delay_ms,
+        delay: Duration::from_millis(args.delay_ms),
         ..ReactorConfig::default()
     })
     .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
@@ -130,7 +130,7 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
     cfg.max_outbound = args.max_outbound;
     cfg.max_inbound = args.max_inbound;
     cfg.mine_to = mine_to;
-    cfg.ban_ms = args.ban_secs * 1000;
+    cfg.ban_duration = Duration::from_secs(args.ban_secs);
     cfg.seed = seed_from_os();
     let start: Time = wall_clock();
     let (node, rejected) = Node::new(cfg, blocks, start);

@@ -12,7 +12,7 @@ use mio::net::TcpStream;
 use mio::{Interest, Token};
 use std::io::{self, Read};
 use std::net::{Shutdown, SocketAddr};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 impl Reactor {
     /// Accepts until `WouldBlock` (mio rule 1), refusing beyond
@@ -351,13 +351,10 @@ impl Reactor {
             self.kill(key, DisconnectReason::SendQueueFull);
             return;
         }
-        if self.config.delay_ms > 0 {
+        if !self.config.delay.is_zero() {
             conn.delayed_bytes += len;
-            self.delay_queue.push(
-                Instant::now() + Duration::from_millis(self.config.delay_ms),
-                id,
-                self.enc_buf.clone(),
-            );
+            self.delay_queue
+                .push(Instant::now() + self.config.delay, id, self.enc_buf.clone());
         } else {
             conn.push_bytes(&self.enc_buf);
             self.mark_dirty(key);

@@ -57,9 +57,9 @@ pub struct ReactorConfig {
     pub max_payload: usize,
     /// Inbound connections beyond this are closed as soon as they are accepted.
     pub max_inbound: usize,
-    /// Artificial latency in milliseconds added to every outgoing message: it is held in
-    /// order until `queued + delay_ms`, then written.
-    pub delay_ms: u64,
+    /// Artificial latency added to every outgoing message: it is held in order until
+    /// `queued + delay`, then written (zero: none).
+    pub delay: Duration,
     /// Bytes that may be queued for one connection before it is dropped with
     /// [`crate::service::DisconnectReason::SendQueueFull`].
     pub max_send_queue_bytes: usize,
@@ -74,7 +74,7 @@ impl Default for ReactorConfig {
             magic: NetworkParams::main().magic,
             max_payload: MAX_PAYLOAD_LEN,
             max_inbound: DEFAULT_MAX_INBOUND,
-            delay_ms: 0,
+            delay: Duration::ZERO,
             max_send_queue_bytes: DEFAULT_MAX_SEND_QUEUE_BYTES,
             mining_slice: DEFAULT_MINING_SLICE,
         }

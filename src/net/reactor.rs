@@ -226,8 +226,7 @@ impl Reactor {
         }
         let mut timeout = until.saturating_duration_since(inst);
         if let Some(d) = service.next_deadline() {
-            let ms = d.since(wall_clock());
-            timeout = timeout.min(Duration::from_millis(ms));
+            timeout = timeout.min(d.since(wall_clock()));
         }
         timeout
     }

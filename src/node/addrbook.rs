@@ -9,7 +9,7 @@ pub(super) struct TrackerLink {
     pub(super) last_get_peers: Time,
     pub(super) connecting: bool,
     pub(super) retry_at: Time,
-    pub(super) backoff_ms: u64,
+    pub(super) backoff: Duration,
     pub(super) next_heartbeat: Time,
 }
 
@@ -24,7 +24,7 @@ impl Node {
         if let Some(conn) = self.tracker.conn {
             if now >= self.tracker.next_heartbeat {
                 self.send(conn, Message::Heartbeat);
-                self.tracker.next_heartbeat = now.plus_ms(self.cfg.heartbeat_interval_ms);
+                self.tracker.next_heartbeat = now + self.cfg.heartbeat_interval;
             }
         } else if !self.tracker.connecting && now >= self.tracker.retry_at {
             self.tracker.connecting = true;
@@ -38,11 +38,11 @@ impl Node {
     pub(super) fn tracker_lost(&mut self, now: Time) {
         self.tracker.conn = None;
         self.tracker.connecting = false;
-        let jitter = self.rng.below(self.tracker.backoff_ms / 4 + 1);
-        self.tracker.retry_at = now.plus_ms(self.tracker.backoff_ms + jitter);
-        info!(target: "net", "tracker unreachable; retrying in {} ms", self.tracker.backoff_ms + jitter);
-        self.tracker.backoff_ms =
-            (self.tracker.backoff_ms * 2).min(self.cfg.tracker_backoff_max_ms);
+        let jitter = Duration::from_millis(self.rng.below(whole_ms(self.tracker.backoff) / 4 + 1));
+        self.tracker.retry_at = now + self.tracker.backoff + jitter;
+        info!(target: "net", "tracker unreachable; retrying in {} ms", whole_ms(self.tracker.backoff + jitter));
+        self.tracker.backoff =
+            (self.tracker.backoff.saturating_mul(2)).min(self.cfg.tracker_backoff_max);
     }
 
     pub(super) fn learn_addr(&mut self, addr: SocketAddr, now: Time) {
@@ -58,7 +58,7 @@ impl Node {
     pub(super) fn on_tracker_message(&mut self, conn: ConnId, msg: Message, now: Time) {
         match msg {
             Message::PeerList { peers } => {
-                self.tracker.backoff_ms = self.cfg.tracker_backoff_min_ms;
+                self.tracker.backoff = self.cfg.tracker_backoff_min;
                 for a in peers {
                     self.learn_addr(a, now);
                 }
@@ -140,7 +140,7 @@ impl Node {
     }
 
     /// With fewer outbound peers than wanted and no address left to try, asks the
-    /// tracker for a fresh list, at most every [`GET_PEERS_INTERVAL_MS`].
+    /// tracker for a fresh list, at most every [`GET_PEERS_INTERVAL`].
     pub(super) fn ask_for_peers_if_starving(&mut self, now: Time) {
         let Some(conn) = self.tracker.conn else {
             return;
@@ -149,7 +149,7 @@ impl Node {
         let any_candidate = self.known_addrs.values().any(|&t| t <= now);
         if outbound < self.cfg.max_outbound
             && !any_candidate
-            && now.since(self.tracker.last_get_peers) >= GET_PEERS_INTERVAL_MS
+            && now.since(self.tracker.last_get_peers) >= GET_PEERS_INTERVAL
         {
             self.tracker.last_get_peers = now;
             self.send(conn, Message::GetPeers);

@@ -50,8 +50,8 @@ impl Node {
 
     pub(super) fn ban(&mut self, addr: SocketAddr, now: Time) {
         let key = BanKey::of(addr);
-        info!(target: "net", "banning {addr} for {} s", self.cfg.ban_ms / 1000);
-        self.bans.insert(key, now.plus_ms(self.cfg.ban_ms));
+        info!(target: "net", "banning {addr} for {} s", self.cfg.ban_duration.as_secs());
+        self.bans.insert(key, now + self.cfg.ban_duration);
         self.stats.bans += 1;
     }
 

@@ -2,6 +2,7 @@
 
 use crate::chain::{AccountId, NetworkParams};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Everything a [`super::Node`] needs to know besides its stored chain.
 #[derive(Clone, Debug)]
@@ -21,27 +22,27 @@ pub struct NodeConfig {
     pub mine_to: Option<AccountId>,
     /// Seed of the node's protocol randomness (handshake nonce, peer choice, jitter).
     pub seed: u64,
-    /// Time allowed for the version handshake, in ms.
-    pub handshake_timeout_ms: u64,
-    /// Interval between pings on a ready connection, in ms.
-    pub ping_interval_ms: u64,
-    /// A ping unanswered for this long closes the connection, in ms.
-    pub ping_timeout_ms: u64,
-    /// A connection silent for this long (no message at all) is closed, in ms.
-    pub idle_timeout_ms: u64,
+    /// Time allowed for the version handshake.
+    pub handshake_timeout: Duration,
+    /// Interval between pings on a ready connection.
+    pub ping_interval: Duration,
+    /// A ping unanswered for this long closes the connection.
+    pub ping_timeout: Duration,
+    /// A connection silent for this long (no message at all) is closed.
+    pub idle_timeout: Duration,
     /// Time a peer gets to answer a header or block request before it is asked of
-    /// another peer, in ms.
-    pub request_timeout_ms: u64,
-    /// How long a misbehaving address stays banned, in ms.
-    pub ban_ms: u64,
-    /// Interval between heartbeats to the tracker, in ms.
-    pub heartbeat_interval_ms: u64,
+    /// another peer.
+    pub request_timeout: Duration,
+    /// How long a misbehaving address stays banned.
+    pub ban_duration: Duration,
+    /// Interval between heartbeats to the tracker.
+    pub heartbeat_interval: Duration,
     /// First delay before reconnecting to the tracker; doubles up to the maximum.
-    pub tracker_backoff_min_ms: u64,
+    pub tracker_backoff_min: Duration,
     /// Largest delay between tracker reconnection attempts.
-    pub tracker_backoff_max_ms: u64,
-    /// Wait before retrying a peer address whose connection failed, in ms.
-    pub peer_retry_ms: u64,
+    pub tracker_backoff_max: Duration,
+    /// Wait before retrying a peer address whose connection failed.
+    pub peer_retry: Duration,
     /// Largest number of transactions kept in the mempool.
     pub mempool_max_txs: usize,
     /// Largest number of blocks with unknown parents kept.
@@ -49,7 +50,7 @@ pub struct NodeConfig {
     /// Blocks requested from one peer at a time.
     pub max_blocks_in_flight_per_peer: usize,
     /// Rebuild the mining template at least this often (fresh time, new transactions).
-    pub template_refresh_ms: u64,
+    pub template_refresh: Duration,
     /// How many peers get a new tip block pushed whole instead of announced by header
     /// (like BIP 152's high-bandwidth mode); the others get the header and ask for it.
     pub block_push_peers: usize,
@@ -66,20 +67,20 @@ impl NodeConfig {
             max_inbound: 32,
             mine_to: None,
             seed: 0,
-            handshake_timeout_ms: 10_000,
-            ping_interval_ms: 20_000,
-            ping_timeout_ms: 30_000,
-            idle_timeout_ms: 90_000,
-            request_timeout_ms: 10_000,
-            ban_ms: 10 * 60_000,
-            heartbeat_interval_ms: 10_000,
-            tracker_backoff_min_ms: 500,
-            tracker_backoff_max_ms: 30_000,
-            peer_retry_ms: 15_000,
+            handshake_timeout: Duration::from_secs(10),
+            ping_interval: Duration::from_secs(20),
+            ping_timeout: Duration::from_secs(30),
+            idle_timeout: Duration::from_secs(90),
+            request_timeout: Duration::from_secs(10),
+            ban_duration: Duration::from_secs(10 * 60),
+            heartbeat_interval: Duration::from_secs(10),
+            tracker_backoff_min: Duration::from_millis(500),
+            tracker_backoff_max: Duration::from_secs(30),
+            peer_retry: Duration::from_secs(15),
             mempool_max_txs: 20_000,
             orphan_max_blocks: 200,
             max_blocks_in_flight_per_peer: 32,
-            template_refresh_ms: 5_000,
+            template_refresh: Duration::from_secs(5),
             block_push_peers: 2,
         }
     }

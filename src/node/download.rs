@@ -178,7 +178,7 @@ impl Node {
             let Some(c) = pick else { continue };
             let p = self.peers.get_mut(&c).expect("picked from peers");
             p.blocks_in_flight += 1;
-            let deadline = now.plus_ms(self.cfg.request_timeout_ms);
+            let deadline = now + self.cfg.request_timeout;
             self.requested.insert(hash, (c, deadline));
             self.timers.set(Timer::Block(hash), deadline);
             batches.entry(c).or_default().push(InvItem {

@@ -14,7 +14,7 @@ impl Node {
 
     pub(super) fn ensure_template(&mut self, now: Time) {
         let Some(to) = self.cfg.mine_to else { return };
-        let stale = now.since(self.template_built) >= self.cfg.template_refresh_ms;
+        let stale = now.since(self.template_built) >= self.cfg.template_refresh;
         if self.miner.is_some() && !self.template_dirty && !stale {
             return;
         }

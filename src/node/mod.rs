@@ -37,7 +37,9 @@ use crate::chain::tree::Chain;
 use crate::chain::{Block, BlockHeader, Hash256, Transaction, Transfer};
 use crate::miner::{BlockTemplate, Miner};
 use crate::rng::SplitMix64;
-use crate::service::{Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time};
+use crate::service::{
+    whole_ms, Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time,
+};
 use crate::wire::{
     InvItem, InvKind, Message, RejectCode, Version, MAX_HEADERS, MAX_INV, MAX_LOCATOR,
     PROTOCOL_VERSION,
@@ -51,6 +53,7 @@ use recent::RecentHeaders;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 use timers::{Timer, TimerTable};
 
 /// Most blocks a single GetData answer carries; the rest are answered with NotFound.
@@ -68,8 +71,8 @@ pub const TEMPLATE_RESERVED_BYTES: usize = 10_000;
 /// Mining pauses while the best header is more than this many blocks ahead of the
 /// tip and blocks are being downloaded.
 pub const SYNC_PAUSE_GAP: u32 = 2;
-/// Least time between two requests for a fresh peer list, in ms.
-pub const GET_PEERS_INTERVAL_MS: u64 = 30_000;
+/// Least time between two requests for a fresh peer list.
+pub const GET_PEERS_INTERVAL: Duration = Duration::from_secs(30);
 /// Most addresses remembered from the tracker.
 pub const MAX_KNOWN_ADDRS: usize = 4096;
 
@@ -188,7 +191,7 @@ impl Node {
                 last_get_peers: now,
                 connecting: false,
                 retry_at: now,
-                backoff_ms: cfg.tracker_backoff_min_ms,
+                backoff: cfg.tracker_backoff_min,
                 next_heartbeat: now,
             },
             known_addrs: BTreeMap::new(),
@@ -323,9 +326,9 @@ impl Node {
                 let p = self.peers.get_mut(&conn).expect("checked above");
                 if let PingState::AwaitingPong { nonce: n, sent } = p.ping {
                     if n == nonce {
-                        p.rtt_ms = Some(now.since(sent));
+                        p.rtt = Some(now.since(sent));
                         p.ping = PingState::Idle {
-                            next: sent.plus_ms(self.cfg.ping_interval_ms),
+                            next: sent + self.cfg.ping_interval,
                         };
                         self.arm_peer_timers(conn);
                     }
@@ -432,7 +435,7 @@ impl Service for Node {
         if role == Role::Tracker {
             self.tracker.conn = Some(conn);
             self.tracker.connecting = false;
-            self.tracker.next_heartbeat = now.plus_ms(self.cfg.heartbeat_interval_ms);
+            self.tracker.next_heartbeat = now + self.cfg.heartbeat_interval;
             info!(target: "net", "connected to tracker {addr}");
             self.send(
                 conn,
@@ -446,7 +449,7 @@ impl Service for Node {
         if dir == Direction::Outbound {
             self.pending_connects.remove(&addr);
         }
-        let mut peer = Peer::new(addr, dir, now, self.cfg.ping_interval_ms);
+        let mut peer = Peer::new(addr, dir, now, self.cfg.ping_interval);
         peer.slot = self.known.take_slot();
         // Connection ids are never reused; should one be, free the old peer's slot.
         if let Some(s) = self.peers.insert(conn, peer).and_then(|old| old.slot) {
@@ -485,7 +488,7 @@ impl Service for Node {
             Role::Peer => {
                 self.pending_connects.remove(&addr);
                 if let Some(t) = self.known_addrs.get_mut(&addr) {
-                    *t = now.plus_ms(self.cfg.peer_retry_ms);
+                    *t = now + self.cfg.peer_retry;
                 }
                 debug!(target: "net", "could not connect to {addr}");
             }
@@ -520,7 +523,7 @@ impl Service for Node {
             self.ban(p.addr, now);
         }
         if p.dir == Direction::Outbound {
-            let retry = now.plus_ms(self.cfg.peer_retry_ms);
+            let retry = now + self.cfg.peer_retry;
             for a in [Some(p.addr), p.listen_addr()].into_iter().flatten() {
                 if let Some(t) = self.known_addrs.get_mut(&a) {
                     *t = retry;

@@ -8,6 +8,7 @@ use crate::wire::Version;
 use std::collections::HashSet;
 use std::hash::{BuildHasher, BuildHasherDefault, Hasher};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Most hashes remembered per peer and kind; the oldest is forgotten first. The sets
 /// only avoid sending a peer what it already has (and asking it for what it lacks),
@@ -197,8 +198,8 @@ pub struct Peer {
     pub last_recv: Time,
     /// Keepalive: when the next ping is due, or the one awaiting its pong.
     pub ping: PingState,
-    /// Latest round-trip time measured, in ms.
-    pub rtt_ms: Option<u64>,
+    /// Latest round-trip time measured (whole ms).
+    pub rtt: Option<Duration>,
     /// Deadline of an outstanding header request.
     pub headers_deadline: Option<Time>,
     /// Its timer slots, derived from the fields above when they change.
@@ -221,7 +222,7 @@ pub struct Peer {
 
 impl Peer {
     /// A freshly opened connection.
-    pub fn new(addr: SocketAddr, dir: Direction, now: Time, ping_interval_ms: u64) -> Peer {
+    pub fn new(addr: SocketAddr, dir: Direction, now: Time, ping_interval: Duration) -> Peer {
         Peer {
             addr,
             dir,
@@ -229,9 +230,9 @@ impl Peer {
             connected_at: now,
             last_recv: now,
             ping: PingState::Idle {
-                next: now.plus_ms(ping_interval_ms),
+                next: now + ping_interval,
             },
-            rtt_ms: None,
+            rtt: None,
             headers_deadline: None,
             timers: PeerTimers::default(),
             blocks_in_flight: 0,
@@ -349,7 +350,7 @@ mod table_tests {
 
     fn peer(port: u16) -> Peer {
         let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        Peer::new(addr, Direction::Inbound, Time(0), 1000)
+        Peer::new(addr, Direction::Inbound, Time(0), Duration::from_secs(1))
     }
 
     #[test]

@@ -7,12 +7,12 @@ impl Node {
         let mut drop = Vec::new();
         let mut pings = Vec::new();
         for (c, p) in self.peers.iter_mut() {
-            if !p.is_ready() && now.since(p.connected_at) >= self.cfg.handshake_timeout_ms {
+            if !p.is_ready() && now.since(p.connected_at) >= self.cfg.handshake_timeout {
                 drop.push((*c, "handshake"));
-            } else if now.since(p.last_recv) >= self.cfg.idle_timeout_ms {
+            } else if now.since(p.last_recv) >= self.cfg.idle_timeout {
                 drop.push((*c, "idle"));
             } else if matches!(p.ping, PingState::AwaitingPong { sent, .. }
-                if now.since(sent) >= self.cfg.ping_timeout_ms)
+                if now.since(sent) >= self.cfg.ping_timeout)
             {
                 drop.push((*c, "ping"));
             } else if p.headers_deadline.is_some_and(|d| now >= d) {

@@ -14,7 +14,7 @@ impl Node {
                     }
                     if !self.mempool.contains(&it.hash) && !self.tx_requested.contains_key(&it.hash)
                     {
-                        let deadline = now.plus_ms(self.cfg.request_timeout_ms);
+                        let deadline = now + self.cfg.request_timeout;
                         self.tx_requested.insert(it.hash, (conn, deadline));
                         self.timers.set(Timer::Tx(it.hash), deadline);
                         want.push(it);

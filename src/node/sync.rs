@@ -14,7 +14,7 @@ impl Node {
 
     pub(super) fn request_headers(&mut self, conn: ConnId, now: Time) {
         let msg = self.locator_message();
-        let deadline = now.plus_ms(self.cfg.request_timeout_ms);
+        let deadline = now + self.cfg.request_timeout;
         if let Some(p) = self.peers.get_mut(&conn) {
             p.headers_deadline = Some(deadline);
             self.outbox.push_back(Action::Send { conn, msg });
@@ -76,7 +76,7 @@ impl Node {
                     locator: vec![last],
                     stop: Hash256::ZERO,
                 };
-                let deadline = now.plus_ms(self.cfg.request_timeout_ms);
+                let deadline = now + self.cfg.request_timeout;
                 if let Some(p) = self.peers.get_mut(&conn) {
                     p.headers_deadline = Some(deadline);
                 }

@@ -149,12 +149,10 @@ impl Node {
             return;
         };
         let ready = p.is_ready();
-        let handshake = (!ready).then(|| p.connected_at.plus_ms(self.cfg.handshake_timeout_ms));
-        let idle = p.last_recv.plus_ms(self.cfg.idle_timeout_ms);
+        let handshake = (!ready).then(|| p.connected_at + self.cfg.handshake_timeout);
+        let idle = p.last_recv + self.cfg.idle_timeout;
         let (ping, pong) = match p.ping {
-            PingState::AwaitingPong { sent, .. } => {
-                (None, Some(sent.plus_ms(self.cfg.ping_timeout_ms)))
-            }
+            PingState::AwaitingPong { sent, .. } => (None, Some(sent + self.cfg.ping_timeout)),
             PingState::Idle { next } if ready => (Some(next), None),
             PingState::Idle { .. } => (None, None),
         };

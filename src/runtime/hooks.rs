@@ -14,9 +14,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// How often the status file is rewritten.
-pub const STATUS_FILE_INTERVAL_MS: u64 = 200;
+pub const STATUS_FILE_INTERVAL: Duration = Duration::from_millis(200);
 /// How often the tracker logs a status line.
-pub const TRACKER_STATUS_INTERVAL_MS: u64 = 30_000;
+pub const TRACKER_STATUS_INTERVAL: Duration = Duration::from_secs(30);
 
 /// Hooks for a [`Node`] run by the reactor.
 pub struct PeerHooks {
@@ -76,8 +76,7 @@ impl Hooks<Node> for PeerHooks {
             return ControlFlow::Break(());
         }
         let s = node.status();
-        let ms = self.status_every.as_millis() as u64;
-        if ms > 0 && now.since(self.last_line) >= ms {
+        if !self.status_every.is_zero() && now.since(self.last_line) >= self.status_every {
             self.last_line = now;
             let sync = if s.best_header_height > s.height {
                 format!(" syncing {}/{}", s.height, s.best_header_height)
@@ -101,7 +100,7 @@ impl Hooks<Node> for PeerHooks {
                 },
             );
         }
-        if now.since(self.last_file) >= STATUS_FILE_INTERVAL_MS {
+        if now.since(self.last_file) >= STATUS_FILE_INTERVAL {
             self.last_file = now;
             let mut f = StatusFile::default();
             f.set("height", s.height);
@@ -132,9 +131,9 @@ impl Hooks<Node> for PeerHooks {
 }
 
 /// Hooks for a [`Tracker`] run by the reactor: it stores no blocks (the default
-/// refusal) and logs its counts every [`TRACKER_STATUS_INTERVAL_MS`].
+/// refusal) and logs its counts every [`TRACKER_STATUS_INTERVAL`].
 pub struct TrackerHooks {
-    next_status: u64,
+    next_status: Time,
     parent: super::ParentWatch,
 }
 
@@ -142,7 +141,7 @@ impl TrackerHooks {
     /// Hooks that stop the tracker when `parent` fires.
     pub fn new(parent: super::ParentWatch) -> TrackerHooks {
         TrackerHooks {
-            next_status: 0,
+            next_status: Time(0),
             parent,
         }
     }
@@ -156,8 +155,8 @@ impl Hooks<Tracker> for TrackerHooks {
             log::info!(target: "tracker", "parent process exited; stopping");
             return ControlFlow::Break(());
         }
-        if now.0 >= self.next_status {
-            self.next_status = now.0 + TRACKER_STATUS_INTERVAL_MS;
+        if now >= self.next_status {
+            self.next_status = now + TRACKER_STATUS_INTERVAL;
             log::info!(target: "tracker",
                 "{} registered peers, {} connections, {} bytes in, {} bytes out",
                 t.registered_count(), t.connection_count(), stats.bytes_received, stats.bytes_sent);

@@ -2,6 +2,7 @@
 
 use super::engine::{Sim, SimError};
 use super::hosts::HostId;
+use super::time::SimDuration;
 use crate::service::Time;
 
 impl Sim {
@@ -45,9 +46,9 @@ impl Sim {
         let all = *c == self.live;
         self.hosts[i].tip = tip;
         self.hosts[i].work = work;
-        if all && self.converged_after_heal_us.is_none() {
+        if all && self.converged_after_heal.is_none() {
             if let Some(h) = self.last_heal {
-                self.converged_after_heal_us = Some(self.clock - h);
+                self.converged_after_heal = Some(SimDuration(self.clock - h));
             }
         }
         Ok(())

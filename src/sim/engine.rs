@@ -5,7 +5,7 @@ use super::model::derive_seed;
 use super::network::{End, EndInfo, MAX_NODES, TRACKER_ADDR};
 use super::queue::EventQueue;
 use super::report::{BlockRec, Report};
-use super::time::SimTime;
+use super::time::{SimDuration, SimTime};
 use super::{SimConfig, Topology};
 use crate::chain::hash::HashMap256;
 use crate::chain::keys::secret_from_bytes;
@@ -21,6 +21,7 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 /// Why a run stopped early.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -77,7 +78,7 @@ pub(super) enum Ev {
         to: HostId,
         role: Role,
         addr: SocketAddr,
-        lat_us: u64,
+        lat: SimDuration,
     },
     Established(ConnId),
     ConnectFailed {
@@ -148,7 +149,7 @@ pub struct Sim {
     pub(super) partitioned: bool,
     pub(super) cut_pairs: Vec<(HostId, HostId)>,
     pub(super) last_heal: Option<SimTime>,
-    pub(super) converged_after_heal_us: Option<u64>,
+    pub(super) converged_after_heal: Option<SimDuration>,
     // mining
     pub(super) mining_enabled: bool,
     pub(super) mining_stopped: Option<SimTime>,
@@ -171,10 +172,6 @@ pub struct Sim {
     pub(super) wall: std::time::Instant,
 }
 
-pub(super) fn ms_to_us(ms: u64) -> u64 {
-    ms.saturating_mul(1000)
-}
-
 impl Sim {
     /// A simulation of `cfg`, with every node created and the start scheduled.
     ///
@@ -194,14 +191,14 @@ impl Sim {
         if !(0.0..1.0).contains(&cfg.loss) || !(0.0..1.0).contains(&cfg.dup) {
             return Err(SimError::Config("loss and dup must be in [0, 1)".into()));
         }
-        if cfg.block_interval_ms == 0 {
+        if cfg.block_interval.is_zero() {
             return Err(SimError::Config("block interval must be positive".into()));
         }
         if cfg.bandwidth == Some(0) {
             return Err(SimError::Config("bandwidth must be positive".into()));
         }
         if let Some(p) = cfg.partition {
-            if p.heal_ms <= p.start_ms {
+            if p.heal <= p.start {
                 return Err(SimError::Config(
                     "partition must heal after it starts".into(),
                 ));
@@ -256,7 +253,7 @@ impl Sim {
         let hi = cfg.latency.high_ms();
         let startup_spread_us = match cfg.topology {
             Topology::Mesh => 0,
-            Topology::Tracker { .. } => ms_to_us((n as u64 * 10).min(10_000)),
+            Topology::Tracker { .. } => (n as u64 * 10).min(10_000) * 1000,
         };
         let warmup_us = startup_spread_us + ((30.0 * hi + 5000.0) * 1000.0) as u64;
         let genesis = params.genesis_block().hash();
@@ -297,7 +294,7 @@ impl Sim {
             partitioned: false,
             cut_pairs: Vec::new(),
             last_heal: None,
-            converged_after_heal_us: None,
+            converged_after_heal: None,
             mining_enabled: true,
             mining_stopped: None,
             counted_found: 0,
@@ -324,7 +321,7 @@ impl Sim {
             remote: 0,
             open: false,
             established: false,
-            lat_us: 0,
+            lat: SimDuration(0),
             last_arrival: SimTime(0),
         });
         sim.conn_info.push(EndInfo {
@@ -360,18 +357,18 @@ impl Sim {
         let ms = sim.mining_start;
         sim.schedule(ms, Ev::Mine);
         if let Some(p) = sim.cfg.partition {
-            sim.schedule(ms + ms_to_us(p.start_ms), Ev::Partition(true));
-            sim.schedule(ms + ms_to_us(p.heal_ms), Ev::Partition(false));
+            sim.schedule(ms + p.start, Ev::Partition(true));
+            sim.schedule(ms + p.heal, Ev::Partition(false));
         }
         for c in sim.cfg.crashes.clone() {
-            sim.schedule(ms + ms_to_us(c.at_ms), Ev::Crash(c.node));
-            if let Some(r) = c.restart_ms {
-                sim.schedule(ms + ms_to_us(r.max(c.at_ms)), Ev::Restart(c.node));
+            sim.schedule(ms + c.at, Ev::Crash(c.node));
+            if let Some(r) = c.restart {
+                sim.schedule(ms + r.max(c.at), Ev::Restart(c.node));
             }
         }
         for (a, b) in sim.cfg.tracker_outages.clone() {
-            sim.schedule(ms + ms_to_us(a), Ev::TrackerDown);
-            sim.schedule(ms + ms_to_us(b.max(a)), Ev::TrackerUp);
+            sim.schedule(ms + a, Ev::TrackerDown);
+            sim.schedule(ms + b.max(a), Ev::TrackerUp);
         }
         Ok(sim)
     }
@@ -443,7 +440,7 @@ impl Sim {
                 to,
                 role,
                 addr,
-                lat_us,
+                lat,
             } => {
                 self.record(to, kind, 0);
                 if self.hosts[from.index()].inc != from_inc || !self.alive(from) {
@@ -451,7 +448,7 @@ impl Sim {
                 }
                 if !self.alive(to) || self.cut(from, to) {
                     self.schedule(
-                        self.clock + lat_us,
+                        self.clock + lat,
                         Ev::ConnectFailed {
                             host: from,
                             inc: from_inc,
@@ -461,13 +458,13 @@ impl Sim {
                     );
                     return Ok(());
                 }
-                let cf = self.new_end(from, to, addr, role, Direction::Outbound, lat_us)?;
-                let ct = self.new_end(to, from, addr, Role::Peer, Direction::Inbound, lat_us)?;
+                let cf = self.new_end(from, to, addr, role, Direction::Outbound, lat)?;
+                let ct = self.new_end(to, from, addr, Role::Peer, Direction::Inbound, lat)?;
                 let src = self.source_addr(from, cf);
                 self.conn_info[ct as usize].addr = src;
                 self.conns[ct as usize].established = true;
                 self.pair_ends(cf, ct);
-                self.schedule(self.clock + lat_us, Ev::Established(cf));
+                self.schedule(self.clock + lat, Ev::Established(cf));
                 if let Some(s) = self.service(to) {
                     s.on_connected(ct, src, Direction::Inbound, Role::Peer, now);
                 }
@@ -577,13 +574,13 @@ impl Sim {
         Ok(())
     }
 
-    /// Runs until `ms` milliseconds after mining started (negative offsets are not
+    /// Runs until `after` past the start of mining (negative offsets are not
     /// needed: mining starts after the handshakes settle).
     ///
     /// # Errors
     /// The first violated invariant.
-    pub fn run_until(&mut self, ms: u64) -> Result<(), SimError> {
-        self.run_to(self.mining_start + ms_to_us(ms))
+    pub fn run_until(&mut self, after: Duration) -> Result<(), SimError> {
+        self.run_to(self.mining_start + after)
     }
 
     /// Milliseconds since mining started (0 before).
@@ -629,10 +626,10 @@ impl Sim {
             self.clock = SimTime(t);
             self.process(ev)?;
         }
-        let within = if self.cfg.converge_within_ms > 0 {
-            ms_to_us(self.cfg.converge_within_ms)
+        let within = if !self.cfg.converge_within.is_zero() {
+            SimDuration::from(self.cfg.converge_within)
         } else {
-            ms_to_us(5 * self.cfg.block_interval_ms) + 100 * hi_us
+            SimDuration(SimDuration::from(5 * self.cfg.block_interval).us() + 100 * hi_us)
         };
         if !self.tips_agree() {
             return Err(SimError::NoConvergence(format!(
@@ -642,13 +639,13 @@ impl Sim {
             )));
         }
         if let Some(h) = self.last_heal {
-            match self.converged_after_heal_us {
+            match self.converged_after_heal {
                 Some(d) if d <= within => {}
                 Some(d) => {
                     return Err(SimError::NoConvergence(format!(
                         "tips agreed {} ms after the partition healed (allowed {} ms)",
-                        d / 1000,
-                        within / 1000
+                        d.ms(),
+                        within.ms()
                     )))
                 }
                 None => {

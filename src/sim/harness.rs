@@ -11,6 +11,7 @@ use crate::service::{Action, ConnId, Direction, DisconnectReason, Role, Service,
 use crate::wire::Message;
 use std::collections::{BTreeMap, VecDeque};
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// The timer rule: once a service has handled its tick at `now` and its actions are
 /// drained, its next deadline is `None` or later than `now` (else a reactor driving it
@@ -173,7 +174,7 @@ impl Harness {
 
     /// Advances the clock by `ms`, ticks every node and delivers until quiet.
     pub fn tick(&mut self, ms: u64) {
-        self.now = self.now.plus_ms(ms);
+        self.now += Duration::from_millis(ms);
         for i in 0..self.nodes.len() {
             self.tick_node(i);
         }

@@ -16,7 +16,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// A protocol timer far enough away never to fire in a run ("off").
-pub(super) const NEVER_MS: u64 = 1_000_000_000_000;
+pub(super) const NEVER: Duration = Duration::from_millis(1_000_000_000_000);
 
 /// A simulated host: node `i` is `HostId(i)`; the tracker's id comes after the nodes'.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -64,7 +64,7 @@ impl Sim {
             ..TrackerConfig::default()
         };
         if !self.cfg.keepalive {
-            t.heartbeat_timeout = Duration::from_millis(NEVER_MS);
+            t.heartbeat_timeout = NEVER;
             t.sweep_interval = Duration::from_secs(60);
         }
         t
@@ -95,13 +95,13 @@ impl Sim {
         let xfer = self.cfg.bandwidth.map_or(0, |bw| {
             (crate::chain::block::MAX_BLOCK_BYTES as u64 * 1000) / bw
         });
-        let t = (10 * hi + 2 * xfer).max(10_000);
-        c.handshake_timeout_ms = c.handshake_timeout_ms.max(t);
-        c.request_timeout_ms = c.request_timeout_ms.max(t);
+        let t = Duration::from_millis((10 * hi + 2 * xfer).max(10_000));
+        c.handshake_timeout = c.handshake_timeout.max(t);
+        c.request_timeout = c.request_timeout.max(t);
         if !self.cfg.keepalive {
-            c.ping_interval_ms = NEVER_MS;
-            c.idle_timeout_ms = NEVER_MS;
-            c.heartbeat_interval_ms = NEVER_MS;
+            c.ping_interval = NEVER;
+            c.idle_timeout = NEVER;
+            c.heartbeat_interval = NEVER;
         }
         if let Some(p) = self.cfg.block_push_peers {
             c.block_push_peers = p;
@@ -203,7 +203,7 @@ impl Sim {
                     return Ok(());
                 }
                 e.open = false;
-                let at = (self.clock + e.lat_us).max(e.last_arrival);
+                let at = (self.clock + e.lat).max(e.last_arrival);
                 let r = ConnId::from(e.remote);
                 self.schedule(at, Ev::RemoteClose(r));
                 let now = self.now();

@@ -3,6 +3,7 @@
 use super::engine::Sim;
 use super::hosts::HostId;
 use super::report::{BlockRec, Report};
+use super::time::SimDuration;
 use crate::chain::Block;
 use sha2::Digest;
 use std::sync::Arc;
@@ -108,7 +109,7 @@ impl Sim {
                     .unwrap_or(self.clock)
                     .saturating_since(self.mining_start)
                     / 1000,
-                converge_after_heal_ms: self.converged_after_heal_us.map(|d| d / 1000),
+                converge_after_heal_ms: self.converged_after_heal.map(SimDuration::ms),
                 wall_secs: self.wall.elapsed().as_secs_f64(),
                 digest,
             },

@@ -31,7 +31,8 @@ pub use engine::{Sim, SimError};
 pub use hosts::HostId;
 pub use model::Latency;
 pub use report::Report;
-pub use time::SimTime;
+use std::time::Duration;
+pub use time::{SimDuration, SimTime};
 
 /// How the peers are connected.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,20 +53,20 @@ pub enum Topology {
 pub struct Crash {
     /// The node.
     pub node: usize,
-    /// When it crashes, in ms after mining starts.
-    pub at_ms: u64,
-    /// When it restarts, in ms after mining starts (`None`: never).
-    pub restart_ms: Option<u64>,
+    /// When it crashes, after mining starts.
+    pub at: Duration,
+    /// When it restarts, after mining starts (`None`: never).
+    pub restart: Option<Duration>,
 }
 
 /// A split of the nodes into two halves (the first `nodes / 2` indices and the rest) for
 /// a while. Miners are spread over the indices, so both halves mine.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Partition {
-    /// When the links between the halves are cut, in ms after mining starts.
-    pub start_ms: u64,
-    /// When they are restored, in ms after mining starts.
-    pub heal_ms: u64,
+    /// When the links between the halves are cut, after mining starts.
+    pub start: Duration,
+    /// When they are restored, after mining starts.
+    pub heal: Duration,
 }
 
 /// Everything a simulation run depends on.
@@ -88,8 +89,8 @@ pub struct SimConfig {
     pub loss: f64,
     /// Probability that a message is delivered twice (the handshake is exempt).
     pub dup: f64,
-    /// Mean time between blocks (all miners together), in ms.
-    pub block_interval_ms: u64,
+    /// Mean time between blocks (all miners together).
+    pub block_interval: Duration,
     /// Blocks to mine (counted in the statistics); mining then goes on only until all
     /// nodes agree on a tip.
     pub blocks: u64,
@@ -97,8 +98,8 @@ pub struct SimConfig {
     pub partition: Option<Partition>,
     /// Node crashes and restarts.
     pub crashes: Vec<Crash>,
-    /// Tracker outages as (start, end) in ms after mining starts.
-    pub tracker_outages: Vec<(u64, u64)>,
+    /// Tracker outages as (start, end) after mining starts.
+    pub tracker_outages: Vec<(Duration, Duration)>,
     /// Peers a new tip block is pushed to whole (the node's `block_push_peers`);
     /// `None` keeps the node default.
     pub block_push_peers: Option<usize>,
@@ -107,8 +108,9 @@ pub struct SimConfig {
     /// in runs without failures).
     pub keepalive: bool,
     /// All nodes must agree on one tip within this time after the last block was mined
-    /// or the partition healed, whichever is later, in ms.
-    pub converge_within_ms: u64,
+    /// or the partition healed, whichever is later (zero: a default from the block
+    /// interval and the latency).
+    pub converge_within: Duration,
 }
 
 impl SimConfig {
@@ -124,14 +126,14 @@ impl SimConfig {
             bandwidth: None,
             loss: 0.0,
             dup: 0.0,
-            block_interval_ms: 600_000,
+            block_interval: Duration::from_secs(600),
             blocks: 100,
             partition: None,
             crashes: Vec::new(),
             tracker_outages: Vec::new(),
             block_push_peers: None,
             keepalive: false,
-            converge_within_ms: 0,
+            converge_within: Duration::ZERO,
         }
     }
 }

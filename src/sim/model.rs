@@ -4,6 +4,7 @@
 //! libm, so the same seed gives the same samples on every machine.
 
 use super::math::{cos, exp, ln};
+use super::time::SimDuration;
 use crate::rng::SplitMix64;
 use std::fmt;
 use std::str::FromStr;
@@ -80,8 +81,8 @@ impl fmt::Display for Latency {
 }
 
 impl Latency {
-    /// A sample, in microseconds.
-    pub fn sample_us(&self, rng: &mut SplitMix64) -> u64 {
+    /// A sample, rounded to whole microseconds.
+    pub fn sample(&self, rng: &mut SplitMix64) -> SimDuration {
         let ms = match *self {
             Latency::Fixed(d) => d,
             Latency::Uniform(lo, hi) => lo + (hi - lo) * unit(rng),
@@ -90,7 +91,7 @@ impl Latency {
                 median * exp(sigma * normal(rng))
             }
         };
-        (ms * 1000.0).round().clamp(0.0, 1e15) as u64
+        SimDuration((ms * 1000.0).round().clamp(0.0, 1e15) as u64)
     }
 
     /// A latency almost every link stays below, in milliseconds (the 99.9th percentile
@@ -142,11 +143,11 @@ mod tests {
         assert_eq!("fixed:30".parse::<Latency>().unwrap(), Latency::Fixed(30.0));
         let u: Latency = "uniform:20:200".parse().unwrap();
         for _ in 0..1000 {
-            let s = u.sample_us(&mut rng);
+            let s = u.sample(&mut rng).us();
             assert!((20_000..=200_000).contains(&s));
         }
         let l: Latency = "lognormal:50:80".parse().unwrap();
-        let mut v: Vec<u64> = (0..20_001).map(|_| l.sample_us(&mut rng)).collect();
+        let mut v: Vec<u64> = (0..20_001).map(|_| l.sample(&mut rng).us()).collect();
         v.sort_unstable();
         let median = v[10_000] as f64 / 1000.0;
         let mean = v.iter().sum::<u64>() as f64 / v.len() as f64 / 1000.0;

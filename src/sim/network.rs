@@ -4,7 +4,7 @@
 use super::engine::{Ev, Sim, SimError};
 use super::hosts::HostId;
 use super::model::unit;
-use super::time::SimTime;
+use super::time::{SimDuration, SimTime};
 use super::Topology;
 use crate::service::{ConnId, Direction, DisconnectReason, Role};
 use crate::wire::{Message, FRAME_HEADER_LEN, MSG_VERACK, MSG_VERSION};
@@ -31,7 +31,7 @@ pub(super) struct End {
     pub(super) remote: u32,
     pub(super) open: bool,
     pub(super) established: bool,
-    pub(super) lat_us: u64,
+    pub(super) lat: SimDuration,
     /// Arrival time of the last message sent from this end (in-order delivery).
     pub(super) last_arrival: SimTime,
 }
@@ -94,7 +94,7 @@ impl Sim {
                 continue;
             }
             e.open = false;
-            let at = (self.clock + e.lat_us).max(e.last_arrival);
+            let at = (self.clock + e.lat).max(e.last_arrival);
             let r = ConnId::from(e.remote);
             self.schedule(at, Ev::RemoteClose(r));
         }
@@ -107,7 +107,7 @@ impl Sim {
         addr: SocketAddr,
         role: Role,
         dir: Direction,
-        lat_us: u64,
+        lat: SimDuration,
     ) -> Result<ConnId, SimError> {
         // Ids are never reused; ends store the other end's id in 32 bits.
         let id = u32::try_from(self.conns.len())
@@ -118,7 +118,7 @@ impl Sim {
             remote: 0,
             open: true,
             established: false,
-            lat_us,
+            lat,
             last_arrival: SimTime(0),
         });
         self.conn_info.push(EndInfo {
@@ -150,7 +150,7 @@ impl Sim {
 
     /// Wires `a` (outbound) to `b` (inbound) at once, as the simulator's own topology.
     pub(super) fn connect_pair(&mut self, a: usize, b: usize) -> Result<(), SimError> {
-        let lat = self.cfg.latency.sample_us(&mut self.rng_net);
+        let lat = self.cfg.latency.sample(&mut self.rng_net);
         let (ha, hb) = (HostId::node(a), HostId::node(b));
         let ca = self.new_end(ha, hb, node_addr(b), Role::Peer, Direction::Outbound, lat)?;
         let cb = self.new_end(
@@ -178,7 +178,7 @@ impl Sim {
     }
 
     pub(super) fn connect(&mut self, h: HostId, addr: SocketAddr, role: Role) {
-        let lat = self.cfg.latency.sample_us(&mut self.rng_net);
+        let lat = self.cfg.latency.sample(&mut self.rng_net);
         let target = if addr == TRACKER_ADDR {
             Some(self.tracker_host)
         } else {
@@ -197,12 +197,12 @@ impl Sim {
                         to,
                         role,
                         addr,
-                        lat_us: lat,
+                        lat,
                     },
                 );
             }
             _ => self.schedule(
-                self.clock + 2 * lat.max(500),
+                self.clock + 2 * lat.us().max(500),
                 Ev::ConnectFailed {
                     host: h,
                     inc,
@@ -241,7 +241,7 @@ impl Sim {
             self.hosts[h.index()].upload_free = done;
         }
         let e = &mut self.conns[conn as usize];
-        let arrival = (done + e.lat_us).max(e.last_arrival);
+        let arrival = (done + e.lat).max(e.last_arrival);
         e.last_arrival = arrival;
         let r = ConnId::from(e.remote);
         if dup {
@@ -288,7 +288,7 @@ impl Sim {
     pub(super) fn partition_heal(&mut self) -> Result<(), SimError> {
         self.partitioned = false;
         self.last_heal = Some(self.clock);
-        self.converged_after_heal_us = None;
+        self.converged_after_heal = None;
         let mut linked = BTreeSet::new();
         for (e, info) in self.conns.iter().zip(&self.conn_info) {
             let rh = info.remote_host;
@@ -313,7 +313,7 @@ impl Sim {
             }
         }
         if self.tips_agree() {
-            self.converged_after_heal_us = Some(0);
+            self.converged_after_heal = Some(SimDuration(0));
         }
         Ok(())
     }

@@ -1,8 +1,9 @@
 //! What a simulation run measured, and its three renderings: a text summary,
 //! hand-written JSON for scripts, and an SVG picture of the propagation CDFs.
 
-use super::{SimConfig, Topology};
+use super::{SimConfig, SimDuration, Topology};
 use crate::chain::Hash256;
+use crate::service::whole_ms;
 use crate::wire::message_name;
 use std::fmt::Write;
 
@@ -189,7 +190,7 @@ impl Report {
         } else {
             0.0
         };
-        let t = cfg.block_interval_ms as f64 * 1000.0;
+        let t = SimDuration::from(cfg.block_interval).us() as f64;
         let other_miners = totals.miner_nodes.len().saturating_sub(1) as u32;
         let best: Vec<&BlockRec> = counted
             .iter()
@@ -243,7 +244,7 @@ impl Report {
                 Topology::Tracker { outbound } => format!("tracker (outbound {outbound})"),
             },
             latency: cfg.latency.to_string(),
-            block_interval_ms: cfg.block_interval_ms,
+            block_interval_ms: whole_ms(cfg.block_interval),
             blocks: n,
             stale,
             stale_rate,

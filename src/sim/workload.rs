@@ -1,8 +1,9 @@
 //! The workload: the miners' Poisson clock and transfers submitted at nodes.
 
-use super::engine::{ms_to_us, Ev, Sim, SimError};
+use super::engine::{Ev, Sim, SimError};
 use super::hosts::HostId;
 use super::model::{exponential, unit};
+use super::time::SimDuration;
 use crate::chain::error::TxError;
 use crate::chain::{Hash256, Transfer};
 use crate::service::Service;
@@ -27,7 +28,7 @@ impl Sim {
         }
         let next = exponential(
             &mut self.rng_mine,
-            self.cfg.block_interval_ms as f64 * 1000.0,
+            SimDuration::from(self.cfg.block_interval).us() as f64,
         );
         let u = unit(&mut self.rng_mine);
         self.schedule(self.clock + (next as u64).max(1), Ev::Mine);
@@ -73,7 +74,7 @@ impl Sim {
     /// True when no partition is still to come (so stopping the miners is final).
     pub(super) fn no_partition_ahead(&self) -> bool {
         match self.cfg.partition {
-            Some(p) => self.clock >= self.mining_start + ms_to_us(p.heal_ms),
+            Some(p) => self.clock >= self.mining_start + p.heal,
             None => true,
         }
     }

@@ -96,10 +96,6 @@ pub struct Tracker {
     actions: VecDeque<Action>,
 }
 
-fn ms(d: Duration) -> u64 {
-    d.as_millis().min(u128::from(u64::MAX)) as u64
-}
-
 impl Tracker {
     /// A tracker with no peers.
     pub fn new(config: TrackerConfig) -> Tracker {
@@ -280,8 +276,8 @@ impl Tracker {
     }
 
     fn sweep(&mut self, now: Time) {
-        let hb = ms(self.config.heartbeat_timeout);
-        let reg = ms(self.config.register_timeout);
+        let hb = self.config.heartbeat_timeout;
+        let reg = self.config.register_timeout;
         let expired: Vec<(ConnId, bool)> = self
             .conns
             .iter()
@@ -348,7 +344,7 @@ impl Service for Tracker {
             },
         );
         if self.next_sweep.is_none() {
-            self.next_sweep = Some(now.plus_ms(ms(self.config.sweep_interval)));
+            self.next_sweep = Some(now + self.config.sweep_interval);
         }
     }
 
@@ -384,7 +380,7 @@ impl Service for Tracker {
             Some(t) if t <= now => {
                 self.sweep(now);
                 self.next_sweep = (!self.conns.is_empty())
-                    .then(|| now.plus_ms(ms(self.config.sweep_interval).max(1)));
+                    .then(|| now + self.config.sweep_interval.max(Duration::from_millis(1)));
             }
             _ => {}
         }
