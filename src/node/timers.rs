@@ -11,10 +11,9 @@
 //! 1.08 in alternating runs on a loaded machine, measured 2026-12-02).
 
 use super::*;
-use std::collections::{BTreeMap, BTreeSet};
 
 /// A node's timer slots.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Timer {
     /// Reconnect to the tracker after backoff.
     TrackerRetry,
@@ -90,55 +89,106 @@ impl PeerTimers {
     }
 }
 
-/// Armed slots with their deadlines, ordered by deadline.
-#[derive(Debug, Default)]
+/// Armed slots with their deadlines: the node's own in an array, each peer's earliest
+/// in a short unordered list (a dozen peers), and the earliest of all kept inline.
+///
+/// Flat arrays instead of a `BTreeMap` by slot plus a `BTreeSet` by deadline: an update
+/// writes one entry and rescans the twenty or so others only when the earliest moved
+/// later, with no allocation or pointer chase (1000-peer sim 5.29 -> 5.03 s user, ratio
+/// to pre-timer 1.082 -> 1.029 in the same round-robin runs, measured 2026-12-02).
+#[derive(Debug)]
 pub(super) struct TimerTable {
-    /// The earliest armed deadline, i.e. the first of `order`, kept inline: the
-    /// simulator asks for it after every event of every node, and reading it must not
-    /// walk a tree.
-    earliest: Option<Time>,
-    at: BTreeMap<Timer, Time>,
-    order: BTreeSet<(Time, Timer)>,
+    /// The earliest armed deadline ([`TimerTable::OFF`] for none), kept inline: the
+    /// simulator asks for it after every event of every node.
+    earliest: Time,
+    /// The node's own slots, by [`TimerTable::node_slot`].
+    node: [Time; NODE_SLOTS],
+    /// Each peer with an armed slot, with its earliest deadline.
+    peers: Vec<(ConnId, Time)>,
+}
+
+/// How many slots the node has of its own.
+const NODE_SLOTS: usize = 4;
+
+impl Default for TimerTable {
+    fn default() -> TimerTable {
+        TimerTable {
+            earliest: TimerTable::OFF,
+            node: [TimerTable::OFF; NODE_SLOTS],
+            peers: Vec::new(),
+        }
+    }
 }
 
 impl TimerTable {
+    /// The value of a disarmed slot.
+    const OFF: Time = Time(u64::MAX);
+
+    /// The index in `node` of one of the node's own slots, or the peer of a peer's.
+    fn node_slot(timer: Timer) -> Result<usize, ConnId> {
+        match timer {
+            Timer::TrackerRetry => Ok(0),
+            Timer::Heartbeat => Ok(1),
+            Timer::ConnectRetry => Ok(2),
+            Timer::TxRequest => Ok(3),
+            Timer::Peer(c) => Err(c),
+        }
+    }
+
+    /// Stores `t` ([`TimerTable::OFF`] to disarm) in `timer`'s entry.
+    fn put(&mut self, timer: Timer, t: Time) {
+        let old = match TimerTable::node_slot(timer) {
+            Ok(i) => std::mem::replace(&mut self.node[i], t),
+            Err(c) => match self.peers.iter().position(|(p, _)| *p == c) {
+                Some(i) if t == TimerTable::OFF => self.peers.swap_remove(i).1,
+                Some(i) => std::mem::replace(&mut self.peers[i].1, t),
+                None if t == TimerTable::OFF => return,
+                None => {
+                    self.peers.push((c, t));
+                    TimerTable::OFF
+                }
+            },
+        };
+        if t < self.earliest {
+            self.earliest = t;
+        } else if old == self.earliest && t != old {
+            let node = self.node.iter().copied().min();
+            let peers = self.peers.iter().map(|(_, t)| *t).min();
+            self.earliest = node.into_iter().chain(peers).min().expect("node slots");
+        }
+    }
+
     /// Arms `timer` at `t` (re-arms it if armed).
     pub(super) fn set(&mut self, timer: Timer, t: Time) {
-        match self.at.insert(timer, t) {
-            Some(old) if old == t => return,
-            Some(old) => {
-                self.order.remove(&(old, timer));
-            }
-            None => {}
-        }
-        self.order.insert((t, timer));
-        self.earliest = self.order.first().map(|(t, _)| *t);
+        self.put(timer, t);
     }
 
     /// Disarms `timer`.
     pub(super) fn stop(&mut self, timer: Timer) {
-        if let Some(old) = self.at.remove(&timer) {
-            self.order.remove(&(old, timer));
-            self.earliest = self.order.first().map(|(t, _)| *t);
-        }
+        self.put(timer, TimerTable::OFF);
     }
 
     /// Arms `timer` at `t`, or disarms it for `None`.
     pub(super) fn set_or_stop(&mut self, timer: Timer, t: Option<Time>) {
-        match t {
-            Some(t) => self.set(timer, t),
-            None => self.stop(timer),
-        }
+        self.put(timer, t.unwrap_or(TimerTable::OFF));
     }
 
     /// The deadline of `timer`, if armed.
     pub(super) fn get(&self, timer: Timer) -> Option<Time> {
-        self.at.get(&timer).copied()
+        let t = match TimerTable::node_slot(timer) {
+            Ok(i) => self.node[i],
+            Err(c) => self
+                .peers
+                .iter()
+                .find(|(p, _)| *p == c)
+                .map_or(TimerTable::OFF, |(_, t)| *t),
+        };
+        Some(t).filter(|&t| t != TimerTable::OFF)
     }
 
     /// The earliest armed deadline.
     pub(super) fn next(&self) -> Option<Time> {
-        self.earliest
+        Some(self.earliest).filter(|&t| t != TimerTable::OFF)
     }
 }
 
