@@ -45,13 +45,11 @@ impl Node {
     pub(super) fn on_block(&mut self, conn: ConnId, block: Arc<Block>, now: Time) {
         let block = HashedBlock::from_shared(block);
         let hash = block.hash();
-        if let Some((c, _)) = self.requested.get(&hash) {
-            let c = *c;
-            self.requested.remove(&hash);
-            self.timers.stop(Timer::Block(hash));
+        if let Some((c, deadline)) = self.requested.remove(&hash) {
             if let Some(p) = self.peers.get_mut(&c) {
                 p.blocks_in_flight = p.blocks_in_flight.saturating_sub(1);
             }
+            self.block_request_done(c, deadline);
         }
         if let Some(p) = self.peers.get_mut(&conn) {
             self.known.record(p, &hash);
@@ -180,7 +178,7 @@ impl Node {
             p.blocks_in_flight += 1;
             let deadline = now + self.cfg.request_timeout;
             self.requested.insert(hash, (c, deadline));
-            self.timers.set(Timer::Block(hash), deadline);
+            self.block_request_made(c, deadline);
             batches.entry(c).or_default().push(InvItem {
                 kind: InvKind::Block,
                 hash,

@@ -54,7 +54,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
-use timers::{Timer, TimerTable};
+use timers::TimerTable;
 
 /// Most blocks a single GetData answer carries; the rest are answered with NotFound.
 pub const MAX_BLOCKS_PER_GETDATA: usize = 128;
@@ -356,21 +356,20 @@ impl Node {
                             if let Some(p) = self.peers.get_mut(&conn) {
                                 p.lacks_blocks.insert(it.hash);
                             }
-                            if self
-                                .requested
-                                .get(&it.hash)
-                                .is_some_and(|(c, _)| *c == conn)
-                            {
-                                self.requested.remove(&it.hash);
-                                self.timers.stop(Timer::Block(it.hash));
-                                if let Some(p) = self.peers.get_mut(&conn) {
-                                    p.blocks_in_flight = p.blocks_in_flight.saturating_sub(1);
+                            if let Some(&(c, deadline)) = self.requested.get(&it.hash) {
+                                if c == conn {
+                                    self.requested.remove(&it.hash);
+                                    if let Some(p) = self.peers.get_mut(&conn) {
+                                        p.blocks_in_flight = p.blocks_in_flight.saturating_sub(1);
+                                    }
+                                    self.block_request_done(conn, deadline);
                                 }
                             }
                         }
                         InvKind::Tx => {
-                            self.tx_requested.remove(&it.hash);
-                            self.timers.stop(Timer::Tx(it.hash));
+                            if let Some((_, deadline)) = self.tx_requested.remove(&it.hash) {
+                                self.tx_request_done(deadline);
+                            }
                         }
                     }
                 }
@@ -537,21 +536,13 @@ impl Service for Node {
                 reason: reason.clone(),
             }));
         }
-        let timers = &mut self.timers;
-        self.requested.retain(|h, (c, _)| {
-            let keep = *c != conn;
-            if !keep {
-                timers.stop(Timer::Block(*h));
-            }
-            keep
-        });
-        self.tx_requested.retain(|h, (c, _)| {
-            let keep = *c != conn;
-            if !keep {
-                timers.stop(Timer::Tx(*h));
-            }
-            keep
-        });
+        // The peer's block requests went with its slots.
+        self.requested.retain(|_, (c, _)| *c != conn);
+        let txs = self.tx_requested.len();
+        self.tx_requested.retain(|_, (c, _)| *c != conn);
+        if self.tx_requested.len() != txs {
+            self.tx_requests_changed();
+        }
         self.request_blocks(now);
         self.connect_more(now);
         self.arm_node_timers();
@@ -564,14 +555,11 @@ impl Service for Node {
         self.bans.retain(|_, until| *until > now);
         // A transaction that was announced but never delivered may be fetched from
         // whoever announces it next.
-        let timers = &mut self.timers;
-        self.tx_requested.retain(|h, (_, deadline)| {
-            let keep = *deadline > now;
-            if !keep {
-                timers.stop(Timer::Tx(*h));
-            }
-            keep
-        });
+        let txs = self.tx_requested.len();
+        self.tx_requested.retain(|_, (_, deadline)| *deadline > now);
+        if self.tx_requested.len() != txs {
+            self.tx_requests_changed();
+        }
         self.connect_more(now);
         self.ask_for_peers_if_starving(now);
         self.request_blocks(now);

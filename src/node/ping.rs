@@ -24,17 +24,15 @@ impl Node {
             }
         }
         let mut expired = Vec::new();
-        for (h, (c, hash_deadline)) in &self.requested {
+        for (c, hash_deadline) in self.requested.values() {
             if now >= *hash_deadline {
-                expired.push(*h);
+                if !expired.contains(c) {
+                    expired.push(*c);
+                }
                 if !drop.iter().any(|(d, _)| d == c) {
                     drop.push((*c, "block request"));
                 }
             }
-        }
-        // Handled: the request's slot stops (the peer is being closed, which drops it).
-        for h in expired {
-            self.timers.stop(Timer::Block(h));
         }
         // Re-arm every peer's slots from its new state (an idle slot may have fired
         // early, a ping was sent), then stop those of the peers being closed.
@@ -44,6 +42,11 @@ impl Node {
         }
         for (c, _) in &drop {
             self.stop_peer_timers(*c);
+        }
+        // Handled: the requests that timed out leave their peer's slot (the peer is
+        // being closed, which drops them).
+        for c in expired {
+            self.block_requests_expired(c, now);
         }
         for (c, nonce) in pings {
             self.send(c, Message::Ping { nonce });

@@ -16,7 +16,7 @@ impl Node {
                     {
                         let deadline = now + self.cfg.request_timeout;
                         self.tx_requested.insert(it.hash, (conn, deadline));
-                        self.timers.set(Timer::Tx(it.hash), deadline);
+                        self.tx_request_made(deadline);
                         want.push(it);
                     }
                 }
@@ -44,8 +44,8 @@ impl Node {
             return;
         };
         let txid = tx.txid();
-        if self.tx_requested.remove(&txid).is_some() {
-            self.timers.stop(Timer::Tx(txid));
+        if let Some((_, deadline)) = self.tx_requested.remove(&txid) {
+            self.tx_request_done(deadline);
         }
         if let Some(p) = self.peers.get_mut(&conn) {
             p.known_txs.insert(txid);

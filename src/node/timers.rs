@@ -1,13 +1,19 @@
 //! Named timer slots, after quinn-proto's `TimerTable`: the node keeps one deadline per
-//! slot (per node, per peer and per outstanding request); a slot is set where its event
-//! happens and stopped when it is handled, and [`Service::next_deadline`] is the
-//! earliest armed slot.
+//! slot (per node and per peer); a slot is set where its event happens and stopped when
+//! it is handled, and [`Service::next_deadline`] is the earliest armed slot.
+//!
+//! Outstanding requests have no slot each: a peer's [`PeerTimer::BlockRequest`] slot
+//! holds the earliest deadline of the blocks requested of it, and the node's
+//! [`Timer::TxRequest`] the earliest of the transaction requests. Both move only when
+//! that earliest request is made or removed (then the others are scanned), so the
+//! usual request and answer touch no table (instead of a `Block(hash)` or `Tx(hash)`
+//! entry per request: 1000-peer sim 5.17 -> 4.71 s user, ratio to pre-timer 1.22 ->
+//! 1.08 in alternating runs on a loaded machine, measured 2026-12-02).
 
 use super::*;
-use std::collections::{BTreeMap, BTreeSet};
 
 /// A node's timer slots.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Timer {
     /// Reconnect to the tracker after backoff.
     TrackerRetry,
@@ -15,12 +21,10 @@ pub(super) enum Timer {
     Heartbeat,
     /// An address waiting out its retry delay becomes usable.
     ConnectRetry,
+    /// The earliest outstanding transaction request may be asked of someone else.
+    TxRequest,
     /// The earliest of a peer's slots ([`PeerTimers`]).
     Peer(ConnId),
-    /// A requested block must have arrived.
-    Block(Hash256),
-    /// A requested transaction may be asked of someone else.
-    Tx(Hash256),
 }
 
 /// A peer's timer slots.
@@ -38,22 +42,29 @@ pub enum PeerTimer {
     PongTimeout,
     /// The outstanding header request must be answered.
     HeadersRequest,
+    /// The earliest of the blocks requested of the peer must have arrived. Set when a
+    /// request is made, moved when the request holding it is answered or dropped;
+    /// requests that timed out leave it (their peer is being closed).
+    BlockRequest,
 }
+
+/// How many slots a peer has.
+const PEER_SLOTS: usize = 6;
 
 /// The deadlines of one peer's slots, kept with the peer; the node's [`TimerTable`]
 /// holds only their earliest, so re-arming a peer whose earliest deadline did not
 /// change costs no table update.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeerTimers {
-    /// By [`PeerTimer`]; [`PeerTimers::OFF`] marks a disarmed slot (40 bytes instead of
-    /// 80 for `Option`s, in a struct read on every message).
-    slots: [Time; 5],
+    /// By [`PeerTimer`]; [`PeerTimers::OFF`] marks a disarmed slot (48 bytes instead of
+    /// 96 for `Option`s, in a struct read on every message).
+    slots: [Time; PEER_SLOTS],
 }
 
 impl Default for PeerTimers {
     fn default() -> PeerTimers {
         PeerTimers {
-            slots: [PeerTimers::OFF; 5],
+            slots: [PeerTimers::OFF; PEER_SLOTS],
         }
     }
 }
@@ -74,54 +85,110 @@ impl PeerTimers {
 
     /// The earliest armed slot.
     pub fn earliest(&self) -> Option<Time> {
-        Some(*self.slots.iter().min().expect("five slots")).filter(|&d| d != PeerTimers::OFF)
+        Some(*self.slots.iter().min().expect("six slots")).filter(|&d| d != PeerTimers::OFF)
     }
 }
 
-/// Armed slots with their deadlines, ordered by deadline.
-#[derive(Debug, Default)]
+/// Armed slots with their deadlines: the node's own in an array, each peer's earliest
+/// in a short unordered list (a dozen peers), and the earliest of all kept inline.
+///
+/// Flat arrays instead of a `BTreeMap` by slot plus a `BTreeSet` by deadline: an update
+/// writes one entry and rescans the twenty or so others only when the earliest moved
+/// later, with no allocation or pointer chase (1000-peer sim 5.29 -> 5.03 s user, ratio
+/// to pre-timer 1.082 -> 1.029 in the same round-robin runs, measured 2026-12-02).
+#[derive(Debug)]
 pub(super) struct TimerTable {
-    /// The earliest armed deadline, i.e. the first of `order`, kept inline: the
-    /// simulator asks for it after every event of every node, and reading it must not
-    /// walk a tree.
-    earliest: Option<Time>,
-    at: BTreeMap<Timer, Time>,
-    order: BTreeSet<(Time, Timer)>,
+    /// The earliest armed deadline ([`TimerTable::OFF`] for none), kept inline: the
+    /// simulator asks for it after every event of every node.
+    earliest: Time,
+    /// The node's own slots, by [`TimerTable::node_slot`].
+    node: [Time; NODE_SLOTS],
+    /// Each peer with an armed slot, with its earliest deadline.
+    peers: Vec<(ConnId, Time)>,
+}
+
+/// How many slots the node has of its own.
+const NODE_SLOTS: usize = 4;
+
+impl Default for TimerTable {
+    fn default() -> TimerTable {
+        TimerTable {
+            earliest: TimerTable::OFF,
+            node: [TimerTable::OFF; NODE_SLOTS],
+            peers: Vec::new(),
+        }
+    }
 }
 
 impl TimerTable {
+    /// The value of a disarmed slot.
+    const OFF: Time = Time(u64::MAX);
+
+    /// The index in `node` of one of the node's own slots, or the peer of a peer's.
+    fn node_slot(timer: Timer) -> Result<usize, ConnId> {
+        match timer {
+            Timer::TrackerRetry => Ok(0),
+            Timer::Heartbeat => Ok(1),
+            Timer::ConnectRetry => Ok(2),
+            Timer::TxRequest => Ok(3),
+            Timer::Peer(c) => Err(c),
+        }
+    }
+
+    /// Stores `t` ([`TimerTable::OFF`] to disarm) in `timer`'s entry.
+    fn put(&mut self, timer: Timer, t: Time) {
+        let old = match TimerTable::node_slot(timer) {
+            Ok(i) => std::mem::replace(&mut self.node[i], t),
+            Err(c) => match self.peers.iter().position(|(p, _)| *p == c) {
+                Some(i) if t == TimerTable::OFF => self.peers.swap_remove(i).1,
+                Some(i) => std::mem::replace(&mut self.peers[i].1, t),
+                None if t == TimerTable::OFF => return,
+                None => {
+                    self.peers.push((c, t));
+                    TimerTable::OFF
+                }
+            },
+        };
+        if t < self.earliest {
+            self.earliest = t;
+        } else if old == self.earliest && t != old {
+            let node = self.node.iter().copied().min();
+            let peers = self.peers.iter().map(|(_, t)| *t).min();
+            self.earliest = node.into_iter().chain(peers).min().expect("node slots");
+        }
+    }
+
     /// Arms `timer` at `t` (re-arms it if armed).
     pub(super) fn set(&mut self, timer: Timer, t: Time) {
-        match self.at.insert(timer, t) {
-            Some(old) if old == t => return,
-            Some(old) => {
-                self.order.remove(&(old, timer));
-            }
-            None => {}
-        }
-        self.order.insert((t, timer));
-        self.earliest = self.order.first().map(|(t, _)| *t);
+        self.put(timer, t);
     }
 
     /// Disarms `timer`.
     pub(super) fn stop(&mut self, timer: Timer) {
-        if let Some(old) = self.at.remove(&timer) {
-            self.order.remove(&(old, timer));
-            self.earliest = self.order.first().map(|(t, _)| *t);
-        }
+        self.put(timer, TimerTable::OFF);
     }
 
     /// Arms `timer` at `t`, or disarms it for `None`.
     pub(super) fn set_or_stop(&mut self, timer: Timer, t: Option<Time>) {
-        match t {
-            Some(t) => self.set(timer, t),
-            None => self.stop(timer),
-        }
+        self.put(timer, t.unwrap_or(TimerTable::OFF));
+    }
+
+    /// The deadline of `timer`, if armed.
+    pub(super) fn get(&self, timer: Timer) -> Option<Time> {
+        let t = match TimerTable::node_slot(timer) {
+            Ok(i) => self.node[i],
+            Err(c) => self
+                .peers
+                .iter()
+                .find(|(p, _)| *p == c)
+                .map_or(TimerTable::OFF, |(_, t)| *t),
+        };
+        Some(t).filter(|&t| t != TimerTable::OFF)
     }
 
     /// The earliest armed deadline.
     pub(super) fn next(&self) -> Option<Time> {
-        self.earliest
+        Some(self.earliest).filter(|&t| t != TimerTable::OFF)
     }
 }
 
@@ -169,11 +236,103 @@ impl Node {
         }
     }
 
-    /// Disarms every slot of the peer on `conn` (it is gone or being closed).
+    /// Disarms the slots of the peer on `conn`: all of them if it is gone, its own
+    /// (not its [`PeerTimer::BlockRequest`]) if it is being closed, as its requests not
+    /// yet due stay armed until the close drops them.
     pub(super) fn stop_peer_timers(&mut self, conn: ConnId) {
-        if let Some(p) = self.peers.get_mut(&conn) {
-            p.timers = PeerTimers::default();
+        let Some(p) = self.peers.get_mut(&conn) else {
+            self.timers.stop(Timer::Peer(conn));
+            return;
+        };
+        let requests = p.timers.get(PeerTimer::BlockRequest);
+        p.timers = PeerTimers::default();
+        p.timers.set(PeerTimer::BlockRequest, requests);
+        self.timers.set_or_stop(Timer::Peer(conn), requests);
+    }
+
+    /// Sets the [`PeerTimer::BlockRequest`] slot of the peer on `conn`, and its entry in
+    /// the node's table if its earliest deadline moved.
+    fn set_block_request_timer(&mut self, conn: ConnId, at: Option<Time>) {
+        let Some(p) = self.peers.get_mut(&conn) else {
+            return;
+        };
+        let before = p.timers.earliest();
+        p.timers.set(PeerTimer::BlockRequest, at);
+        let after = p.timers.earliest();
+        if after != before {
+            self.timers.set_or_stop(Timer::Peer(conn), after);
         }
-        self.timers.stop(Timer::Peer(conn));
+    }
+
+    /// A block was requested of the peer on `conn`, due at `deadline`.
+    pub(super) fn block_request_made(&mut self, conn: ConnId, deadline: Time) {
+        let Some(p) = self.peers.get(&conn) else {
+            return;
+        };
+        if p.timers
+            .get(PeerTimer::BlockRequest)
+            .is_none_or(|d| deadline < d)
+        {
+            self.set_block_request_timer(conn, Some(deadline));
+        }
+    }
+
+    /// The block request of the peer on `conn` due at `deadline` was answered or
+    /// dropped (and removed from `requested`). If it held the peer's slot, the slot
+    /// moves to the earliest of its other requests: those at or after `deadline` (any
+    /// earlier one timed out and was handled).
+    pub(super) fn block_request_done(&mut self, conn: ConnId, deadline: Time) {
+        let Some(p) = self.peers.get(&conn) else {
+            return;
+        };
+        if p.timers.get(PeerTimer::BlockRequest) != Some(deadline) {
+            return;
+        }
+        let next = self
+            .requested
+            .values()
+            .filter(|(c, d)| *c == conn && *d >= deadline)
+            .map(|(_, d)| *d)
+            .min();
+        self.set_block_request_timer(conn, next);
+    }
+
+    /// The block requests of the peer on `conn` due by `now` timed out and were
+    /// handled (the peer is being closed): its slot moves to the earliest of those not
+    /// yet due.
+    pub(super) fn block_requests_expired(&mut self, conn: ConnId, now: Time) {
+        let next = self
+            .requested
+            .values()
+            .filter(|(c, d)| *c == conn && *d > now)
+            .map(|(_, d)| *d)
+            .min();
+        self.set_block_request_timer(conn, next);
+    }
+
+    /// A transaction was requested, due at `deadline`.
+    pub(super) fn tx_request_made(&mut self, deadline: Time) {
+        if self
+            .timers
+            .get(Timer::TxRequest)
+            .is_none_or(|d| deadline < d)
+        {
+            self.timers.set(Timer::TxRequest, deadline);
+        }
+    }
+
+    /// The transaction request due at `deadline` was answered or dropped (and removed
+    /// from `tx_requested`): if it held the slot, the slot moves to the earliest of the
+    /// others.
+    pub(super) fn tx_request_done(&mut self, deadline: Time) {
+        if self.timers.get(Timer::TxRequest) == Some(deadline) {
+            self.tx_requests_changed();
+        }
+    }
+
+    /// Re-arms [`Timer::TxRequest`] from every outstanding transaction request.
+    pub(super) fn tx_requests_changed(&mut self) {
+        let next = self.tx_requested.values().map(|(_, d)| *d).min();
+        self.timers.set_or_stop(Timer::TxRequest, next);
     }
 }
