@@ -13,6 +13,111 @@ pub(super) struct TrackerLink {
     pub(super) next_heartbeat: Time,
 }
 
+/// Where outbound connections may go: peer listen addresses learned from the tracker,
+/// each with the earliest time it may be dialled again, the addresses found to be
+/// ourselves, and the dials under way. Holds at most [`MAX_KNOWN_ADDRS`] addresses.
+#[derive(Debug, Default)]
+pub(super) struct AddrBook {
+    /// Known addresses with their earliest retry time.
+    known: BTreeMap<SocketAddr, Time>,
+    /// Addresses found to be ourselves: never learned again.
+    self_addrs: BTreeSet<SocketAddr>,
+    /// Outbound dials under way.
+    pending: BTreeSet<SocketAddr>,
+    /// The earliest time an address now waiting out its retry delay may be dialled.
+    next_retry: Option<Time>,
+}
+
+impl AddrBook {
+    /// Remembers `addr` (usable from `now`) unless it is ourselves, has port 0, or the
+    /// book is full.
+    pub(super) fn learn(&mut self, addr: SocketAddr, now: Time) {
+        if self.self_addrs.contains(&addr) || addr.port() == 0 {
+            return;
+        }
+        if self.known.len() >= MAX_KNOWN_ADDRS && !self.known.contains_key(&addr) {
+            return;
+        }
+        self.known.entry(addr).or_insert(now);
+    }
+
+    /// Forgets `addr` (the tracker says it left).
+    pub(super) fn forget(&mut self, addr: &SocketAddr) {
+        self.known.remove(addr);
+    }
+
+    /// Records that `addr` is ourselves: forgotten and never learned again.
+    pub(super) fn mark_self(&mut self, addr: SocketAddr) {
+        self.self_addrs.insert(addr);
+        self.known.remove(&addr);
+    }
+
+    /// Delays the next dial of `addr`, if known, until `at`.
+    pub(super) fn retry_later(&mut self, addr: &SocketAddr, at: Time) {
+        if let Some(t) = self.known.get_mut(addr) {
+            *t = at;
+        }
+    }
+
+    /// The dial of `addr` ended (connected or failed).
+    pub(super) fn dial_done(&mut self, addr: &SocketAddr) {
+        self.pending.remove(addr);
+    }
+
+    /// Outbound dials under way.
+    pub(super) fn dials(&self) -> usize {
+        self.pending.len()
+    }
+
+    /// True if some known address may be dialled at `now`.
+    pub(super) fn any_due(&self, now: Time) -> bool {
+        self.known.values().any(|&t| t <= now)
+    }
+
+    /// When the next address now waiting out its retry delay becomes usable.
+    pub(super) fn next_retry(&self) -> Option<Time> {
+        self.next_retry
+    }
+
+    /// The addresses that may be dialled at `now`: known, due, not `connected`, not
+    /// being dialled and not `banned`. Also notes when the next address that is not due
+    /// yet becomes usable (see [`AddrBook::next_retry`]).
+    pub(super) fn due(
+        &mut self,
+        now: Time,
+        connected: &BTreeSet<SocketAddr>,
+        banned: impl Fn(SocketAddr) -> bool,
+    ) -> Vec<SocketAddr> {
+        let usable =
+            |(a, _): &(&SocketAddr, &Time)| !connected.contains(*a) && !self.pending.contains(*a);
+        let candidates = self
+            .known
+            .iter()
+            .filter(usable)
+            .filter(|(a, &retry)| retry <= now && !banned(**a))
+            .map(|(a, _)| *a)
+            .collect();
+        self.next_retry = self
+            .known
+            .iter()
+            .filter(usable)
+            .map(|(_, &retry)| retry)
+            .filter(|&retry| retry > now)
+            .min();
+        candidates
+    }
+
+    /// Records a dial of `addr` under way.
+    pub(super) fn dialling(&mut self, addr: SocketAddr) {
+        self.pending.insert(addr);
+    }
+
+    /// Clears the retry wake-up (no dial is wanted now).
+    pub(super) fn clear_next_retry(&mut self) {
+        self.next_retry = None;
+    }
+}
+
 impl Node {
     pub(super) fn tracker_tick(&mut self, now: Time) {
         let Some(addr) = self.cfg.tracker else { return };
@@ -45,31 +150,21 @@ impl Node {
             (self.tracker.backoff.saturating_mul(2)).min(self.cfg.tracker_backoff_max);
     }
 
-    pub(super) fn learn_addr(&mut self, addr: SocketAddr, now: Time) {
-        if self.self_addrs.contains(&addr) || addr.port() == 0 {
-            return;
-        }
-        if self.known_addrs.len() >= MAX_KNOWN_ADDRS && !self.known_addrs.contains_key(&addr) {
-            return;
-        }
-        self.known_addrs.entry(addr).or_insert(now);
-    }
-
     pub(super) fn on_tracker_message(&mut self, conn: ConnId, msg: Message, now: Time) {
         match msg {
             Message::PeerList { peers } => {
                 self.tracker.backoff = self.cfg.tracker_backoff_min;
                 for a in peers {
-                    self.learn_addr(a, now);
+                    self.addrs.learn(a, now);
                 }
                 self.connect_more(now);
             }
             Message::PeerJoined { addr } => {
-                self.learn_addr(addr, now);
+                self.addrs.learn(addr, now);
                 self.connect_more(now);
             }
             Message::PeerLeft { addr } => {
-                self.known_addrs.remove(&addr);
+                self.addrs.forget(&addr);
             }
             Message::Error { code, message } => {
                 warn!(target: "net", "tracker refused us ({code:?}): {message}");
@@ -90,12 +185,12 @@ impl Node {
             .values()
             .filter(|p| p.dir == Direction::Outbound)
             .count()
-            + self.pending_connects.len()
+            + self.addrs.dials()
     }
 
     /// Opens outbound connections until the configured number is reached.
     pub(super) fn connect_more(&mut self, now: Time) {
-        self.next_connect_retry = None;
+        self.addrs.clear_next_retry();
         let outbound = self.outbound_count();
         if outbound >= self.cfg.max_outbound {
             return;
@@ -106,24 +201,8 @@ impl Node {
             .flat_map(|p| [Some(p.addr), p.listen_addr()])
             .flatten()
             .collect();
-        let usable = |(a, _): &(&SocketAddr, &Time)| {
-            !connected.contains(*a) && !self.pending_connects.contains(*a)
-        };
-        let mut candidates: Vec<SocketAddr> = self
-            .known_addrs
-            .iter()
-            .filter(usable)
-            .filter(|(a, &retry)| retry <= now && !self.is_banned(**a, now))
-            .map(|(a, _)| *a)
-            .collect();
-        // Wake up when the next address waiting out its retry delay becomes usable.
-        self.next_connect_retry = self
-            .known_addrs
-            .iter()
-            .filter(usable)
-            .map(|(_, &retry)| retry)
-            .filter(|&retry| retry > now)
-            .min();
+        let bans = &self.bans;
+        let mut candidates = self.addrs.due(now, &connected, |a| bans.is_banned(a, now));
         let want = self.cfg.max_outbound - outbound;
         for _ in 0..want {
             if candidates.is_empty() {
@@ -131,7 +210,7 @@ impl Node {
             }
             let i = self.rng.below(candidates.len() as u64) as usize;
             let addr = candidates.swap_remove(i);
-            self.pending_connects.insert(addr);
+            self.addrs.dialling(addr);
             self.push(Action::Connect {
                 addr,
                 role: Role::Peer,
@@ -146,7 +225,7 @@ impl Node {
             return;
         };
         let outbound = self.outbound_count();
-        let any_candidate = self.known_addrs.values().any(|&t| t <= now);
+        let any_candidate = self.addrs.any_due(now);
         if outbound < self.cfg.max_outbound
             && !any_candidate
             && now.since(self.tracker.last_get_peers) >= GET_PEERS_INTERVAL

@@ -5,13 +5,13 @@ use super::*;
 /// What a ban applies to: an IP address, or, on loopback where every local process
 /// shares one IP, the exact socket address.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-pub(super) enum BanKey {
+enum BanKey {
     Ip(IpAddr),
     Socket(SocketAddr),
 }
 
 impl BanKey {
-    pub(super) fn of(addr: SocketAddr) -> BanKey {
+    fn of(addr: SocketAddr) -> BanKey {
         if addr.ip().is_loopback() {
             BanKey::Socket(addr)
         } else {
@@ -41,17 +41,37 @@ pub(super) fn tx_error_punishable(e: &TxError) -> bool {
     )
 }
 
-impl Node {
+/// The ban list: who is banned and until when. Bounded by the connections the node
+/// accepts, as only a connected peer can earn a ban, and expired entries are dropped on
+/// every tick.
+#[derive(Debug, Default)]
+pub(super) struct Bans {
+    until: BTreeMap<BanKey, Time>,
+}
+
+impl Bans {
+    /// True while `addr` (its IP, or on loopback its socket address) is banned.
     pub(super) fn is_banned(&self, addr: SocketAddr, now: Time) -> bool {
-        self.bans
+        self.until
             .get(&BanKey::of(addr))
             .is_some_and(|&until| until > now)
     }
 
+    /// Bans `addr` until `until`.
+    pub(super) fn insert(&mut self, addr: SocketAddr, until: Time) {
+        self.until.insert(BanKey::of(addr), until);
+    }
+
+    /// Forgets the bans that have run out by `now`.
+    pub(super) fn expire(&mut self, now: Time) {
+        self.until.retain(|_, until| *until > now);
+    }
+}
+
+impl Node {
     pub(super) fn ban(&mut self, addr: SocketAddr, now: Time) {
-        let key = BanKey::of(addr);
         info!(target: "net", "banning {addr} for {} s", self.cfg.ban_duration.as_secs());
-        self.bans.insert(key, now + self.cfg.ban_duration);
+        self.bans.insert(addr, now + self.cfg.ban_duration);
         self.stats.bans += 1;
     }
 

@@ -45,7 +45,7 @@ impl Node {
     pub(super) fn on_block(&mut self, conn: ConnId, block: Arc<Block>, now: Time) {
         let block = HashedBlock::from_shared(block);
         let hash = block.hash();
-        if let Some((c, deadline)) = self.requested.remove(&hash) {
+        if let Some((c, deadline)) = self.block_requests.remove(&hash) {
             if let Some(p) = self.peers.get_mut(&c) {
                 p.blocks_in_flight = p.blocks_in_flight.saturating_sub(1);
             }
@@ -137,9 +137,9 @@ impl Node {
         // Usually every missing block is requested already (announcements keep
         // arriving while a block is in flight): nothing to do either, and the peer scan
         // below is skipped.
-        let pending = self.requested.len();
+        let pending = self.block_requests.len();
         let first = self.chain.missing_blocks(pending + 1);
-        if first.len() <= pending && first.iter().all(|h| self.requested.contains_key(h)) {
+        if first.len() <= pending && first.iter().all(|h| self.block_requests.contains(h)) {
             return;
         }
         let max = self.cfg.max_blocks_in_flight_per_peer;
@@ -154,14 +154,14 @@ impl Node {
         if free == 0 {
             return;
         }
-        let window = (self.requested.len() + free).min(DOWNLOAD_WINDOW);
+        let window = (self.block_requests.len() + free).min(DOWNLOAD_WINDOW);
         let missing = self.chain.missing_blocks(window);
         if missing.is_empty() {
             return;
         }
         let mut batches: BTreeMap<ConnId, Vec<InvItem>> = BTreeMap::new();
         for hash in missing {
-            if self.requested.contains_key(&hash) {
+            if self.block_requests.contains(&hash) {
                 continue;
             }
             let height = self.chain.height_of(&hash).unwrap_or(u32::MAX);
@@ -177,7 +177,7 @@ impl Node {
             let p = self.peers.get_mut(&c).expect("picked from peers");
             p.blocks_in_flight += 1;
             let deadline = now + self.cfg.request_timeout;
-            self.requested.insert(hash, (c, deadline));
+            self.block_requests.insert(hash, c, deadline);
             self.block_request_made(c, deadline);
             batches.entry(c).or_default().push(InvItem {
                 kind: InvKind::Block,

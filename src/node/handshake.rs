@@ -54,8 +54,7 @@ impl Node {
         if v.nonce == self.nonce {
             let p = self.peers.get(&conn).expect("caller checked");
             if p.dir == Direction::Outbound {
-                self.self_addrs.insert(p.addr);
-                self.known_addrs.remove(&p.addr);
+                self.addrs.mark_self(p.addr);
             }
             self.disconnect(conn, DisconnectReason::SelfConnection);
             return;

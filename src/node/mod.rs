@@ -16,6 +16,7 @@ mod bans;
 pub mod config;
 mod download;
 mod handshake;
+mod inflight;
 pub mod known;
 mod mining;
 pub mod peer;
@@ -44,10 +45,12 @@ use crate::wire::{
     InvItem, InvKind, Message, RejectCode, Version, MAX_HEADERS, MAX_INV, MAX_LOCATOR,
     PROTOCOL_VERSION,
 };
-use addrbook::TrackerLink;
-use bans::{block_error_punishable, tx_error_punishable, BanKey};
+use addrbook::{AddrBook, TrackerLink};
+use bans::{block_error_punishable, tx_error_punishable, Bans};
+use inflight::InFlight;
 use known::BlockKnowledge;
 use log::{debug, info, warn};
+use mining::Mining;
 use peer::{Handshake, Peer, PeerTable, PingState};
 use recent::RecentHeaders;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -138,12 +141,10 @@ pub struct Node {
     recent_marks: u64,
     outbox: VecDeque<Action>,
     started: bool,
-    /// Block downloads: hash -> (peer, deadline).
-    requested: BTreeMap<Hash256, (ConnId, Time)>,
-    /// Transaction downloads: txid -> peer.
-    tx_requested: BTreeMap<Hash256, (ConnId, Time)>,
-    /// The earliest time an address now waiting out its retry delay may be dialled.
-    next_connect_retry: Option<Time>,
+    /// Block downloads in flight.
+    block_requests: InFlight,
+    /// Transaction downloads in flight.
+    tx_requests: InFlight,
     stats: NodeStats,
     chain: Chain,
     cfg: NodeConfig,
@@ -151,19 +152,14 @@ pub struct Node {
     orphans: OrphanPool,
     rng: SplitMix64,
     nonce: u64,
-    /// Peer listen addresses learned from the tracker, with the earliest retry time.
-    known_addrs: BTreeMap<SocketAddr, Time>,
-    /// Addresses found to be ourselves.
-    self_addrs: BTreeSet<SocketAddr>,
-    pending_connects: BTreeSet<SocketAddr>,
+    /// Where outbound connections may go.
+    addrs: AddrBook,
     /// Who sent each block in the orphan pool, so the right peer is blamed if it
     /// turns out invalid once its parent arrives.
     orphan_from: BTreeMap<Hash256, ConnId>,
-    bans: BTreeMap<BanKey, Time>,
-    miner: Option<Miner>,
-    template_built: Time,
-    template_dirty: bool,
-    extra_nonce: u64,
+    bans: Bans,
+    /// The miner and its template.
+    mining: Mining,
     /// Every armed deadline (see [`timers`]).
     timers: TimerTable,
 }
@@ -194,18 +190,12 @@ impl Node {
                 backoff: cfg.tracker_backoff_min,
                 next_heartbeat: now,
             },
-            known_addrs: BTreeMap::new(),
-            self_addrs: BTreeSet::new(),
-            pending_connects: BTreeSet::new(),
-            next_connect_retry: None,
+            addrs: AddrBook::default(),
             orphan_from: BTreeMap::new(),
-            bans: BTreeMap::new(),
-            requested: BTreeMap::new(),
-            tx_requested: BTreeMap::new(),
-            miner: None,
-            template_built: now,
-            template_dirty: true,
-            extra_nonce: 0,
+            bans: Bans::default(),
+            block_requests: InFlight::default(),
+            tx_requests: InFlight::default(),
+            mining: Mining::new(now),
             outbox: VecDeque::new(),
             stats: NodeStats::default(),
             started: false,
@@ -252,7 +242,7 @@ impl Node {
             peers_in: ready(Direction::Inbound),
             peers_out: ready(Direction::Outbound),
             mempool: self.mempool.len(),
-            blocks_in_flight: self.requested.len(),
+            blocks_in_flight: self.block_requests.len(),
             tracker_connected: self.tracker.conn.is_some(),
             recent: {
                 let h = self.chain.height();
@@ -271,7 +261,7 @@ impl Node {
     pub fn submit_transfer(&mut self, t: Transfer) -> Result<Hash256, TxError> {
         let txid = self.mempool.add(t, &self.chain)?;
         self.relay_tx(txid, None);
-        self.template_dirty = true;
+        self.mining.mark_dirty();
         Ok(txid)
     }
 
@@ -356,9 +346,9 @@ impl Node {
                             if let Some(p) = self.peers.get_mut(&conn) {
                                 p.lacks_blocks.insert(it.hash);
                             }
-                            if let Some(&(c, deadline)) = self.requested.get(&it.hash) {
+                            if let Some((c, deadline)) = self.block_requests.get(&it.hash) {
                                 if c == conn {
-                                    self.requested.remove(&it.hash);
+                                    self.block_requests.remove(&it.hash);
                                     if let Some(p) = self.peers.get_mut(&conn) {
                                         p.blocks_in_flight = p.blocks_in_flight.saturating_sub(1);
                                     }
@@ -367,7 +357,7 @@ impl Node {
                             }
                         }
                         InvKind::Tx => {
-                            if let Some((_, deadline)) = self.tx_requested.remove(&it.hash) {
+                            if let Some((_, deadline)) = self.tx_requests.remove(&it.hash) {
                                 self.tx_request_done(deadline);
                             }
                         }
@@ -446,7 +436,7 @@ impl Service for Node {
             return;
         }
         if dir == Direction::Outbound {
-            self.pending_connects.remove(&addr);
+            self.addrs.dial_done(&addr);
         }
         let mut peer = Peer::new(addr, dir, now, self.cfg.ping_interval);
         peer.slot = self.known.take_slot();
@@ -455,7 +445,7 @@ impl Service for Node {
             self.known.release_slot(s);
         }
         self.arm_peer_timers(conn);
-        if self.is_banned(addr, now) {
+        if self.bans.is_banned(addr, now) {
             self.refuse(conn, RejectCode::Banned, "address banned for misbehaviour");
             self.disconnect(conn, DisconnectReason::Banned);
             return;
@@ -485,10 +475,8 @@ impl Service for Node {
         match role {
             Role::Tracker => self.tracker_lost(now),
             Role::Peer => {
-                self.pending_connects.remove(&addr);
-                if let Some(t) = self.known_addrs.get_mut(&addr) {
-                    *t = now + self.cfg.peer_retry;
-                }
+                self.addrs.dial_done(&addr);
+                self.addrs.retry_later(&addr, now + self.cfg.peer_retry);
                 debug!(target: "net", "could not connect to {addr}");
             }
         }
@@ -524,9 +512,7 @@ impl Service for Node {
         if p.dir == Direction::Outbound {
             let retry = now + self.cfg.peer_retry;
             for a in [Some(p.addr), p.listen_addr()].into_iter().flatten() {
-                if let Some(t) = self.known_addrs.get_mut(&a) {
-                    *t = retry;
-                }
+                self.addrs.retry_later(&a, retry);
             }
         }
         if p.is_ready() {
@@ -537,10 +523,8 @@ impl Service for Node {
             }));
         }
         // The peer's block requests went with its slots.
-        self.requested.retain(|_, (c, _)| *c != conn);
-        let txs = self.tx_requested.len();
-        self.tx_requested.retain(|_, (c, _)| *c != conn);
-        if self.tx_requested.len() != txs {
+        self.block_requests.drop_peer(conn);
+        if self.tx_requests.drop_peer(conn) {
             self.tx_requests_changed();
         }
         self.request_blocks(now);
@@ -552,12 +536,10 @@ impl Service for Node {
         self.started = true;
         self.tracker_tick(now);
         self.peer_timeouts(now);
-        self.bans.retain(|_, until| *until > now);
+        self.bans.expire(now);
         // A transaction that was announced but never delivered may be fetched from
         // whoever announces it next.
-        let txs = self.tx_requested.len();
-        self.tx_requested.retain(|_, (_, deadline)| *deadline > now);
-        if self.tx_requested.len() != txs {
+        if self.tx_requests.expire(now) {
             self.tx_requests_changed();
         }
         self.connect_more(now);
@@ -584,7 +566,7 @@ impl Service for Node {
         // May replace the miner (new template); the delta below is taken on the miner
         // that does this slice's work, so a rebuild never counts twice or goes negative.
         self.ensure_template(now);
-        let Some(miner) = self.miner.as_mut() else {
+        let Some(miner) = self.mining.miner_mut() else {
             return 0;
         };
         let before = miner.hashes_done();
@@ -593,7 +575,7 @@ impl Service for Node {
         if let Some(block) = found {
             let block = HashedBlock::new(block);
             let hash = block.hash();
-            self.template_dirty = true;
+            self.mining.mark_dirty();
             self.process_block(block, None, now);
             if let Some(height) = self.chain.height_of(&hash) {
                 self.stats.blocks_mined += 1;

@@ -24,13 +24,13 @@ impl Node {
             }
         }
         let mut expired = Vec::new();
-        for (c, hash_deadline) in self.requested.values() {
-            if now >= *hash_deadline {
-                if !expired.contains(c) {
-                    expired.push(*c);
+        for (c, hash_deadline) in self.block_requests.iter() {
+            if now >= hash_deadline {
+                if !expired.contains(&c) {
+                    expired.push(c);
                 }
-                if !drop.iter().any(|(d, _)| d == c) {
-                    drop.push((*c, "block request"));
+                if !drop.iter().any(|(d, _)| *d == c) {
+                    drop.push((c, "block request"));
                 }
             }
         }

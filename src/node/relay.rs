@@ -12,10 +12,9 @@ impl Node {
                     if let Some(p) = self.peers.get_mut(&conn) {
                         p.known_txs.insert(it.hash);
                     }
-                    if !self.mempool.contains(&it.hash) && !self.tx_requested.contains_key(&it.hash)
-                    {
+                    if !self.mempool.contains(&it.hash) && !self.tx_requests.contains(&it.hash) {
                         let deadline = now + self.cfg.request_timeout;
-                        self.tx_requested.insert(it.hash, (conn, deadline));
+                        self.tx_requests.insert(it.hash, conn, deadline);
                         self.tx_request_made(deadline);
                         want.push(it);
                     }
@@ -44,7 +43,7 @@ impl Node {
             return;
         };
         let txid = tx.txid();
-        if let Some((_, deadline)) = self.tx_requested.remove(&txid) {
+        if let Some((_, deadline)) = self.tx_requests.remove(&txid) {
             self.tx_request_done(deadline);
         }
         if let Some(p) = self.peers.get_mut(&conn) {
@@ -55,7 +54,7 @@ impl Node {
         }
         match self.mempool.add(t, &self.chain) {
             Ok(_) => {
-                self.template_dirty = true;
+                self.mining.mark_dirty();
                 self.relay_tx(txid, Some(conn));
             }
             Err(e) if tx_error_punishable(&e) => {

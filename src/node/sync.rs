@@ -126,7 +126,7 @@ impl Node {
             debug!(target: "chain", "new tip {height} {}", tip.short());
         }
         self.mempool.reorganized(disconnected, &self.chain);
-        self.template_dirty = true;
+        self.mining.mark_dirty();
         self.push(Action::Event(Event::TipChanged {
             tip,
             height,

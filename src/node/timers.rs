@@ -205,7 +205,7 @@ impl Node {
         self.timers.set_or_stop(Timer::Heartbeat, heartbeat);
         self.timers.set_or_stop(Timer::TrackerRetry, retry);
         self.timers
-            .set_or_stop(Timer::ConnectRetry, self.next_connect_retry);
+            .set_or_stop(Timer::ConnectRetry, self.addrs.next_retry());
     }
 
     /// Re-arms the slots of the peer on `conn` from its state (handshake, idle, ping,
@@ -278,7 +278,7 @@ impl Node {
     }
 
     /// The block request of the peer on `conn` due at `deadline` was answered or
-    /// dropped (and removed from `requested`). If it held the peer's slot, the slot
+    /// dropped (and removed from `block_requests`). If it held the peer's slot, the slot
     /// moves to the earliest of its other requests: those at or after `deadline` (any
     /// earlier one timed out and was handled).
     pub(super) fn block_request_done(&mut self, conn: ConnId, deadline: Time) {
@@ -288,12 +288,7 @@ impl Node {
         if p.timers.get(PeerTimer::BlockRequest) != Some(deadline) {
             return;
         }
-        let next = self
-            .requested
-            .values()
-            .filter(|(c, d)| *c == conn && *d >= deadline)
-            .map(|(_, d)| *d)
-            .min();
+        let next = self.block_requests.earliest_of(conn, |d| d >= deadline);
         self.set_block_request_timer(conn, next);
     }
 
@@ -301,12 +296,7 @@ impl Node {
     /// handled (the peer is being closed): its slot moves to the earliest of those not
     /// yet due.
     pub(super) fn block_requests_expired(&mut self, conn: ConnId, now: Time) {
-        let next = self
-            .requested
-            .values()
-            .filter(|(c, d)| *c == conn && *d > now)
-            .map(|(_, d)| *d)
-            .min();
+        let next = self.block_requests.earliest_of(conn, |d| d > now);
         self.set_block_request_timer(conn, next);
     }
 
@@ -322,7 +312,7 @@ impl Node {
     }
 
     /// The transaction request due at `deadline` was answered or dropped (and removed
-    /// from `tx_requested`): if it held the slot, the slot moves to the earliest of the
+    /// from `tx_requests`): if it held the slot, the slot moves to the earliest of the
     /// others.
     pub(super) fn tx_request_done(&mut self, deadline: Time) {
         if self.timers.get(Timer::TxRequest) == Some(deadline) {
@@ -332,7 +322,7 @@ impl Node {
 
     /// Re-arms [`Timer::TxRequest`] from every outstanding transaction request.
     pub(super) fn tx_requests_changed(&mut self) {
-        let next = self.tx_requested.values().map(|(_, d)| *d).min();
+        let next = self.tx_requests.earliest();
         self.timers.set_or_stop(Timer::TxRequest, next);
     }
 }
