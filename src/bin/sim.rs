@@ -71,6 +71,15 @@ struct Args {
     /// also write an SVG picture of the propagation CDFs to this file
     #[argh(option)]
     svg: Option<String>,
+    /// print the name and version (`sim X.Y.Z`), then exit
+    #[argh(switch)]
+    version: bool,
+}
+
+impl cheesechain::cli::Versioned for Args {
+    fn version_requested(&self) -> bool {
+        self.version
+    }
 }
 
 fn secs_list(s: &str, n: usize, what: &str) -> Result<Vec<f64>, String> {
@@ -166,7 +175,8 @@ fn reexec_with_huge_pages() {}
 
 fn main() -> ExitCode {
     reexec_with_huge_pages();
-    let args: Args = argh::from_env();
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args: Args = cheesechain::cli::parse_or_exit("sim", &argv);
     let cfg = match config(&args) {
         Ok(c) => c,
         Err(e) => {

@@ -28,11 +28,28 @@ pub fn init_logging() {
         .try_init();
 }
 
+/// Top-level arguments of a program, with its `--version` switch (argh has no built-in
+/// one; a declared switch is parsed like any other and listed by `--help`).
+pub trait Versioned {
+    /// True if `--version` was given.
+    fn version_requested(&self) -> bool;
+}
+
+/// What `--version` prints: the command name and the crate version, e.g. `peer 0.1.0`.
+pub fn version_line(cmd: &str) -> String {
+    format!("{cmd} {}", env!("CARGO_PKG_VERSION"))
+}
+
 /// Parses `args` (without the program name) as `A` under the command name `cmd`,
-/// printing help or the parse error and exiting like argh does.
-pub fn parse_or_exit<A: argh::FromArgs>(cmd: &str, args: &[String]) -> A {
+/// printing help or the parse error and exiting like argh does; with `--version`,
+/// prints [`version_line`] and exits 0.
+pub fn parse_or_exit<A: argh::FromArgs + Versioned>(cmd: &str, args: &[String]) -> A {
     let strs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
     match A::from_args(&[cmd], &strs) {
+        Ok(a) if a.version_requested() => {
+            println!("{}", version_line(cmd));
+            std::process::exit(0);
+        }
         Ok(a) => a,
         Err(e) => {
             if e.status.is_ok() {

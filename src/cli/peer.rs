@@ -74,6 +74,16 @@ pub struct PeerArgs {
     /// stop when the process that started this one exits (devnet uses this)
     #[argh(switch)]
     pub exit_with_parent: bool,
+
+    /// print the name and version (`peer X.Y.Z`), then exit
+    #[argh(switch)]
+    pub version: bool,
+}
+
+impl super::Versioned for PeerArgs {
+    fn version_requested(&self) -> bool {
+        self.version
+    }
 }
 
 /// Runs a peer until its event loop stops.

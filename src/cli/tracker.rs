@@ -46,6 +46,16 @@ pub struct TrackerArgs {
     /// stop when the process that started this one exits (devnet uses this)
     #[argh(switch)]
     pub exit_with_parent: bool,
+
+    /// print the name and version (`tracker X.Y.Z`), then exit
+    #[argh(switch)]
+    pub version: bool,
+}
+
+impl super::Versioned for TrackerArgs {
+    fn version_requested(&self) -> bool {
+        self.version
+    }
 }
 
 /// Runs a tracker until its event loop stops.

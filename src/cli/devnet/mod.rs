@@ -66,6 +66,16 @@ pub struct DevnetArgs {
     /// how many of the peers mine (default: all)
     #[argh(option)]
     pub miners: Option<usize>,
+
+    /// print the name and version (`devnet X.Y.Z`), then exit
+    #[argh(switch)]
+    pub version: bool,
+}
+
+impl crate::cli::Versioned for DevnetArgs {
+    fn version_requested(&self) -> bool {
+        self.version
+    }
 }
 
 /// Runs the devnet until Ctrl-C, or until the goal height (see [`DevnetArgs`]).

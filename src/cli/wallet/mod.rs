@@ -24,7 +24,17 @@ use std::path::PathBuf;
 pub struct WalletArgs {
     #[argh(subcommand)]
     /// what to do
-    pub cmd: WalletCmd,
+    pub cmd: Option<WalletCmd>,
+
+    /// print the name and version (`wallet X.Y.Z`), then exit
+    #[argh(switch)]
+    pub version: bool,
+}
+
+impl super::Versioned for WalletArgs {
+    fn version_requested(&self) -> bool {
+        self.version
+    }
 }
 
 /// Wallet subcommands.
@@ -118,7 +128,10 @@ fn parse_account(flag: &str, s: &str) -> Result<AccountId, String> {
 /// # Errors
 /// A message for the user.
 pub fn run(args: WalletArgs) -> Result<(), String> {
-    match args.cmd {
+    let Some(cmd) = args.cmd else {
+        return Err("give a command: new, address, balance or send (see wallet --help)".into());
+    };
+    match cmd {
         WalletCmd::New(a) => {
             if a.key.exists() {
                 return Err(format!("{} exists; not overwriting a key", a.key.display()));
