@@ -41,8 +41,8 @@ pub fn version_line(cmd: &str) -> String {
 }
 
 /// Parses `args` (without the program name) as `A` under the command name `cmd`,
-/// printing help or the parse error and exiting like argh does; with `--version`,
-/// prints [`version_line`] and exits 0.
+/// printing help (exit 0) or the parse error (see [`usage_error`], exit 2); with
+/// `--version`, prints [`version_line`] and exits 0.
 pub fn parse_or_exit<A: argh::FromArgs + Versioned>(cmd: &str, args: &[String]) -> A {
     let strs: Vec<&str> = args.iter().map(|s| s.as_str()).collect();
     match A::from_args(&[cmd], &strs) {
@@ -56,10 +56,35 @@ pub fn parse_or_exit<A: argh::FromArgs + Versioned>(cmd: &str, args: &[String]) 
                 println!("{}", e.output);
                 std::process::exit(0);
             }
-            eprintln!("{}", e.output);
+            eprintln!("{}", usage_error(cmd, &e.output));
             std::process::exit(2);
         }
     }
+}
+
+/// An argh parse error as one line naming the program, then where to read more:
+/// `peer: unrecognized argument: --foo` and `Run peer --help for usage.` (argh's
+/// multi-line lists, such as the missing options, are joined into the line).
+pub fn usage_error(cmd: &str, argh_output: &str) -> String {
+    let mut line = String::new();
+    for l in argh_output.lines().filter(|l| !l.trim().is_empty()) {
+        let item = l.starts_with(char::is_whitespace);
+        let t = l.trim();
+        if !line.is_empty() {
+            line.push_str(match (item, line.ends_with(':')) {
+                (true, true) => " ",
+                (true, false) => ", ",
+                (false, _) => "; ",
+            });
+        }
+        line.push_str(t);
+    }
+    let mut chars = line.chars();
+    let line: String = match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => "bad arguments".into(),
+    };
+    format!("{cmd}: {line}\nRun {cmd} --help for usage.")
 }
 
 /// Turns a command result into an exit code, printing the error as `cmd: error: ...`.
