@@ -86,6 +86,7 @@ pub fn run(args: TrackerArgs) -> Result<(), String> {
         max_per_ip: args.max_per_ip,
         heartbeat_timeout: Duration::from_secs(args.heartbeat_timeout_secs.max(1)),
         seed: args.seed,
+        network: params.name.clone(),
         ..TrackerConfig::default()
     });
     reactor
