@@ -1,9 +1,13 @@
 //! The `devnet` launcher end to end: a tracker and three peers reach a common tip and
-//! devnet exits 0 with a summary; an impossible goal exits non-zero with a message.
+//! devnet exits 0 with a summary; an impossible goal exits non-zero with a message; a
+//! second devnet on a folder in use refuses and deletes nothing.
 
 mod support;
 
-use std::process::Command;
+use cheesechain::runtime::status::StatusFile;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use support::process::{wait_for, KillOnDrop};
 
 #[test]
 fn devnet_reaches_the_goal_height_and_reports() {
@@ -95,4 +99,108 @@ fn children_stop_when_devnet_is_killed() {
     support::process::wait_for(10, "peers and tracker exit after devnet is killed", || {
         (processes_mentioning(&needle) == 0).then_some(())
     });
+}
+
+/// The height in the status file of the peer whose data is in `dir` (0 if none yet).
+fn peer_height(dir: &Path) -> u64 {
+    StatusFile::read(dir).map_or(0, |s| s.num("height"))
+}
+
+#[test]
+fn a_second_devnet_on_a_folder_in_use_refuses_and_deletes_nothing() {
+    let _g = support::process::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("net");
+    let mut first = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_devnet"))
+            .args(["--peers", "2", "--network", "testnet", "--data-dir"])
+            .arg(&dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let keys = [dir.join("peer-0/node.key"), dir.join("peer-1/node.key")];
+    wait_for(60, "the first devnet's peers mining", || {
+        (keys.iter().all(|k| k.exists()) && peer_height(&dir.join("peer-1")) > 0).then_some(())
+    });
+    let before: Vec<Vec<u8>> = keys.iter().map(|k| std::fs::read(k).unwrap()).collect();
+    let lock = dir.join(cheesechain::cli::devnet::LOCK);
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap().trim(),
+        first.0.id().to_string()
+    );
+
+    let second = Command::new(env!("CARGO_BIN_EXE_devnet"))
+        .args([
+            "--peers",
+            "1",
+            "--network",
+            "testnet",
+            "--until-height",
+            "1",
+        ])
+        .args(["--timeout-secs", "30", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert_eq!(second.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "one line expected: {stderr:?}");
+    assert!(stderr.contains("in use by another devnet"), "{stderr}");
+
+    assert!(
+        first.0.try_wait().unwrap().is_none(),
+        "the first devnet died"
+    );
+    let after: Vec<Vec<u8>> = keys.iter().map(|k| std::fs::read(k).unwrap()).collect();
+    assert_eq!(before, after, "node keys changed");
+    assert_eq!(
+        std::fs::read_to_string(&lock).unwrap().trim(),
+        first.0.id().to_string()
+    );
+    let h = peer_height(&dir.join("peer-0"));
+    wait_for(
+        60,
+        "the first devnet's chain growing after the refusal",
+        || (peer_height(&dir.join("peer-0")) > h).then_some(()),
+    );
+
+    // Ctrl-C (SIGINT to devnet alone: no destructor runs) still removes the lock.
+    let int = Command::new("kill")
+        .args(["-INT", &first.0.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(int.success());
+    let status = first.0.wait().unwrap();
+    assert!(!status.success());
+    wait_for(20, "the lock removed after Ctrl-C", || {
+        (!lock.exists()).then_some(())
+    });
+    let after: Vec<Vec<u8>> = keys.iter().map(|k| std::fs::read(k).unwrap()).collect();
+    assert_eq!(before, after, "node keys changed");
+}
+
+#[test]
+fn devnet_removes_a_stale_lock_and_says_so() {
+    let _g = support::process::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("net");
+    std::fs::create_dir_all(&dir).unwrap();
+    let lock = dir.join(cheesechain::cli::devnet::LOCK);
+    // Above any PID Linux hands out (pid_max is at most 2^22).
+    std::fs::write(&lock, "4000000000\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_devnet"))
+        .args(["--peers", "1", "--miners", "0", "--until-height", "5"])
+        .args(["--network", "testnet", "--timeout-secs", "1", "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("removing stale lock") && stderr.contains("4000000000"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("did not converge"), "{stderr}");
+    assert!(!lock.exists(), "the lock outlived devnet");
 }

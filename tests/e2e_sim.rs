@@ -1,5 +1,6 @@
 //! The `sim` binary end to end: a small run prints its report, is reproducible with and
-//! without the huge-page re-execution, and a bad flag is a clear error.
+//! without the huge-page re-execution, and a bad flag is a clear error; an unwritable
+//! `--svg` path fails before the run; a failed run still prints its report.
 
 use std::process::Command;
 
@@ -66,4 +67,85 @@ fn sim_binary_rejects_a_bad_flag_value() {
     assert!(!out.status.success());
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("latency"), "{err}");
+}
+
+#[test]
+fn sim_checks_the_svg_path_before_simulating() {
+    let tmp = tempfile::tempdir().unwrap();
+    let missing = tmp.path().join("no-such-dir/cdf.svg");
+    let out = sim(
+        &["--nodes", "6", "--miners", "2", "--topology", "mesh"],
+        None,
+    );
+    assert!(out.status.success(), "the run itself works");
+    for path in [missing.to_str().unwrap(), tmp.path().to_str().unwrap()] {
+        let out = sim(
+            &[
+                "--nodes",
+                "6",
+                "--miners",
+                "2",
+                "--topology",
+                "mesh",
+                "--svg",
+                path,
+            ],
+            None,
+        );
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+        assert!(stderr.contains("cannot write --svg"), "{stderr}");
+        assert!(out.stdout.is_empty(), "it simulated before checking");
+    }
+    assert!(!missing.exists());
+
+    // A writable path passes the check and gets the picture.
+    let svg = tmp.path().join("cdf.svg");
+    let svg_s = svg.to_str().unwrap();
+    let out = sim(
+        &[
+            "--nodes",
+            "6",
+            "--miners",
+            "2",
+            "--topology",
+            "mesh",
+            "--svg",
+            svg_s,
+        ],
+        None,
+    );
+    assert!(out.status.success());
+    assert!(std::fs::read_to_string(&svg).unwrap().contains("<svg"));
+}
+
+#[test]
+fn sim_prints_its_report_when_a_check_fails() {
+    // A partition that outlasts the run: the halves never agree.
+    let out = sim(
+        &[
+            "--nodes",
+            "6",
+            "--miners",
+            "2",
+            "--topology",
+            "mesh",
+            "--blocks",
+            "10",
+            "--block-interval",
+            "10",
+            "--partition",
+            "0:100000",
+        ],
+        None,
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no convergence"), "{stderr}");
+    assert!(
+        stdout.contains("stale rate:") && stdout.contains("trace digest:"),
+        "no report: {stdout}"
+    );
 }

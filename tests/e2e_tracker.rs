@@ -1,4 +1,7 @@
-//! The tracker binary end to end: raw TCP clients speaking the wire format.
+//! The tracker binary end to end: raw TCP clients speaking the wire format; a client
+//! of another network is refused with a WARN line naming it.
+
+mod support;
 
 use cheesechain::chain::NetworkParams;
 use cheesechain::wire::{
@@ -170,4 +173,66 @@ fn help_and_bad_network_are_reported() {
         .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown network"));
+}
+
+/// Waits until the tracker closes `s` (end of file or reset).
+fn wait_closed(s: &mut TcpStream) {
+    let mut b = [0u8; 256];
+    loop {
+        match s.read(&mut b) {
+            Ok(0) => return,
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return,
+            Err(e) => panic!("read: {e}"),
+        }
+    }
+}
+
+#[test]
+fn a_client_of_another_network_is_refused_with_a_warning_naming_it() {
+    let _g = support::process::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    // A testnet tracker; its log (RUST_LOG=info) goes to tracker.log.
+    let t = support::process::tracker(tmp.path(), "127.0.0.1:0");
+    let addr: SocketAddr = t.addr.parse().unwrap();
+
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(DEADLINE)).unwrap();
+    let devnet = NetworkParams::devnet(5).magic;
+    s.write_all(&encode_frame(
+        devnet,
+        &Message::Register { listen_port: 9001 },
+    ))
+    .unwrap();
+    wait_closed(&mut s);
+    let line = support::process::wait_for(20, "the WARN line naming devnet", || {
+        t.log()
+            .lines()
+            .find(|l| l.contains("WARN") && l.contains("refused connection"))
+            .map(str::to_string)
+    });
+    assert!(
+        line.contains("it speaks network devnet (magic c4ee5ede)")
+            && line.contains("this tracker serves testnet")
+            && line.contains("127.0.0.1"),
+        "{line}"
+    );
+
+    // Not cheesechain at all: the magic is given in hex.
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(DEADLINE)).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    wait_closed(&mut s);
+    support::process::wait_for(20, "the WARN line with the unknown magic", || {
+        t.log()
+            .lines()
+            .any(|l| l.contains("WARN") && l.contains("it speaks unknown magic 47455420"))
+            .then_some(())
+    });
+    // The tracker still serves its own network.
+    let mut c = Client::connect(addr);
+    c.magic = NetworkParams::testnet().magic;
+    c.dec = FrameDecoder::new(c.magic, MAX_TRACKER_PAYLOAD_LEN);
+    c.send(&Message::Register { listen_port: 9002 });
+    assert_eq!(c.recv(), Some(Message::PeerList { peers: vec![] }));
 }

@@ -101,3 +101,77 @@ fn mine_to_a_send_to_b_and_see_both_balances_change() {
     ]);
     assert!(!ok, "{out}");
 }
+
+/// 33 bytes with a valid prefix whose X (2^256 - 1) is no curve coordinate.
+fn not_a_point() -> String {
+    format!("02{}", "ff".repeat(32))
+}
+
+#[test]
+fn wallet_rejects_an_account_that_is_no_curve_point() {
+    let tmp = tempfile::tempdir().unwrap();
+    let key = tmp.path().join("a.key");
+    let key = key.to_str().unwrap();
+    let (ok, out) = wallet(&["new", "--key", key]);
+    assert!(ok, "{out}");
+    let bad = not_a_point();
+    // Port 9 (discard) on loopback: nothing listens, so only the account check can
+    // produce the message below.
+    for args in [
+        vec!["balance", "--account", &bad, "--peer", "127.0.0.1:9"],
+        vec![
+            "send",
+            "--key",
+            key,
+            "--to",
+            &bad,
+            "--amount",
+            "1",
+            "--peer",
+            "127.0.0.1:9",
+        ],
+    ] {
+        let out = Command::new(env!("CARGO_BIN_EXE_wallet"))
+            .args(&args)
+            .args(["--network", NET])
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+        assert!(
+            stderr.contains("not a compressed secp256k1 public key"),
+            "{stderr}"
+        );
+    }
+}
+
+#[test]
+fn peer_rejects_mine_to_an_account_that_is_no_curve_point() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("p");
+    let out = Command::new(env!("CARGO_BIN_EXE_peer"))
+        .args([
+            "--tracker",
+            "none",
+            "--listen",
+            "127.0.0.1:0",
+            "--network",
+            NET,
+        ])
+        .args(["--mine-to", &not_a_point(), "--data-dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(
+        stderr.contains("--mine-to") && stderr.contains("not a compressed secp256k1 public key"),
+        "{stderr}"
+    );
+    assert!(
+        !dir.exists(),
+        "the peer created its data directory before refusing"
+    );
+}

@@ -2,6 +2,8 @@
 //!
 //! `devnet tracker ...` and `devnet peer ...` run those roles from this same
 //! executable; that is how devnet starts its children, so it needs no other binary.
+//! `devnet release-lock LOCK PID` is the helper that removes the data directory's
+//! lock once devnet is gone, also after Ctrl-C (see `cli::devnet`).
 #![forbid(unsafe_code)]
 
 use cheesechain::cli;
@@ -19,6 +21,9 @@ fn main() -> ExitCode {
             let a: cli::tracker::TrackerArgs = cli::parse_or_exit("devnet tracker", &args[1..]);
             cli::init_logging();
             cli::finish("tracker", cli::tracker::run(a))
+        }
+        Some(cli::devnet::RELEASE_ROLE) => {
+            cli::finish("devnet", cli::devnet::release_after_parent(&args[1..]))
         }
         _ => {
             let a: cli::devnet::DevnetArgs = cli::parse_or_exit("devnet", &args);

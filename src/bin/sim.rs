@@ -2,6 +2,8 @@
 
 use argh::FromArgs;
 use cheesechain::sim::{Crash, Latency, Partition, Sim, SimConfig, Topology};
+use std::fs::OpenOptions;
+use std::path::Path;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -71,6 +73,32 @@ struct Args {
     /// also write an SVG picture of the propagation CDFs to this file
     #[argh(option)]
     svg: Option<String>,
+    /// print the name and version (`sim X.Y.Z`), then exit
+    #[argh(switch)]
+    version: bool,
+}
+
+impl cheesechain::cli::Versioned for Args {
+    fn version_requested(&self) -> bool {
+        self.version
+    }
+}
+
+/// Fails if `path` cannot be written, before a long run would find out: an existing
+/// file is opened for appending (its content stays), a new one is created and removed.
+fn check_writable(path: &Path) -> std::io::Result<()> {
+    if path.is_dir() {
+        return Err(std::io::Error::other("is a directory"));
+    }
+    if path.exists() {
+        OpenOptions::new().append(true).open(path).map(drop)
+    } else {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .and_then(|_| std::fs::remove_file(path))
+    }
 }
 
 fn secs_list(s: &str, n: usize, what: &str) -> Result<Vec<f64>, String> {
@@ -166,7 +194,8 @@ fn reexec_with_huge_pages() {}
 
 fn main() -> ExitCode {
     reexec_with_huge_pages();
-    let args: Args = argh::from_env();
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    let args: Args = cheesechain::cli::parse_or_exit("sim", &argv);
     let cfg = match config(&args) {
         Ok(c) => c,
         Err(e) => {
@@ -174,23 +203,38 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let report = match Sim::run(cfg) {
-        Ok(r) => r,
+    if let Some(path) = &args.svg {
+        if let Err(e) = check_writable(Path::new(path)) {
+            eprintln!("sim: cannot write --svg {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let sim = match Sim::new(cfg) {
+        Ok(s) => s,
         Err(e) => {
             eprintln!("sim: {e}");
             return ExitCode::FAILURE;
         }
     };
-    if args.json {
-        print!("{}", report.json());
-    } else {
-        print!("{}", report.text());
-    }
-    if let Some(path) = &args.svg {
-        if let Err(e) = std::fs::write(path, report.svg()) {
-            eprintln!("sim: cannot write {path}: {e}");
-            return ExitCode::FAILURE;
+    // A failed check still prints the report of the run as far as it got: it is what
+    // shows what went wrong.
+    let (report, outcome) = sim.finish_with_report();
+    if let Some(report) = &report {
+        if args.json {
+            print!("{}", report.json());
+        } else {
+            print!("{}", report.text());
         }
+        if let Some(path) = &args.svg {
+            if let Err(e) = std::fs::write(path, report.svg()) {
+                eprintln!("sim: cannot write {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if let Err(e) = outcome {
+        eprintln!("sim: {e}");
+        return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
 }

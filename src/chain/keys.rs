@@ -32,6 +32,41 @@ impl fmt::Display for SignatureError {
 
 impl std::error::Error for SignatureError {}
 
+/// Why a text given as an account is not one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AccountParseError {
+    /// Not 66 hex digits (33 bytes).
+    NotHex,
+    /// 33 bytes, but not a compressed secp256k1 public key: the prefix is not 02 or
+    /// 03, or X is not the coordinate of a point on the curve. Coins paid to it could
+    /// never be spent.
+    NotAPoint,
+}
+
+impl fmt::Display for AccountParseError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            AccountParseError::NotHex => "not an account (66 hex digits expected)",
+            AccountParseError::NotAPoint => {
+                "not an account: not a compressed secp256k1 public key (coins sent to it could never be spent)"
+            }
+        })
+    }
+}
+
+impl std::error::Error for AccountParseError {}
+
+/// Parses the text form of an account (66 hex digits) and checks that it is a valid
+/// compressed secp256k1 point, so that coins paid to it can be spent.
+///
+/// # Errors
+/// [`AccountParseError`].
+pub fn parse_account(s: &str) -> Result<AccountId, AccountParseError> {
+    let id = AccountId::from_hex(s).ok_or(AccountParseError::NotHex)?;
+    PublicKey::from_slice(&id.0).map_err(|_| AccountParseError::NotAPoint)?;
+    Ok(id)
+}
+
 /// Draws a new secret key from the operating system's random source.
 ///
 /// # Errors
@@ -117,6 +152,28 @@ mod tests {
             sequence: 0,
             signature: [0; 64],
         }
+    }
+
+    #[test]
+    fn parse_account_accepts_keys_and_rejects_other_text() {
+        let sk = secret_from_bytes([7; 32]).unwrap();
+        let a = account_of(&sk);
+        assert_eq!(parse_account(&a.to_string()), Ok(a));
+        let not_a_point = format!("02{}", "ff".repeat(32));
+        assert_eq!(
+            parse_account(&not_a_point),
+            Err(AccountParseError::NotAPoint)
+        );
+        let bad_prefix = format!("05{}", &a.to_string()[2..]);
+        assert_eq!(
+            parse_account(&bad_prefix),
+            Err(AccountParseError::NotAPoint)
+        );
+        assert_eq!(parse_account("02ab"), Err(AccountParseError::NotHex));
+        assert_eq!(
+            parse_account(&"zz".repeat(33)),
+            Err(AccountParseError::NotHex)
+        );
     }
 
     #[test]

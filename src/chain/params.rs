@@ -123,6 +123,20 @@ impl NetworkParams {
         }
     }
 
+    /// The name of the preset network whose frames start with `magic` (`devnet` for
+    /// every block time: they share one magic), for naming a refused network in logs.
+    pub fn name_of_magic(magic: [u8; 4]) -> Option<&'static str> {
+        [
+            ("main", NetworkParams::main()),
+            ("devnet", NetworkParams::devnet(DEFAULT_DEVNET_BLOCK_TIME)),
+            ("testnet", NetworkParams::testnet()),
+            ("regtest", NetworkParams::regtest()),
+        ]
+        .into_iter()
+        .find(|(_, p)| p.magic == magic)
+        .map(|(n, _)| n)
+    }
+
     /// The canonical encoding of the parameters, which the genesis block commits to.
     pub fn encode(&self) -> Vec<u8> {
         let mut v = Vec::new();

@@ -1,7 +1,6 @@
 //! The `peer` command: parses its flags and runs a node under the reactor.
 
 use crate::chain::keys::account_of;
-use crate::chain::AccountId;
 use crate::net::{wall_clock, Reactor, ReactorConfig};
 use crate::node::{Node, NodeConfig};
 use crate::runtime::{resolve, PeerHooks};
@@ -46,8 +45,8 @@ pub struct PeerArgs {
     #[argh(switch)]
     pub no_mine: bool,
 
-    /// account (66 hex characters) that mined coins are paid to (default: this
-    /// node's own key in --data-dir)
+    /// account (66 hex characters, a compressed secp256k1 public key) that mined
+    /// coins are paid to (default: this node's own key in --data-dir)
     #[argh(option)]
     pub mine_to: Option<String>,
 
@@ -75,6 +74,16 @@ pub struct PeerArgs {
     /// stop when the process that started this one exits (devnet uses this)
     #[argh(switch)]
     pub exit_with_parent: bool,
+
+    /// print the name and version (`peer X.Y.Z`), then exit
+    #[argh(switch)]
+    pub version: bool,
+}
+
+impl super::Versioned for PeerArgs {
+    fn version_requested(&self) -> bool {
+        self.version
+    }
 }
 
 /// Runs a peer until its event loop stops.
@@ -88,6 +97,13 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
         "none" => None,
         t => Some(resolve(t)?),
     };
+    let mine_to_flag = args
+        .mine_to
+        .as_deref()
+        .map(|hex| {
+            crate::chain::keys::parse_account(hex).map_err(|e| format!("--mine-to {hex:?} is {e}"))
+        })
+        .transpose()?;
     std::fs::create_dir_all(&args.data_dir).map_err(|e| {
         format!(
             "cannot create data directory {}: {e}",
@@ -98,12 +114,7 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
     let mine_to = if args.no_mine {
         None
     } else {
-        Some(match &args.mine_to {
-            Some(hex) => AccountId::from_hex(hex)
-                .filter(|a| a.has_valid_prefix())
-                .ok_or_else(|| format!("--mine-to {hex:?} is not a 66-hex-digit account"))?,
-            None => account_of(&key),
-        })
+        Some(mine_to_flag.unwrap_or_else(|| account_of(&key)))
     };
     let (store, blocks, recovery) = BlockFile::open(&args.data_dir).map_err(|e| e.to_string())?;
     if let Some(r) = recovery {

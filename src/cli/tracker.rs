@@ -46,6 +46,16 @@ pub struct TrackerArgs {
     /// stop when the process that started this one exits (devnet uses this)
     #[argh(switch)]
     pub exit_with_parent: bool,
+
+    /// print the name and version (`tracker X.Y.Z`), then exit
+    #[argh(switch)]
+    pub version: bool,
+}
+
+impl super::Versioned for TrackerArgs {
+    fn version_requested(&self) -> bool {
+        self.version
+    }
 }
 
 /// Runs a tracker until its event loop stops.
@@ -76,6 +86,7 @@ pub fn run(args: TrackerArgs) -> Result<(), String> {
         max_per_ip: args.max_per_ip,
         heartbeat_timeout: Duration::from_secs(args.heartbeat_timeout_secs.max(1)),
         seed: args.seed,
+        network: params.name.clone(),
         ..TrackerConfig::default()
     });
     reactor

@@ -613,7 +613,22 @@ impl Sim {
     ///
     /// # Errors
     /// An invariant violation or [`SimError::NoConvergence`].
-    pub fn finish(mut self) -> Result<Report, SimError> {
+    pub fn finish(self) -> Result<Report, SimError> {
+        let (report, outcome) = self.finish_with_report();
+        outcome?;
+        report.ok_or_else(|| SimError::NoConvergence("no live node at the end".into()))
+    }
+
+    /// [`Sim::finish`], but the report comes back also when a check fails: the report
+    /// of the run as far as it got, next to the error (`None` only if no node is live
+    /// to take the chain from), so that a failed run can still be looked at.
+    pub fn finish_with_report(mut self) -> (Option<Report>, Result<(), SimError>) {
+        let outcome = self.run_to_end();
+        (self.try_report(), outcome)
+    }
+
+    /// The body of [`Sim::finish`] without the report.
+    fn run_to_end(&mut self) -> Result<(), SimError> {
         let hi_us = (self.cfg.latency.high_ms() * 1000.0) as u64;
         let settle_us = (100 * hi_us).max(60_000_000);
         while let Some(t) = self.queue.peek_time() {
@@ -656,7 +671,7 @@ impl Sim {
                 }
             }
         }
-        Ok(self.report())
+        Ok(())
     }
 
     /// Runs the whole simulation and returns its report.

@@ -61,6 +61,7 @@ impl Sim {
     pub(super) fn tracker_config(&self) -> TrackerConfig {
         let mut t = TrackerConfig {
             seed: derive_seed(self.cfg.seed, 3) ^ self.hosts[self.tracker_host.index()].inc as u64,
+            network: self.params.name.clone(),
             ..TrackerConfig::default()
         };
         if !self.cfg.keepalive {

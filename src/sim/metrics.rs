@@ -69,13 +69,9 @@ impl Sim {
         self.digest.update(rec);
     }
 
-    pub(super) fn report(mut self) -> Report {
-        let reference = self
-            .nodes
-            .iter()
-            .flatten()
-            .next()
-            .expect("at least one live node");
+    /// The report, with the chain of the first live node (`None` if none is live).
+    pub(super) fn try_report(mut self) -> Option<Report> {
+        let reference = self.nodes.iter().flatten().next()?;
         let chain = reference.chain();
         for b in &mut self.blocks {
             b.height = chain.height_of(&b.hash).unwrap_or(0);
@@ -86,7 +82,7 @@ impl Sim {
             .map(|b| chain.is_active(&b.hash))
             .collect();
         let digest: [u8; 32] = self.digest.clone().finalize().into();
-        Report::build(
+        Some(Report::build(
             &self.cfg,
             &self.blocks,
             &in_best,
@@ -113,6 +109,6 @@ impl Sim {
                 wall_secs: self.wall.elapsed().as_secs_f64(),
                 digest,
             },
-        )
+        ))
     }
 }

@@ -14,9 +14,12 @@
 
 pub use crate::rng::SplitMix64;
 
+use crate::chain::hash::hex;
+use crate::chain::NetworkParams;
 use crate::service::{Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time};
+use crate::wire::FrameError;
 use crate::wire::{Message, RejectCode, MAX_PEER_LIST};
-use log::{debug, info};
+use log::{debug, info, warn};
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::time::Duration;
@@ -55,6 +58,9 @@ pub struct TrackerConfig {
     pub sweep_interval: Duration,
     /// Seed of the generator that picks peer-list subsets.
     pub seed: u64,
+    /// Name of the network whose magic the tracker speaks, for the warning that names
+    /// a refused network.
+    pub network: String,
 }
 
 impl Default for TrackerConfig {
@@ -67,6 +73,7 @@ impl Default for TrackerConfig {
             register_timeout: REGISTER_TIMEOUT,
             sweep_interval: SWEEP_INTERVAL,
             seed: 0,
+            network: String::from("main"),
         }
     }
 }
@@ -371,7 +378,22 @@ impl Service for Tracker {
         }
     }
 
-    fn on_disconnected(&mut self, conn: ConnId, _reason: &DisconnectReason, _now: Time) {
+    fn on_disconnected(&mut self, conn: ConnId, reason: &DisconnectReason, _now: Time) {
+        if let DisconnectReason::Frame(FrameError::BadMagic { found }) = reason {
+            // The reactor refused the first frame: the sender is on another network
+            // (or speaks no cheesechain at all). It would retry forever in silence.
+            let ip = self.conns.get(&conn).map(|e| e.ip);
+            let ip = ip.map_or_else(|| "?".to_string(), |ip| ip.to_string());
+            let theirs = match NetworkParams::name_of_magic(*found) {
+                Some(name) => format!("network {name} (magic {})", hex(found)),
+                None => format!("unknown magic {}", hex(found)),
+            };
+            warn!(
+                target: "tracker",
+                "refused connection {conn} from {ip}: it speaks {theirs}, this tracker serves {}",
+                self.config.network
+            );
+        }
         self.remove_conn(conn, true);
     }
 

@@ -183,3 +183,14 @@ pub fn same_tip(peers: &[&Proc], min: u64) -> Option<(u64, String)> {
 pub fn height(p: &Proc) -> u64 {
     p.status().map_or(0, |s| s.num("height"))
 }
+
+/// Any child process (one that prints no address, like `devnet`), killed and reaped on
+/// drop, also when a test fails.
+pub struct KillOnDrop(pub Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}

@@ -9,7 +9,7 @@ mod converge;
 mod data_dir;
 mod table;
 
-pub use data_dir::MARKER;
+pub use data_dir::{release_after_parent, LOCK, MARKER, RELEASE_ROLE};
 
 use crate::runtime::status::StatusFile;
 use argh::FromArgs;
@@ -49,7 +49,8 @@ pub struct DevnetArgs {
     pub timeout_secs: u64,
 
     /// directory holding the tracker's and peers' data and logs (default
-    /// ./devnet-data); wiped at start unless --keep-data
+    /// ./devnet-data); wiped at start unless --keep-data, locked while devnet runs
+    /// (a second devnet on it refuses)
     #[argh(option, default = "PathBuf::from(\"devnet-data\")")]
     pub data_dir: PathBuf,
 
@@ -65,6 +66,16 @@ pub struct DevnetArgs {
     /// how many of the peers mine (default: all)
     #[argh(option)]
     pub miners: Option<usize>,
+
+    /// print the name and version (`devnet X.Y.Z`), then exit
+    #[argh(switch)]
+    pub version: bool,
+}
+
+impl crate::cli::Versioned for DevnetArgs {
+    fn version_requested(&self) -> bool {
+        self.version
+    }
 }
 
 /// Runs the devnet until Ctrl-C, or until the goal height (see [`DevnetArgs`]).
@@ -76,8 +87,9 @@ pub fn run(args: DevnetArgs) -> Result<(), String> {
     if args.peers == 0 {
         return Err("--peers must be at least 1".into());
     }
-    prepare_dir(&args.data_dir, args.keep_data)?;
     let exe = std::env::current_exe().map_err(|e| format!("cannot find own executable: {e}"))?;
+    // Held until this function returns, after `children` below are killed.
+    let _lock = prepare_dir(&args.data_dir, args.keep_data, &exe)?;
     let mut children = Children(Vec::new(), Vec::new());
     let tracker_dir = args.data_dir.join("tracker");
     std::fs::create_dir_all(&tracker_dir).map_err(|e| e.to_string())?;

@@ -24,7 +24,17 @@ use std::path::PathBuf;
 pub struct WalletArgs {
     #[argh(subcommand)]
     /// what to do
-    pub cmd: WalletCmd,
+    pub cmd: Option<WalletCmd>,
+
+    /// print the name and version (`wallet X.Y.Z`), then exit
+    #[argh(switch)]
+    pub version: bool,
+}
+
+impl super::Versioned for WalletArgs {
+    fn version_requested(&self) -> bool {
+        self.version
+    }
 }
 
 /// Wallet subcommands.
@@ -109,10 +119,8 @@ pub struct SendArgs {
     pub block_time: u32,
 }
 
-fn parse_account(s: &str) -> Result<AccountId, String> {
-    AccountId::from_hex(s)
-        .filter(|a| a.has_valid_prefix())
-        .ok_or_else(|| format!("{s:?} is not an account (66 hex characters starting 02 or 03)"))
+fn parse_account(flag: &str, s: &str) -> Result<AccountId, String> {
+    crate::chain::keys::parse_account(s).map_err(|e| format!("{flag} {s:?} is {e}"))
 }
 
 /// Runs a wallet subcommand, printing its result on stdout.
@@ -120,7 +128,10 @@ fn parse_account(s: &str) -> Result<AccountId, String> {
 /// # Errors
 /// A message for the user.
 pub fn run(args: WalletArgs) -> Result<(), String> {
-    match args.cmd {
+    let Some(cmd) = args.cmd else {
+        return Err("give a command: new, address, balance or send (see wallet --help)".into());
+    };
+    match cmd {
         WalletCmd::New(a) => {
             if a.key.exists() {
                 return Err(format!("{} exists; not overwriting a key", a.key.display()));
@@ -137,7 +148,7 @@ pub fn run(args: WalletArgs) -> Result<(), String> {
         }
         WalletCmd::Balance(a) => {
             let account = match (&a.account, &a.key) {
-                (Some(s), None) => parse_account(s)?,
+                (Some(s), None) => parse_account("--account", s)?,
                 (None, Some(k)) => account_of(&load_key(k).map_err(|e| e.to_string())?),
                 _ => return Err("give exactly one of --account or --key".into()),
             };
@@ -153,7 +164,7 @@ pub fn run(args: WalletArgs) -> Result<(), String> {
         WalletCmd::Send(a) => {
             let params = super::network_params(&a.network, a.block_time)?;
             let sk = load_key(&a.key).map_err(|e| e.to_string())?;
-            let to = parse_account(&a.to)?;
+            let to = parse_account("--to", &a.to)?;
             let amount = parse_coins(&a.amount)
                 .filter(|&v| v > 0)
                 .ok_or_else(|| format!("--amount {:?} is not a positive coin amount", a.amount))?;

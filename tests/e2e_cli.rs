@@ -1,0 +1,94 @@
+//! What every binary (`tracker`, `peer`, `wallet`, `devnet`, `sim`) does the same way:
+//! `--version`, `--help` listing it, and parse errors that name the program and point
+//! at `--help`.
+
+use std::process::Command;
+
+const BINS: [(&str, &str); 5] = [
+    ("tracker", env!("CARGO_BIN_EXE_tracker")),
+    ("peer", env!("CARGO_BIN_EXE_peer")),
+    ("wallet", env!("CARGO_BIN_EXE_wallet")),
+    ("devnet", env!("CARGO_BIN_EXE_devnet")),
+    ("sim", env!("CARGO_BIN_EXE_sim")),
+];
+
+#[test]
+fn version_prints_name_and_crate_version() {
+    for (name, bin) in BINS {
+        let out = Command::new(bin).arg("--version").output().unwrap();
+        assert!(out.status.success(), "{name} --version failed");
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            format!("{name} {}\n", env!("CARGO_PKG_VERSION")),
+            "{name}"
+        );
+        assert!(out.stderr.is_empty(), "{name}: {:?}", out.stderr);
+    }
+}
+
+#[test]
+fn version_works_after_other_flags_and_help_lists_it() {
+    let out = Command::new(env!("CARGO_BIN_EXE_peer"))
+        .args(["--network", "devnet", "--version"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("peer "));
+    for (name, bin) in BINS {
+        let out = Command::new(bin).arg("--help").output().unwrap();
+        assert!(out.status.success(), "{name} --help failed");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(help.contains("--version"), "{name} --help: {help}");
+    }
+}
+
+#[test]
+fn wallet_without_a_command_says_which_and_exits_1() {
+    let out = Command::new(env!("CARGO_BIN_EXE_wallet")).output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    assert!(stderr.contains("new, address, balance or send"), "{stderr}");
+}
+
+/// Runs `bin args` and returns its exit code and stderr.
+fn run(bin: &str, args: &[&str]) -> (Option<i32>, String) {
+    let out = Command::new(bin).args(args).output().unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn parse_errors_name_the_program_and_point_at_help() {
+    for (name, bin) in BINS {
+        let (code, stderr) = run(bin, &["--foo"]);
+        assert_eq!(code, Some(2), "{name}: {stderr}");
+        assert_eq!(
+            stderr,
+            format!("{name}: unrecognized argument: --foo\nRun {name} --help for usage.\n")
+        );
+    }
+    let (code, stderr) = run(env!("CARGO_BIN_EXE_peer"), &["--network"]);
+    assert_eq!(code, Some(2));
+    assert_eq!(
+        stderr,
+        "peer: no value provided for option '--network'.\nRun peer --help for usage.\n"
+    );
+    // argh's list of missing options becomes one line.
+    let (code, stderr) = run(env!("CARGO_BIN_EXE_wallet"), &["send"]);
+    assert_eq!(code, Some(2));
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 2, "{stderr:?}");
+    assert!(
+        lines[0].starts_with("wallet: required options not provided: --key, --to"),
+        "{stderr}"
+    );
+    assert_eq!(lines[1], "Run wallet --help for usage.");
+    let (_, stderr) = run(env!("CARGO_BIN_EXE_devnet"), &["peer", "--foo"]);
+    assert_eq!(
+        stderr,
+        "devnet peer: unrecognized argument: --foo\nRun devnet peer --help for usage.\n"
+    );
+}
