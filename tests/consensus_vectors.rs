@@ -3,7 +3,7 @@
 //! Regenerate with `cargo run --release --example gen_chain_vectors`.
 
 use cheesechain::chain::hash::{hex, unhex};
-use cheesechain::chain::keys::{account_of, secret_from_bytes, verify_transfer};
+use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer, verify_transfer};
 use cheesechain::chain::mempool::transfer_txid;
 use cheesechain::chain::pow::{retarget, work_of};
 use cheesechain::chain::state::Ledger;
@@ -102,6 +102,7 @@ fn valid_chain() -> (Chain, u64) {
     let mut accounts: Vec<(AccountId, u64, u64)> = Vec::new();
     let mut transfers = 0;
     let mut tip_seen = false;
+    let mut secrets = std::collections::HashMap::new();
     for (k, v) in read("valid_chain.txt") {
         match k.as_str() {
             "network" => {
@@ -115,6 +116,7 @@ fn valid_chain() -> (Chain, u64) {
                 assert_eq!(secret, [n; 32]);
                 let sk = secret_from_bytes(secret).unwrap();
                 assert_eq!(account_of(&sk).to_string(), v[2]);
+                secrets.insert(account_of(&sk), sk);
             }
             "transfer" => {
                 let tx = Transaction::from_bytes(&unhex(&v[0]).unwrap()).unwrap();
@@ -123,6 +125,13 @@ fn valid_chain() -> (Chain, u64) {
                 assert_eq!(transfer_txid(&t).to_hex(), v[1]);
                 assert_eq!(hex(&t.signing_digest(&p.network_id())), v[2]);
                 assert_eq!(verify_transfer(&t, &p.network_id()), Ok(()));
+                // Deterministic signing (spec/consensus.md §9): signing the same
+                // fields again with the sender's key gives the same bytes, low-S.
+                let mut again = t;
+                again.signature = [0; 64];
+                sign_transfer(&mut again, &secrets[&t.sender], &p.network_id());
+                assert_eq!(hex(&again.signature), hex(&t.signature), "{}", v[1]);
+                assert!(t.signature[32..] <= HALF_ORDER[..], "high S in {}", v[1]);
                 transfers += 1;
             }
             "block" => {
@@ -163,6 +172,34 @@ fn valid_chain() -> (Chain, u64) {
     }
     assert_eq!(&replay, chain.ledger());
     (chain, now)
+}
+
+/// floor(n / 2) for the secp256k1 group order n, big-endian: the largest low S.
+const HALF_ORDER: [u8; 32] = [
+    0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
+    0x5d, 0x57, 0x6e, 0x73, 0x57, 0xa4, 0x50, 0x1d, 0xdf, 0xe9, 0x2f, 0x46, 0x68, 0x1b, 0x20, 0xa0,
+];
+
+/// The signing primitive is RFC 6979 with low-S normalisation, as spec/consensus.md §9
+/// says: the widely published secp256k1 vector (secret key 1, message
+/// SHA-256("Satoshi Nakamoto"), e.g. in bitcoinjs-lib's ecdsa fixtures) comes out
+/// byte for byte.
+#[test]
+fn signatures_are_rfc6979_and_low_s() {
+    use sha2::{Digest, Sha256};
+    let sk = secret_from_bytes({
+        let mut b = [0; 32];
+        b[31] = 1;
+        b
+    })
+    .unwrap();
+    let digest: [u8; 32] = Sha256::digest(b"Satoshi Nakamoto").into();
+    let sig = secp256k1::ecdsa::sign(secp256k1::Message::from_digest(digest), &sk);
+    assert_eq!(
+        hex(&sig.serialize_compact()),
+        "934b1ea10a4b3c1757e2b0c017d0b6143ce3c9a7e6a4a49860d7a6ab210ee3d8\
+         2442ce9d2b916064108014783e923ec36b49743e2ffa1c4496f01a512aafd9e5"
+    );
 }
 
 #[test]
