@@ -7,11 +7,13 @@ mod consensus_util;
 
 use cheesechain::chain::hash::hex;
 use cheesechain::chain::mempool::transfer_txid;
-use cheesechain::chain::pow::{retarget, work_of};
+use cheesechain::chain::pow::{check_pow, is_retarget_height, retarget, work_of};
 use cheesechain::chain::tree::Chain;
 use cheesechain::chain::u256::U256;
-use cheesechain::chain::{Block, NetworkParams, Transaction, Transfer};
-use cheesechain::miner::BlockTemplate;
+use cheesechain::chain::{
+    AccountId, Block, BlockHeader, Hash256, NetworkParams, Transaction, Transfer,
+};
+use cheesechain::miner::{BlockTemplate, Miner};
 use consensus_util::*;
 use std::fmt::Write as _;
 
@@ -30,13 +32,22 @@ fn main() -> std::io::Result<()> {
     let (valid, chain) = valid_chain();
     std::fs::write(format!("{dir}/valid_chain.txt"), valid)?;
     std::fs::write(format!("{dir}/invalid_blocks.txt"), invalid_blocks(&chain))?;
+    std::fs::write(
+        format!("{dir}/block_sequences.txt"),
+        block_sequences(&chain),
+    )?;
+    std::fs::write(format!("{dir}/overflow_chain.txt"), overflow_chain())?;
+    std::fs::write(format!("{dir}/retarget_chain.txt"), retarget_chain())?;
     Ok(())
 }
 
 fn networks() -> String {
     let mut s = String::from(
-        "# Genesis blocks of the networks (see spec/consensus.md).\n\
-         # network: <name> <genesis hash, display order> <genesis block hex, wire encoding>\n",
+        "# Genesis blocks of the networks (see spec/consensus.md §12).\n\
+         # network: <name> <genesis hash> <genesis block hex>\n\
+         # Byte order: <genesis hash> (also the network id) is in display order, its 32\n\
+         #   bytes reversed (spec/consensus.md §1); <genesis block hex> is the block's\n\
+         #   consensus encoding in wire order, first byte first.\n",
     );
     for p in [
         NetworkParams::main(),
@@ -59,10 +70,22 @@ fn be_hex(v: &U256) -> String {
 
 fn pow() -> String {
     let mut s = String::from(
-        "# Compact targets, work and retarget arithmetic (see spec/consensus.md).\n\
-         # compact: <bits, 8 hex> <target as 64 hex digits big-endian, or `invalid`> <work, hex>\n\
-         # retarget: <old bits> <actual timespan, signed decimal> <expected timespan> <clamp> <limit, 64 hex big-endian> <new bits>\n\
-         # to_compact: <value, 64 hex big-endian> <bits>\n",
+        "# Compact targets, work, the proof-of-work check and retarget arithmetic\n\
+         # (see spec/consensus.md §3-§5).\n\
+         # compact: <bits> <target, or `invalid`> <work>\n\
+         # retarget: <old bits> <actual timespan> <expected timespan> <clamp> <limit> <new bits>\n\
+         # to_compact: <value> <bits>\n\
+         # pow_check: <header hex> <header hash> <pow_limit_bits> <result: ok, or the error name>\n\
+         #   (the stand-alone check of §4: valid target within the limit, then hash at most\n\
+         #   the target; no context, so `bits` is not compared with a required value)\n\
+         # Byte order: <bits>, <old bits>, <new bits> and <pow_limit_bits> are u32 numbers as\n\
+         #   8 hex digits, most significant first (on the wire a u32 is little-endian);\n\
+         #   <target>, <limit> and <value> are 256-bit numbers as 64 hex digits, most\n\
+         #   significant first (the reverse of their 32-byte little-endian layout);\n\
+         #   <work> is a number in hex, most significant first, without leading zeros;\n\
+         #   timespans and <clamp> are decimal; <header hex> is the 80-byte header in wire\n\
+         #   order; <header hash> is in display order (bytes reversed, §1), so it reads\n\
+         #   as the number compared with the target.\n",
     );
     for bits in [
         0x1d00ffffu32,
@@ -128,7 +151,54 @@ fn pow() -> String {
     ] {
         writeln!(s, "to_compact: {} {:08x}", be_hex(&v), v.to_compact()).unwrap();
     }
+    // Bitcoin's genesis header: its proof of work against difficulty 1.
+    let btc = BlockHeader {
+        version: 1,
+        prev: Hash256::ZERO,
+        merkle_root: Hash256::from_hex(
+            "4a5e1e4baab89f3a32518a88c31bc87f618f76673e2cc77ab2127b7afdeda33b",
+        )
+        .unwrap(),
+        time: 1231006505,
+        bits: 0x1d00ffff,
+        nonce: 2083236893,
+    };
+    let with_bits = |bits| BlockHeader { bits, ..btc };
+    let with_nonce = |nonce| BlockHeader { nonce, ..btc };
+    for (h, limit) in [
+        (btc, 0x1d00ffffu32),
+        (btc, 0x1f00ffff),
+        (with_nonce(0), 0x1d00ffff),
+        (btc, 0x1c00ffff),
+        (with_bits(0x1d80ffff), 0x207fffff),
+        (with_bits(0x1d000000), 0x207fffff),
+        (with_bits(0x00000000), 0x207fffff),
+        (with_bits(0x2100ffff), 0x207fffff),
+    ] {
+        let result = match check_pow(&h, limit) {
+            Ok(()) => "ok",
+            Err(e) => e.name(),
+        };
+        writeln!(
+            s,
+            "pow_check: {} {} {limit:08x} {result}",
+            hex(&h.to_bytes()),
+            h.hash()
+        )
+        .unwrap();
+    }
     s
+}
+
+/// Mines `b` with the real miner (fast enough for devnet targets): nonce search from
+/// 0, merkle root recomputed, `extra_nonce` rolled only if the range runs out.
+fn mine_fast(b: Block) -> Block {
+    let mut m = Miner::new(b);
+    loop {
+        if let Some(found) = m.work(1 << 22) {
+            return found;
+        }
+    }
 }
 
 fn time_at(p: &NetworkParams, h: u32) -> u64 {
@@ -175,6 +245,13 @@ fn valid_chain() -> (String, Chain) {
          # account: <account hex> <balance> <next sequence>  (state after the last block,\n\
          #   every account with a stored entry, sorted by account bytes)\n\
          # tip: <height> <hash> <supply>\n\
+         # Byte order: <genesis hash>, <hash> (block hashes) and <txid> are in display\n\
+         #   order, their 32 bytes reversed (spec/consensus.md §1), as hashes are shown;\n\
+         #   <signing digest hex> is the 32-byte digest in wire order, exactly the bytes\n\
+         #   given to ECDSA as the message (§9); <tx hex>, <block hex>, <secret key hex>\n\
+         #   (as in a key file) and <account hex> (the 33-byte compressed key as it\n\
+         #   appears in a transaction) are byte strings in wire order, first byte first.\n\
+         #   Heights, clock, balances, sequences and supply are decimal.\n\
          network: {} {}\n\
          now: {}",
         p.name,
@@ -290,7 +367,9 @@ fn invalid_blocks(c: &Chain) -> String {
         "# Invalid blocks (see spec/consensus.md). Each case is applied to the chain of\n\
          # valid_chain.txt (all its blocks accepted, clock `now` from that file), on top of\n\
          # the active block at <parent height>, and must fail with <error>:\n\
-         # case: <parent height> <error name> <block hex> <description, rest of the line>"
+         # case: <parent height> <error name> <block hex> <description, rest of the line>\n\
+         # Byte order: <block hex> is the block's consensus encoding in wire order, first\n\
+         #   byte first; <parent height> is decimal."
     )
     .unwrap();
     case(
@@ -595,6 +674,442 @@ fn invalid_blocks(c: &Chain) -> String {
             with_transfers(b, c, vec![t]);
         },
     );
+    case(&mut s, c, "r is zero", top, "bad_signature", |b, c| {
+        let mut t = transfer(&sk1, a2, 1, 0, seq1, &net);
+        t.signature[..32].copy_from_slice(&[0; 32]);
+        with_transfers(b, c, vec![t]);
+    });
+    case(&mut s, c, "s is zero", top, "bad_signature", |b, c| {
+        let mut t = transfer(&sk1, a2, 1, 0, seq1, &net);
+        t.signature[32..].copy_from_slice(&[0; 32]);
+        with_transfers(b, c, vec![t]);
+    });
+    case(
+        &mut s,
+        c,
+        "s equal to the curve order",
+        top,
+        "malformed_signature",
+        |b, c| {
+            let mut t = transfer(&sk1, a2, 1, 0, seq1, &net);
+            t.signature[32..].copy_from_slice(&negate_s(&[0; 32]));
+            with_transfers(b, c, vec![t]);
+        },
+    );
+    case(
+        &mut s,
+        c,
+        "sender not a curve point (x above the field prime), funded earlier in the block",
+        top,
+        "bad_sender_key",
+        |b, c| {
+            let off_curve = AccountId({
+                let mut k = [0xff; 33];
+                k[0] = 0x02;
+                k
+            });
+            with_transfers(
+                b,
+                c,
+                vec![
+                    transfer(&sk1, off_curve, 10, 0, seq1, &net),
+                    raw_transfer(off_curve, a2, 1, 0, 0),
+                ],
+            );
+        },
+    );
+    // Bits that encode no valid target, or one above the limit, differ from the
+    // required bits, which are checked first: bad_bits, never invalid_target. Such a
+    // header cannot meet its proof of work either; the nonce is left at 0.
+    case(
+        &mut s,
+        c,
+        "bits with the sign bit set",
+        top,
+        "bad_bits",
+        |b, _| {
+            b.header.bits = 0x20ffffff;
+            b.header.nonce = 0;
+        },
+    );
+    case(
+        &mut s,
+        c,
+        "bits above the network limit",
+        top,
+        "bad_bits",
+        |b, _| {
+            b.header.bits = 0x2100ffff;
+            b.header.nonce = 0;
+        },
+    );
     let _ = p;
+    s
+}
+
+/// A valid child of the active block at `parent_height` (miner key 5), changed by `f`.
+fn child(c: &Chain, parent_height: u32, extra: u64, f: impl FnOnce(&mut Block)) -> Block {
+    let parent = c.hash_at(parent_height).unwrap();
+    child_of(c, parent, parent_height + 1, extra, f)
+}
+
+/// A valid child of `parent` at `height` (miner key 5), changed by `f`.
+fn child_of(
+    c: &Chain,
+    parent: Hash256,
+    height: u32,
+    extra: u64,
+    f: impl FnOnce(&mut Block),
+) -> Block {
+    let p = c.params();
+    let time = c
+        .header(&parent)
+        .map_or(c.params().genesis_time, |h| h.time)
+        + 1;
+    let mut b = build(
+        p,
+        parent,
+        height,
+        p.genesis_bits,
+        time,
+        key(5).1,
+        &[],
+        extra,
+        0,
+    );
+    f(&mut b);
+    b
+}
+
+fn block_sequences(c: &Chain) -> String {
+    let p = c.params().clone();
+    let net = c.network_id();
+    let top = c.height();
+    let now = now(&p);
+    let (sk1, a1) = key(1);
+    let a2 = key(2).1;
+    let seq1 = c.next_sequence(&a1);
+    let mut s = String::from(
+        "# Block sequences (see spec/consensus.md §10, §11). Each sequence starts again from\n\
+         # the chain of valid_chain.txt (all its blocks accepted) and applies its steps in\n\
+         # order, each with its own clock. A step must give <result>: `ok` (accepted, and\n\
+         # the block is the new active tip) or an error name (and then the active tip and\n\
+         # the account state are unchanged).\n\
+         # sequence: <description, rest of the line>\n\
+         # step: <clock, Unix seconds> <result> <block hex>\n\
+         # Byte order: <block hex> is the block's consensus encoding in wire order, first\n\
+         #   byte first; the clock is decimal.\n",
+    );
+    let mut seq = |name: &str, steps: &[(u64, &str, &Block)]| {
+        writeln!(s, "sequence: {name}").unwrap();
+        for (t, result, b) in steps {
+            writeln!(s, "step: {t} {result} {}", hex(&b.to_bytes())).unwrap();
+        }
+    };
+    let good = child(c, top, 2_000, |_| {});
+
+    let orphan = child(c, top, 2_001, |b| {
+        b.header.prev = Hash256::sha256d(b"no such block");
+        mine(b, p.pow_limit_bits);
+    });
+    seq("parent unknown", &[(now, "unknown_parent", &orphan)]);
+
+    let bad_height = child(c, top, 2_002, |b| {
+        if let Transaction::Coinbase(cb) = &mut b.txs[0] {
+            cb.height += 1;
+        }
+        remine(b, c);
+    });
+    seq(
+        "a block found invalid is refused as known invalid when sent again; a valid rival \
+         is still accepted",
+        &[
+            (now, "bad_coinbase_height", &bad_height),
+            (now, "known_invalid", &bad_height),
+            (now, "ok", &good),
+        ],
+    );
+    let orphan_of_bad = child_of(c, bad_height.hash(), top + 2, 2_003, |_| {});
+    seq(
+        "a child of a block found invalid",
+        &[
+            (now, "bad_coinbase_height", &bad_height),
+            (now, "invalid_ancestor", &orphan_of_bad),
+        ],
+    );
+
+    let two = child(c, top, 2_004, |b| {
+        with_transfers(
+            b,
+            c,
+            vec![
+                transfer(&sk1, a2, 1, 0, seq1, &net),
+                transfer(&sk1, a2, 2, 0, seq1 + 1, &net),
+            ],
+        );
+    });
+    let mut mutated = two.clone();
+    mutated.txs.push(mutated.txs[2]);
+    let mut wrong_body = two.clone();
+    wrong_body.txs.truncate(2);
+    seq(
+        "a body not matching its header does not condemn the header: the right body is \
+         accepted after a mutated one and after a wrong one",
+        &[
+            (now, "mutated_merkle", &mutated),
+            (now, "bad_merkle_root", &wrong_body),
+            (now, "ok", &two),
+        ],
+    );
+
+    let drift = p.max_future_drift_secs as u64;
+    let early = child(c, top, 2_005, |b| {
+        b.header.time = (now + drift + 1) as u32;
+        remine(b, c);
+    });
+    seq(
+        "a block too far in the future is accepted once the clock reaches it",
+        &[(now, "time_too_new", &early), (now + 1, "ok", &early)],
+    );
+    s
+}
+
+/// Regtest's parameters with the largest block reward, so balances can overflow.
+fn overflow_params() -> NetworkParams {
+    NetworkParams {
+        name: "regtest-max-reward".into(),
+        block_reward: u64::MAX,
+        ..NetworkParams::regtest()
+    }
+}
+
+/// The `params:` line of a network.
+fn params_line(p: &NetworkParams) -> String {
+    format!(
+        "params: {} {} {:08x} {:08x} {} {} {} {} {} {} {}",
+        p.name,
+        hex(&p.magic),
+        p.pow_limit_bits,
+        p.genesis_bits,
+        p.genesis_time,
+        p.target_spacing_secs,
+        p.retarget_interval,
+        p.retarget_clamp,
+        p.mtp_window,
+        p.max_future_drift_secs,
+        p.block_reward
+    )
+}
+
+/// `account:` lines and the `tip:` line of a chain.
+fn chain_end(s: &mut String, c: &Chain) {
+    for (id, a) in c.ledger().accounts() {
+        writeln!(s, "account: {id} {} {}", a.balance, a.next_sequence).unwrap();
+    }
+    writeln!(
+        s,
+        "tip: {} {} {}",
+        c.height(),
+        c.tip(),
+        c.ledger().total_supply()
+    )
+    .unwrap();
+}
+
+fn overflow_chain() -> String {
+    let p = overflow_params();
+    let net = p.network_id();
+    let mut c = Chain::new(p.clone());
+    let mut s = String::new();
+    writeln!(
+        s,
+        "# Balance overflows (see spec/consensus.md §10 steps 5, 7.7 and 8). No listed\n\
+         # network lets a balance reach 2^64 (its total supply is h * 5e9 after h blocks),\n\
+         # so these vectors use a network defined only here: regtest's parameters with\n\
+         # block_reward = 2^64 - 1, under its own name, hence its own genesis block\n\
+         # (spec/consensus.md §12). Blocks 1 and 2 pay the whole reward to keys 1 and 2.\n\
+         # Lines, in order:\n\
+         # params: <name> <magic> <pow_limit_bits> <genesis_bits> <genesis_time>\n\
+         #   <target_spacing_secs> <retarget_interval> <retarget_clamp> <mtp_window>\n\
+         #   <max_future_drift_secs> <block_reward>   (the fields of encode(params), §12)\n\
+         # network: <name> <genesis hash>\n\
+         # now: <clock, Unix seconds, used for every block and case>\n\
+         # key: <n> <secret key hex> <account hex>      (secret = 32 bytes of n)\n\
+         # block: <height> <hash> <block hex>\n\
+         # account: <account hex> <balance> <next sequence>\n\
+         # tip: <height> <hash> <supply>\n\
+         # case: <parent height> <error name> <block hex> <description>  (as in\n\
+         #   invalid_blocks.txt, applied to this chain)\n\
+         # Byte order: <magic> is the 4 bytes in frame order; <pow_limit_bits> and\n\
+         #   <genesis_bits> are u32 numbers as 8 hex digits, most significant first; the\n\
+         #   other parameters, heights, balances and supply are decimal; <genesis hash>\n\
+         #   and <hash> are in display order (32 bytes reversed, §1); <secret key hex>,\n\
+         #   <account hex> and <block hex> are byte strings in wire order.\n\
+         {}\n\
+         network: {} {}\n\
+         now: {}",
+        params_line(&p),
+        p.name,
+        net,
+        now(&p)
+    )
+    .unwrap();
+    for n in 1..=3u8 {
+        writeln!(s, "key: {n} {} {}", hex(&[n; 32]), key(n).1).unwrap();
+    }
+    for h in 1..=2u32 {
+        let mut b = c.block_template(key(h as u8).1, vec![], time_at(&p, h), h as u64);
+        mine(&mut b, p.pow_limit_bits);
+        writeln!(s, "block: {h} {} {}", b.hash(), hex(&b.to_bytes())).unwrap();
+        c.accept_block(b, now(&p)).expect("scripted block is valid");
+    }
+    chain_end(&mut s, &c);
+    let top = c.height();
+    let (sk1, a1) = key(1);
+    let (a2, a3) = (key(2).1, key(3).1);
+    case(
+        &mut s,
+        &c,
+        "coinbase to an account holding 2^64 - 1",
+        top,
+        "coinbase_overflow",
+        |b, c| {
+            if let Transaction::Coinbase(cb) = &mut b.txs[0] {
+                cb.recipient = a1;
+            }
+            remine(b, c);
+        },
+    );
+    case(
+        &mut s,
+        &c,
+        "transfer of 1 to an account holding 2^64 - 1",
+        top,
+        "recipient_overflow",
+        |b, c| {
+            with_transfers(b, c, vec![transfer(&sk1, a2, 1, 0, 0, &net)]);
+        },
+    );
+    case(
+        &mut s,
+        &c,
+        "a fee of 1 on top of the largest reward",
+        top,
+        "fee_overflow",
+        |b, c| {
+            with_transfers(b, c, vec![transfer(&sk1, a3, 1, 1, 0, &net)]);
+        },
+    );
+    s
+}
+
+/// Seconds after the parent's time of the block at `height` in the retarget chain:
+/// three periods whose timespans (spec/consensus.md §5) are above the clamp (target
+/// x4), twice the expected one (x2) and half of it (x1/2, with Bitcoin's window it
+/// would be x2/5).
+fn retarget_step(h: u32) -> u32 {
+    match h {
+        1..=9 => 5,
+        10..=19 => 2,
+        20..=29 => h.is_multiple_of(2) as u32,
+        _ => 1,
+    }
+}
+
+fn retarget_chain() -> String {
+    let p = NetworkParams::devnet(1);
+    let mut c = Chain::new(p.clone());
+    let now = p.genesis_time as u64 + 1000;
+    let n = p.retarget_interval;
+    let mut s = String::new();
+    writeln!(
+        s,
+        "# A devnet-1s chain crossing three difficulty retargets (see spec/consensus.md §5):\n\
+         # retarget_interval {n}, target_spacing_secs {}, so the expected timespan is {} s;\n\
+         # the timespans of the three periods are clamped (target x4), twice the expected\n\
+         # (x2) and half of it (x1/2). Coinbase-only blocks. Lines, in order:\n\
+         # network: <name> <genesis hash>\n\
+         # now: <clock, Unix seconds, used for every block and case>\n\
+         # retarget: <height> <time of block height-1-N, genesis if negative>\n\
+         #   <time of block height-1>\n\
+         #   <parent bits> <required bits>   (before the block at each retarget height;\n\
+         #   N = retarget_interval)\n\
+         # block: <height> <hash> <block hex>\n\
+         # account: <account hex> <balance> <next sequence>\n\
+         # tip: <height> <hash> <supply>\n\
+         # work: <cumulative work of the tip, genesis included>\n\
+         # case: <parent height> <error name> <block hex> <description>  (as in\n\
+         #   invalid_blocks.txt, applied to this chain)\n\
+         # Byte order: <genesis hash> and <hash> are in display order (32 bytes reversed,\n\
+         #   §1); <block hex> and <account hex> are byte strings in wire order; bits are\n\
+         #   u32 numbers as 8 hex digits, most significant first; <work> is a number in\n\
+         #   hex, most significant first, without leading zeros; times, heights, balances\n\
+         #   and supply are decimal.\n\
+         network: {} {}\n\
+         now: {now}",
+        p.target_spacing_secs,
+        n * p.target_spacing_secs,
+        p.name,
+        p.network_id(),
+    )
+    .unwrap();
+    let mut time = p.genesis_time;
+    for h in 1..=31u32 {
+        time += retarget_step(h);
+        let parent = c.tip();
+        if is_retarget_height(&p, h) {
+            let first = c.hash_at((h - 1).saturating_sub(n)).unwrap();
+            writeln!(
+                s,
+                "retarget: {h} {} {} {:08x} {:08x}",
+                c.header(&first).unwrap().time,
+                c.header(&parent).unwrap().time,
+                c.header(&parent).unwrap().bits,
+                c.next_bits(&parent).unwrap()
+            )
+            .unwrap();
+        }
+        let miner = key((h % 3 + 1) as u8).1;
+        let b = mine_fast(c.block_template(miner, vec![], time as u64, h as u64));
+        assert_eq!(b.header.time, time);
+        writeln!(s, "block: {h} {} {}", b.hash(), hex(&b.to_bytes())).unwrap();
+        c.accept_block(b, now).expect("scripted block is valid");
+    }
+    chain_end(&mut s, &c);
+    writeln!(s, "work: {}", c.tip_work().to_hex()).unwrap();
+    // Wrong bits at the third retarget (height 30, parent 29), each mined so that only
+    // the bits are wrong.
+    let parent = c.hash_at(29).unwrap();
+    let ph = *c.header(&parent).unwrap();
+    let limit = U256::from_compact(p.pow_limit_bits).unwrap();
+    let expected = (n * p.target_spacing_secs) as u64;
+    let bitcoin_window = retarget(
+        ph.bits,
+        ph.time as i64 - c.header(&c.hash_at(30 - n).unwrap()).unwrap().time as i64,
+        expected,
+        p.retarget_clamp,
+        limit,
+    );
+    assert_ne!(bitcoin_window, c.next_bits(&parent).unwrap());
+    for (bits, name) in [
+        (ph.bits, "the parent's bits at a retarget height"),
+        (
+            bitcoin_window,
+            "bits from Bitcoin's window (height-N to height-1)",
+        ),
+    ] {
+        let mut b = c.block_template(key(5).1, vec![], ph.time as u64 + 1, 3_000);
+        b.header.prev = parent;
+        b.header.bits = bits;
+        if let Transaction::Coinbase(cb) = &mut b.txs[0] {
+            cb.height = 30;
+        }
+        let b = mine_fast(b);
+        assert_eq!(
+            c.clone().accept_block(b.clone(), now).unwrap_err().name(),
+            "bad_bits"
+        );
+        writeln!(s, "case: 29 bad_bits {} {name}", hex(&b.to_bytes())).unwrap();
+    }
     s
 }

@@ -367,6 +367,20 @@ fn main() {
             Some("invalid-tag"),
         ),
         bad(
+            "block-oversized",
+            "block payload of MAX_BLOCK_BYTES + 1 zero bytes: within MAX_PAYLOAD_LEN, but \
+             refused by its length before any of it is decoded",
+            MAX_PAYLOAD_LEN,
+            raw_frame(
+                magic,
+                PROTOCOL_VERSION,
+                MSG_BLOCK,
+                &vec![0; cheesechain::chain::block::MAX_BLOCK_BYTES + 1],
+            ),
+            "malformed",
+            Some("too-many"),
+        ),
+        bad(
             "error-bad-code",
             "reject code 9",
             MAX_PAYLOAD_LEN,
@@ -424,7 +438,15 @@ fn main() {
                 }
             }
         }
-        writeln!(out, "frame: {}", hex(&r.frame)).unwrap();
+        // A frame too long to write out whose payload is all zeros is written as its
+        // header and a count of the zero bytes that follow.
+        let zeros = r.frame.len() - FRAME_HEADER_LEN;
+        if zeros > 4096 && r.frame[FRAME_HEADER_LEN..].iter().all(|&b| b == 0) {
+            writeln!(out, "frame: {}", hex(&r.frame[..FRAME_HEADER_LEN])).unwrap();
+            writeln!(out, "zero-fill: {zeros}").unwrap();
+        } else {
+            writeln!(out, "frame: {}", hex(&r.frame)).unwrap();
+        }
         out.push('\n');
     }
     print!("{out}");
@@ -446,6 +468,13 @@ const HEADER: &str = "\
 #   error:       (expect: error) bad-magic | unsupported-version | oversized | bad-checksum | malformed
 #   decode-error:(error: malformed) truncated | trailing-bytes | too-many | invalid-tag | invalid-value
 #   frame:       the whole frame (16-byte header and payload) in hex
+#   zero-fill:   optional decimal count of zero bytes that follow `frame` to complete the
+#                frame (for payloads too long to write out; the checksum covers them)
 # For `expect: message` the frame must decode to one message that re-encodes to the same bytes.
+# Byte order: `frame` is the bytes exactly as sent on the wire, first byte first, so the
+#   integers inside it are little-endian and hashes inside it are in natural (wire) order,
+#   not the reversed display order; `magic` is the 4 magic bytes in frame order; `type`
+#   is the message type as a number (on the wire: u16 little-endian); `max-payload`
+#   and `zero-fill` are decimal.
 
 ";

@@ -67,7 +67,11 @@ fn vectors() -> Vec<Vector> {
                 16,
             )
             .expect("hex type");
-            let frame = unhex(&rec["frame"]).unwrap_or_else(|| panic!("{name}: bad frame hex"));
+            let mut frame = unhex(&rec["frame"]).unwrap_or_else(|| panic!("{name}: bad frame hex"));
+            if let Some(n) = rec.get("zero-fill") {
+                let n: usize = n.parse().expect("decimal zero-fill");
+                frame.resize(frame.len() + n, 0);
+            }
             Vector {
                 name,
                 magic,
@@ -106,6 +110,22 @@ fn vector_file_is_well_formed_and_covers_every_message_type() {
     ] {
         assert!(errors.contains(e), "no invalid vector for {e}");
     }
+    // A block payload over MAX_BLOCK_BYTES but within MAX_PAYLOAD_LEN is `malformed`
+    // (`too-many`), from its length alone (spec/wire.md §3.3).
+    let big = vs
+        .iter()
+        .find(|v| v.name == "block-oversized")
+        .expect("a vector for an oversized block payload");
+    let len = big.frame.len() - FRAME_HEADER_LEN;
+    assert_eq!(big.msg_type, MSG_BLOCK);
+    assert!(len > cheesechain::chain::block::MAX_BLOCK_BYTES && len <= MAX_PAYLOAD_LEN);
+    assert_eq!(
+        (
+            big.rec["error"].as_str(),
+            big.rec.get("decode-error").map(String::as_str)
+        ),
+        ("malformed", Some("too-many"))
+    );
     for v in &vs {
         if v.frame.len() >= 8 {
             assert_eq!(
@@ -213,4 +233,29 @@ fn all_vectors_streamed_back_to_back_byte_by_byte() {
     }
     assert_eq!(got.len(), good.len());
     assert_eq!(got, decode_all(magic, MAX_PAYLOAD_LEN, &stream).0);
+}
+
+/// spec/wire.md §1's magic table lists every network with the magic the code uses.
+#[test]
+fn spec_lists_the_magic_of_every_network() {
+    use cheesechain::chain::NetworkParams;
+    let doc =
+        std::fs::read_to_string(format!("{}/spec/wire.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    for p in [
+        NetworkParams::main(),
+        NetworkParams::testnet(),
+        NetworkParams::regtest(),
+    ] {
+        let row = format!("| `{}` | `{}` |", p.name, hex(&p.magic));
+        assert!(doc.contains(&row), "wire.md lacks {row}");
+    }
+    let devnet = NetworkParams::devnet(1).magic;
+    for n in [2, 5, 10, 60] {
+        assert_eq!(NetworkParams::devnet(n).magic, devnet);
+    }
+    let row = format!(
+        "| `devnet-{{N}}s` (every block time N) | `{}` |",
+        hex(&devnet)
+    );
+    assert!(doc.contains(&row), "wire.md lacks {row}");
 }
