@@ -309,3 +309,65 @@ fn a_hub_with_more_peers_than_slots_relays_each_block_once_per_peer() {
     }
     assert!(net.closed.is_empty(), "{:?}", net.closed);
 }
+
+#[test]
+fn a_transfer_already_in_the_pool_is_answered_with_reject_duplicate() {
+    use cheesechain::chain::Transaction;
+    use cheesechain::wire::{RejectCode, Version, MSG_TX, PROTOCOL_VERSION};
+    let mut net = Harness::new(1, &[0]);
+    net.tick(1);
+    net.mine(0, 2);
+    let params = net.nodes[0].config().params.clone();
+    // The harness's node 0 mines to the key of bytes [1; 32].
+    let sk = secret_from_bytes([1; 32]).unwrap();
+    let mut t = Transfer {
+        sender: account_of(&sk),
+        recipient: account_of(&secret_from_bytes([77; 32]).unwrap()),
+        amount: 1000,
+        fee: 10,
+        sequence: 0,
+        signature: [0; 64],
+    };
+    sign_transfer(&mut t, &sk, &params.network_id());
+    let txid = net.nodes[0].submit_transfer(t).expect("a valid transfer");
+    let remote: SocketAddr = "192.0.2.9:5555".parse().unwrap();
+    let now = net.now;
+    let n = &mut net.nodes[0];
+    n.on_connected(60, remote, Direction::Inbound, Role::Peer, now);
+    n.on_message(
+        60,
+        Message::Version(Version {
+            version: PROTOCOL_VERSION as u32,
+            network_id: params.network_id(),
+            nonce: 4242,
+            best_height: 0,
+            listen_port: 0,
+        }),
+        now,
+    );
+    n.on_message(60, Message::Verack, now);
+    while n.poll_action().is_some() {}
+    // The same transfer twice from the peer: both times a reject, never a ban.
+    for _ in 0..2 {
+        n.on_message(60, Message::Tx(Box::new(Transaction::Transfer(t))), now);
+        let mut rejects = Vec::new();
+        while let Some(a) = n.poll_action() {
+            match a {
+                Action::Send {
+                    conn: 60,
+                    msg:
+                        Message::Reject {
+                            msg_type,
+                            code,
+                            hash,
+                            ..
+                        },
+                } => rejects.push((msg_type, code, hash)),
+                Action::Disconnect { conn: 60, reason } => panic!("cut: {reason:?}"),
+                _ => {}
+            }
+        }
+        assert_eq!(rejects, vec![(MSG_TX, RejectCode::Duplicate, txid)]);
+    }
+    assert_eq!(n.mempool().len(), 1);
+}

@@ -49,9 +49,8 @@ impl Node {
         if let Some(p) = self.peers.get_mut(&conn) {
             p.known_txs.insert(txid);
         }
-        if self.mempool.contains(&txid) {
-            return;
-        }
+        // A transfer already in the pool is refused by the pool's first check, before
+        // any signature work, and answered with `reject duplicate` like other races.
         match self.mempool.add(t, &self.chain) {
             Ok(_) => {
                 self.mining.mark_dirty();
