@@ -20,25 +20,11 @@ pub const MAX_KNOWN_BLOCKS: usize = 4096;
 /// Peers that share the node's table (one bit each); further peers keep their own set.
 pub const PEER_SLOTS: usize = 64;
 
-/// How many of the newest hashes are kept in front of the hash table, inline: nearly
-/// every look-up is about the block being announced right now, and reading these few
-/// entries (one cache line, next to the node's other per-message fields) is cheaper
-/// than probing a table that no longer fits in the CPU caches when a simulator holds
-/// thousands of nodes.
-const FRONT: usize = 4;
-
 /// The table. Hashes are kept as the same keyed 64-bit fingerprints as
 /// [`KnownSet`](super::peer::KnownSet), which peers cannot grind into collisions.
-///
-/// The newest [`FRONT`] hashes (by first insertion) sit in `front`, the older ones in
-/// `masks`; a hash is in exactly one of them. Leaving the front is the table's
-/// insertion, so `order` still lists the older hashes oldest first, and the two
-/// together forget in first-insertion order like one table of [`MAX_KNOWN_BLOCKS`].
+/// `order` lists the hashes oldest first, so the oldest is forgotten first.
 #[derive(Debug)]
 pub struct BlockKnowledge {
-    /// (fingerprint, mask) of the newest hashes, oldest first; `front_len` are used.
-    front: [(u64, u64); FRONT],
-    front_len: usize,
     masks: HashMap<u64, u64, BuildHasherDefault<Prehashed>>,
     order: FingerprintRing,
     /// Bit `s` set: slot `s` is free.
@@ -48,8 +34,6 @@ pub struct BlockKnowledge {
 impl Default for BlockKnowledge {
     fn default() -> BlockKnowledge {
         BlockKnowledge {
-            front: [(0, 0); FRONT],
-            front_len: 0,
             masks: HashMap::default(),
             order: FingerprintRing::default(),
             free: u64::MAX,
@@ -78,18 +62,12 @@ impl BlockKnowledge {
         for m in self.masks.values_mut() {
             *m &= !bit;
         }
-        for (_, m) in &mut self.front[..self.front_len] {
-            *m &= !bit;
-        }
         self.free |= bit;
     }
 
     /// The slots known to have `h` (bit `s` for slot `s`).
     pub fn mask(&self, h: &Hash256) -> u64 {
         let f = fingerprint(h);
-        if let Some(&(_, m)) = self.front[..self.front_len].iter().find(|e| e.0 == f) {
-            return m;
-        }
         if self.masks.is_empty() {
             return 0;
         }
@@ -105,25 +83,12 @@ impl BlockKnowledge {
     pub fn insert(&mut self, s: u8, h: &Hash256) {
         let f = fingerprint(h);
         let bit = 1u64 << s;
-        if let Some(e) = self.front[..self.front_len].iter_mut().find(|e| e.0 == f) {
-            e.1 |= bit;
-            return;
-        }
         if let Some(m) = self.masks.get_mut(&f) {
             *m |= bit;
             return;
         }
-        if self.front_len < FRONT {
-            self.front[self.front_len] = (f, bit);
-            self.front_len += 1;
-            return;
-        }
-        // The oldest of the front moves to the table.
-        let (old_f, old_mask) = self.front[0];
-        self.front.copy_within(1.., 0);
-        self.front[FRONT - 1] = (f, bit);
-        self.masks.insert(old_f, old_mask);
-        if let Some(gone) = self.order.push(old_f, MAX_KNOWN_BLOCKS - FRONT) {
+        self.masks.insert(f, bit);
+        if let Some(gone) = self.order.push(f, MAX_KNOWN_BLOCKS) {
             self.masks.remove(&gone);
         }
     }
@@ -153,7 +118,7 @@ impl BlockKnowledge {
 
     /// How many block hashes are remembered.
     pub fn len(&self) -> usize {
-        self.front_len + self.masks.len()
+        self.masks.len()
     }
 
     /// True if nothing is remembered.
@@ -187,8 +152,7 @@ mod tests {
         assert_eq!(c, a, "the lowest free slot is reused");
         assert!(!k.knows(c, &h(1)), "a reused slot starts knowing nothing");
         assert!(k.knows(b, &h(1)));
-        // Hashes that moved from the front to the table keep their peers, and a
-        // released slot is cleared in both.
+        // Older hashes keep their peers, and a released slot is cleared in all.
         for i in 2..20 {
             k.insert(b, &h(i));
         }

@@ -21,7 +21,6 @@ pub mod known;
 mod mining;
 pub mod peer;
 mod ping;
-pub mod recent;
 mod relay;
 mod replay;
 mod sync;
@@ -52,7 +51,6 @@ use known::BlockKnowledge;
 use log::{debug, info, warn};
 use mining::Mining;
 use peer::{Handshake, Peer, PeerTable, PingState};
-use recent::RecentHeaders;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -63,9 +61,6 @@ use timers::TimerTable;
 pub const MAX_BLOCKS_PER_GETDATA: usize = 128;
 /// Most headers of a new tip announced at once; a peer that needs more asks.
 pub const MAX_ANNOUNCE_HEADERS: usize = 8;
-/// Most recently accepted headers remembered with their hash and height, so the same
-/// header announced again by other peers is recognised without hashing or tree look-ups.
-pub const MAX_RECENT_HEADERS: usize = 2 * MAX_ANNOUNCE_HEADERS;
 /// How many blocks of the best header chain past the tip are considered for download
 /// at once.
 pub const DOWNLOAD_WINDOW: usize = 512;
@@ -125,20 +120,11 @@ pub struct Status {
 pub const STATUS_RECENT_BLOCKS: u32 = 16;
 
 /// The peer node state machine. See the module documentation.
-///
-/// `repr(C)` keeps the fields in this order: those read on every message and timer
-/// come first, so they share a few cache lines (a simulator holds thousands of nodes
-/// and touches a different one at each event).
-#[repr(C)]
 pub struct Node {
     peers: PeerTable,
     tracker: TrackerLink,
     /// Which peers are known to have which blocks (see [`known`]).
     known: BlockKnowledge,
-    /// Recently accepted valid headers with hash and height (see [`MAX_RECENT_HEADERS`]),
-    /// valid while `chain.invalid_marks()` equals `recent_marks`.
-    recent_headers: RecentHeaders,
-    recent_marks: u64,
     outbox: VecDeque<Action>,
     started: bool,
     /// Block downloads in flight.
@@ -176,9 +162,7 @@ impl Node {
         let mut node = Node {
             mempool: Mempool::new(cfg.mempool_max_txs),
             orphans: OrphanPool::new(cfg.orphan_max_blocks),
-            recent_marks: chain.invalid_marks(),
             chain,
-            recent_headers: RecentHeaders::default(),
             rng,
             nonce,
             peers: PeerTable::default(),

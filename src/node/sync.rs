@@ -32,18 +32,7 @@ impl Node {
         }
         let mut last = None;
         for (i, h) in headers.iter().enumerate() {
-            // Most announcements repeat a header we already have (every peer announces
-            // each block): find it among the recently accepted ones, without hashing or
-            // tree look-ups. Same outcome as `accept_header` on a known header.
-            let marks = self.chain.invalid_marks();
-            if marks != self.recent_marks {
-                self.recent_headers.clear();
-                self.recent_marks = marks;
-            }
-            let (hash, result) = match self.recent_headers.find(h) {
-                Some((hash, height)) => (hash, Ok(height)),
-                None => self.lookup_or_accept_header(h, now),
-            };
+            let (hash, result) = self.lookup_or_accept_header(h, now);
             let height = match result {
                 Ok(height) => height,
                 Err(BlockError::UnknownParent) => {
@@ -87,8 +76,10 @@ impl Node {
         self.request_blocks(now);
     }
 
-    /// A header of an announcement not in `recent_headers`: its hash, and its height
-    /// once known or accepted (then it is remembered) or why it was not accepted.
+    /// A header of an announcement: its hash, and its height once known or accepted, or
+    /// why it was not accepted. Most announcements repeat a header we already have
+    /// (every peer announces each block): those are found among the children of their
+    /// parent, without hashing.
     pub(super) fn lookup_or_accept_header(
         &mut self,
         h: &BlockHeader,
@@ -107,10 +98,6 @@ impl Node {
                 (hash, r.map(|_| self.chain.height_of(&hash).unwrap_or(0)))
             }
         };
-        if let Ok(height) = result {
-            self.recent_headers
-                .push(*h, hash, height, MAX_RECENT_HEADERS);
-        }
         (hash, result)
     }
 

@@ -93,7 +93,6 @@ impl Chain {
     }
 
     pub(super) fn mark_invalid(&mut self, i: Idx) {
-        self.invalid_marks += 1;
         let hash = self.entries[i as usize].hash;
         let mut stack = vec![i];
         let mut best_lost = false;

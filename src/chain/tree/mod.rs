@@ -134,7 +134,6 @@ pub struct Chain {
     /// Cumulative work of `best_header` (entries are immutable in work).
     best_header_work: U256,
     best_header: Hash256,
-    invalid_marks: u64,
     /// Every known header with what is known about its block, in the order the headers
     /// were accepted (genesis first): an entry's index is its header sequence, which
     /// breaks ties between equal-work headers. Nothing is ever removed.
@@ -193,7 +192,6 @@ impl Chain {
             best_header_work: work,
             active_tip_work: work,
             best_header_chain: vec![hash],
-            invalid_marks: 0,
         }
     }
 
@@ -267,12 +265,6 @@ impl Chain {
             let e = &self.entries[c as usize];
             (e.header == *header).then_some((e.hash, e.height))
         })
-    }
-
-    /// How many times headers were marked invalid so far: a caller that remembers
-    /// valid headers knows its memory still holds while this has not changed.
-    pub fn invalid_marks(&self) -> u64 {
-        self.invalid_marks
     }
 
     /// True if the header is known (valid or not).
