@@ -13,9 +13,9 @@ use cheesechain::chain::tree::Chain;
 use cheesechain::chain::{
     AccountId, Block, BlockHeader, Coinbase, Hash256, NetworkParams, Transaction, Transfer,
 };
+use cheesechain::miner::block_template;
 use cheesechain::miner::hasher::{digest_pad_block, write_digest, SHA256_IV};
 use cheesechain::miner::shani::{ShaNi, LANES};
-use cheesechain::miner::BlockTemplate;
 use cheesechain::miner::Miner;
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
 use secp256k1::{ecdsa, PublicKey};
@@ -256,7 +256,7 @@ fn validation_fixture() -> ValidationFixture {
     let mut time = u64::from(params.genesis_time);
     for (i, sk) in keys.iter().enumerate() {
         time += 1;
-        let mut b = chain.block_template(account_of(sk), Vec::new(), time, i as u64);
+        let mut b = block_template(&chain, account_of(sk), Vec::new(), time, i as u64);
         solve(&mut b, params.pow_limit_bits);
         chain.accept_block(b, NOW).expect("funding block is valid");
     }
@@ -278,7 +278,7 @@ fn validation_fixture() -> ValidationFixture {
         }
     }
     let miner = account_of(&secret_from_bytes([201; 32]).expect("valid key"));
-    let mut block = chain.block_template(miner, transfers, time + 1, 0);
+    let mut block = block_template(&chain, miner, transfers, time + 1, 0);
     solve(&mut block, params.pow_limit_bits);
     // The block must be valid, or the benchmark measures an early rejection.
     chain

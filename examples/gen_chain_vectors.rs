@@ -13,7 +13,7 @@ use cheesechain::chain::u256::U256;
 use cheesechain::chain::{
     AccountId, Block, BlockHeader, Hash256, NetworkParams, Transaction, Transfer,
 };
-use cheesechain::miner::{BlockTemplate, Miner};
+use cheesechain::miner::{block_template, Miner};
 use consensus_util::*;
 use std::fmt::Write as _;
 
@@ -286,7 +286,7 @@ fn valid_chain() -> (String, Chain) {
             .unwrap();
         }
         let miner = key((h % 3 + 1) as u8).1;
-        let mut b = c.block_template(miner, txs, time_at(&p, h), h as u64);
+        let mut b = block_template(&c, miner, txs, time_at(&p, h), h as u64);
         mine(&mut b, p.pow_limit_bits);
         writeln!(s, "block: {h} {} {}", b.hash(), hex(&b.to_bytes())).unwrap();
         c.accept_block(b, now(&p)).expect("scripted block is valid");
@@ -958,7 +958,7 @@ fn overflow_chain() -> String {
         writeln!(s, "key: {n} {} {}", hex(&[n; 32]), key(n).1).unwrap();
     }
     for h in 1..=2u32 {
-        let mut b = c.block_template(key(h as u8).1, vec![], time_at(&p, h), h as u64);
+        let mut b = block_template(&c, key(h as u8).1, vec![], time_at(&p, h), h as u64);
         mine(&mut b, p.pow_limit_bits);
         writeln!(s, "block: {h} {} {}", b.hash(), hex(&b.to_bytes())).unwrap();
         c.accept_block(b, now(&p)).expect("scripted block is valid");
@@ -1070,7 +1070,7 @@ fn retarget_chain() -> String {
             .unwrap();
         }
         let miner = key((h % 3 + 1) as u8).1;
-        let b = mine_fast(c.block_template(miner, vec![], time as u64, h as u64));
+        let b = mine_fast(block_template(&c, miner, vec![], time as u64, h as u64));
         assert_eq!(b.header.time, time);
         writeln!(s, "block: {h} {} {}", b.hash(), hex(&b.to_bytes())).unwrap();
         c.accept_block(b, now).expect("scripted block is valid");
@@ -1098,7 +1098,7 @@ fn retarget_chain() -> String {
             "bits from Bitcoin's window (height-N to height-1)",
         ),
     ] {
-        let mut b = c.block_template(key(5).1, vec![], ph.time as u64 + 1, 3_000);
+        let mut b = block_template(&c, key(5).1, vec![], ph.time as u64 + 1, 3_000);
         b.header.prev = parent;
         b.header.bits = bits;
         if let Transaction::Coinbase(cb) = &mut b.txs[0] {

@@ -20,7 +20,7 @@ use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer};
 use cheesechain::chain::pow::check_pow;
 use cheesechain::chain::tree::Chain;
 use cheesechain::chain::{AccountId, Block, NetworkParams, Transfer};
-use cheesechain::miner::BlockTemplate;
+use cheesechain::miner::block_template;
 use cheesechain::net::{wall_clock, Hooks, Reactor, ReactorConfig, ReactorStats};
 use cheesechain::node::{Node, NodeConfig};
 use cheesechain::service::{Event, Time};
@@ -85,7 +85,7 @@ fn build_chain(params: &NetworkParams, n: u32, per_block: usize, now: u64) -> Ve
                 transfers.push(t);
             }
         }
-        let mut b = chain.block_template(miner, transfers, time, u64::from(h));
+        let mut b = block_template(&chain, miner, transfers, time, u64::from(h));
         solve(&mut b, params.pow_limit_bits);
         chain
             .accept_block(b.clone(), now)

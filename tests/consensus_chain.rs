@@ -10,7 +10,7 @@ use cheesechain::chain::tree::{BlockStatus, Chain, HeaderOutcome};
 use cheesechain::chain::tx::TRANSFER_LEN;
 use cheesechain::chain::u256::U256;
 use cheesechain::chain::{AccountId, Block, Coinbase, Hash256, NetworkParams, Transaction};
-use cheesechain::miner::BlockTemplate;
+use cheesechain::miner::block_template;
 use support::consensus::*;
 
 fn regtest() -> Chain {
@@ -23,7 +23,13 @@ fn mine_tip(
     miner: AccountId,
     transfers: Vec<cheesechain::chain::Transfer>,
 ) -> Block {
-    let mut b = chain.block_template(miner, transfers, NOW - 1_000_000 + chain.height() as u64, 0);
+    let mut b = block_template(
+        &chain,
+        miner,
+        transfers,
+        NOW - 1_000_000 + chain.height() as u64,
+        0,
+    );
     mine(&mut b, chain.params().pow_limit_bits);
     let out = chain
         .accept_block(b.clone(), NOW)

@@ -6,11 +6,11 @@ use cheesechain::chain::mempool::{transfer_txid, Mempool};
 use cheesechain::chain::tree::Chain;
 use cheesechain::chain::tx::TRANSFER_LEN;
 use cheesechain::chain::{AccountId, Block, NetworkParams, Transfer};
-use cheesechain::miner::BlockTemplate;
+use cheesechain::miner::block_template;
 use support::consensus::*;
 
 fn mine_tip(c: &mut Chain, miner: AccountId, txs: Vec<Transfer>, extra: u64) -> Block {
-    let mut b = c.block_template(miner, txs, NOW - 1_000_000 + c.height() as u64, extra);
+    let mut b = block_template(&c, miner, txs, NOW - 1_000_000 + c.height() as u64, extra);
     mine(&mut b, c.params().pow_limit_bits);
     c.accept_block(b.clone(), NOW).unwrap();
     b
@@ -114,7 +114,7 @@ fn selection_prefers_fees_across_senders() {
     m.add(transfer(&keys[2].0, to, 1, 1, 0, &net), &c).unwrap();
     let fees: Vec<u64> = m.select(1_000_000).iter().map(|t| t.fee).collect();
     assert_eq!(fees, vec![10, 5, 50, 1]);
-    let b = c.block_template(key(8).1, m.select(1_000_000), NOW, 0);
+    let b = block_template(&c, key(8).1, m.select(1_000_000), NOW, 0);
     let mut b2 = b.clone();
     mine(&mut b2, c.params().pow_limit_bits);
     assert!(c.accept_block(b2, NOW).unwrap().tip_changed);

@@ -9,7 +9,7 @@ use cheesechain::chain::orphans::OrphanPool;
 use cheesechain::chain::state::Ledger;
 use cheesechain::chain::tree::Chain;
 use cheesechain::chain::{Block, Hash256, NetworkParams, Transfer};
-use cheesechain::miner::BlockTemplate;
+use cheesechain::miner::block_template;
 use proptest::prelude::*;
 use std::collections::HashMap;
 use support::consensus::*;
@@ -176,7 +176,7 @@ proptest! {
             let mut probe = chain.ledger().clone();
             let sel = mempool.select(1_000_000);
             prop_assert_eq!(sel.len(), mempool.len());
-            let tmpl = chain.block_template(keys[0].1, sel, NOW, 0);
+            let tmpl = block_template(&chain, keys[0].1, sel, NOW, 0);
             prop_assert!(probe.apply_block(&tmpl, chain.height() + 1, &p).is_ok());
         }
     }

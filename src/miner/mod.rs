@@ -17,7 +17,7 @@ use crate::chain::target::expand_compact;
 use crate::chain::tx::Transaction;
 use crate::chain::Hash256;
 use hasher::HeaderHasher;
-pub use template::BlockTemplate;
+pub use template::block_template;
 
 /// Number of nonces in the header's nonce field: 2^32.
 const NONCE_RANGE: u64 = 1 << 32;

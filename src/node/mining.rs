@@ -65,7 +65,7 @@ impl Node {
             .mempool
             .select(crate::chain::block::MAX_BLOCK_BYTES - TEMPLATE_RESERVED_BYTES);
         let extra = self.mining.next_extra_nonce() ^ self.nonce;
-        let template = self.chain.block_template(to, txs, now.secs(), extra);
+        let template = block_template(&self.chain, to, txs, now.secs(), extra);
         self.mining.miner = Some(Miner::new(template));
         self.mining.built = now;
         self.mining.dirty = false;

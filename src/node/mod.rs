@@ -35,7 +35,7 @@ use crate::chain::mempool::Mempool;
 use crate::chain::orphans::OrphanPool;
 use crate::chain::tree::Chain;
 use crate::chain::{Block, BlockHeader, Hash256, Transaction, Transfer};
-use crate::miner::{BlockTemplate, Miner};
+use crate::miner::{block_template, Miner};
 use crate::rng::SplitMix64;
 use crate::service::{
     whole_ms, Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time,
