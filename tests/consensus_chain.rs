@@ -24,7 +24,7 @@ fn mine_tip(
     transfers: Vec<cheesechain::chain::Transfer>,
 ) -> Block {
     let mut b = block_template(
-        &chain,
+        chain,
         miner,
         transfers,
         NOW - 1_000_000 + chain.height() as u64,

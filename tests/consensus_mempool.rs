@@ -10,7 +10,7 @@ use cheesechain::miner::block_template;
 use support::consensus::*;
 
 fn mine_tip(c: &mut Chain, miner: AccountId, txs: Vec<Transfer>, extra: u64) -> Block {
-    let mut b = block_template(&c, miner, txs, NOW - 1_000_000 + c.height() as u64, extra);
+    let mut b = block_template(c, miner, txs, NOW - 1_000_000 + c.height() as u64, extra);
     mine(&mut b, c.params().pow_limit_bits);
     c.accept_block(b.clone(), NOW).unwrap();
     b
