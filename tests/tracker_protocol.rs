@@ -317,14 +317,66 @@ fn peer_protocol_message_after_register_is_a_violation_and_announced() {
 }
 
 #[test]
-fn duplicate_registration_replaces_the_old_connection() {
+fn registration_of_a_live_peers_address_is_refused() {
     let mut t = Tracker::new(TrackerConfig::default());
     join(&mut t, 1, "127.0.0.1", 9001, Time(0));
     join(&mut t, 2, "127.0.0.1", 9002, Time(0));
-    let a = join(&mut t, 3, "127.0.0.1", 9001, Time(1));
-    assert_eq!(disconnect_of(&a, 1), Some(DisconnectReason::Duplicate));
+    // Peer 1 heartbeats every 10 s; a second connection from the same IP keeps trying
+    // to register its port, for longer than the heartbeat timeout.
+    for s in 1..=10u64 {
+        let conn = 2 + s;
+        let now = Time(s * 10_000);
+        t.on_message(1, Message::Heartbeat, now);
+        t.on_message(2, Message::Heartbeat, now);
+        t.on_tick(now);
+        drain(&mut t);
+        let a = join(&mut t, conn, "127.0.0.1", 9001, now);
+        assert_eq!(
+            disconnect_of(&a, conn),
+            Some(DisconnectReason::Duplicate),
+            "at {now:?}"
+        );
+        let sent = sends_to(&a, conn);
+        assert!(
+            matches!(
+                sent.as_slice(),
+                [Message::Error {
+                    code: RejectCode::Duplicate,
+                    ..
+                }]
+            ),
+            "{sent:?}"
+        );
+        assert!(disconnect_of(&a, 1).is_none(), "the holder stays");
+        assert!(sends_to(&a, 1).is_empty() && sends_to(&a, 2).is_empty());
+        assert_eq!(t.registered_addr(1), Some(sock("127.0.0.1", 9001)));
+        // The refused connection is forgotten: a late close changes nothing.
+        t.on_disconnected(conn, &DisconnectReason::Duplicate, now);
+        assert!(drain(&mut t).is_empty());
+    }
+    assert_eq!(t.registered_count(), 2);
+    assert_eq!(t.connection_count(), 2);
+}
+
+#[test]
+fn registration_is_free_once_the_holder_missed_its_heartbeats() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    join(&mut t, 1, "127.0.0.1", 9001, Time(0));
+    join(&mut t, 2, "127.0.0.1", 9002, Time(0));
+    t.on_message(1, Message::Heartbeat, Time(5_000));
+    // Just before peer 1's deadline (last heard at 5 s, timeout 30 s): refused.
+    let a = join(&mut t, 3, "127.0.0.1", 9001, Time(34_999));
+    assert_eq!(disconnect_of(&a, 3), Some(DisconnectReason::Duplicate));
+    // At the deadline, before any sweep has run: the silent holder is dropped and the
+    // newcomer registered; the others are told nothing (the address did not change).
+    let a = join(&mut t, 4, "127.0.0.1", 9001, Time(35_000));
     assert_eq!(
-        sends_to(&a, 3),
+        disconnect_of(&a, 1),
+        Some(DisconnectReason::Timeout("heartbeat"))
+    );
+    assert!(disconnect_of(&a, 4).is_none());
+    assert_eq!(
+        sends_to(&a, 4),
         vec![Message::PeerList {
             peers: vec![sock("127.0.0.1", 9002)]
         }]
@@ -334,10 +386,28 @@ fn duplicate_registration_replaces_the_old_connection() {
         "same address: nothing to announce"
     );
     assert_eq!(t.registered_count(), 2);
+    assert_eq!(t.registered_addr(4), Some(sock("127.0.0.1", 9001)));
     // The old connection's close does not remove the new registration.
-    t.on_disconnected(1, &DisconnectReason::Duplicate, Time(2));
+    t.on_disconnected(1, &DisconnectReason::Timeout("heartbeat"), Time(35_001));
     assert!(drain(&mut t).is_empty());
-    assert_eq!(t.registered_addr(3), Some(sock("127.0.0.1", 9001)));
+    assert_eq!(t.registered_addr(4), Some(sock("127.0.0.1", 9001)));
+    // And once the sweep has dropped a silent holder, registering is a plain join.
+    t.on_message(2, Message::Heartbeat, Time(35_000));
+    let mut now = Time(35_000);
+    while t.registered_addr(4).is_some() {
+        t.on_message(2, Message::Heartbeat, now);
+        now = t.next_deadline().unwrap();
+        t.on_tick(now);
+        drain(&mut t);
+    }
+    let a = join(&mut t, 5, "127.0.0.1", 9001, now);
+    assert!(disconnect_of(&a, 5).is_none());
+    assert_eq!(
+        sends_to(&a, 2),
+        vec![Message::PeerJoined {
+            addr: sock("127.0.0.1", 9001)
+        }]
+    );
 }
 
 #[test]

@@ -253,19 +253,36 @@ impl Tracker {
             }
             return;
         }
-        let replaced = match self.index.get(&addr) {
-            Some(&i) => {
-                let old = self.peers[i].1;
-                debug!(target: "tracker", "{addr} registered again: dropping connection {old}");
-                self.remove_conn(old, false);
-                self.actions.push_back(Action::Disconnect {
-                    conn: old,
-                    reason: DisconnectReason::Duplicate,
-                });
-                true
+        let mut replaced = false;
+        if let Some(&i) = self.index.get(&addr) {
+            let holder = self.peers[i].1;
+            let live = self
+                .conns
+                .get(&holder)
+                .is_some_and(|h| now.since(h.last_seen) < self.config.heartbeat_timeout);
+            if live {
+                // Refused: a takeover would let any process on the same IP kick a live
+                // peer off. The holder must miss its heartbeats first.
+                self.remove_conn(conn, false);
+                self.refuse(
+                    conn,
+                    RejectCode::Duplicate,
+                    "address already registered by a live connection",
+                    DisconnectReason::Duplicate,
+                );
+                return;
             }
-            None => false,
-        };
+            // The holder's heartbeat deadline has passed but no sweep has dropped it
+            // yet: drop it now, as the sweep would have, without announcing a change
+            // that is undone at once.
+            debug!(target: "tracker", "{addr} registered again: dropping silent connection {holder}");
+            self.remove_conn(holder, false);
+            self.actions.push_back(Action::Disconnect {
+                conn: holder,
+                reason: DisconnectReason::Timeout("heartbeat"),
+            });
+            replaced = true;
+        }
         let peers = self.sample_peers(None);
         self.send(conn, Message::PeerList { peers });
         if let Some(e) = self.conns.get_mut(&conn) {
