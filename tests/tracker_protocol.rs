@@ -3,7 +3,7 @@
 use cheesechain::service::{
     Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time,
 };
-use cheesechain::tracker::{Tracker, TrackerConfig};
+use cheesechain::tracker::{Tracker, TrackerConfig, NOTICE_FANOUT};
 use cheesechain::wire::{Message, RejectCode, MAX_PEER_LIST};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -436,4 +436,87 @@ fn peer_list_is_a_capped_random_subset_and_seeded() {
     assert!(!p.contains(&sock("127.0.0.1", 20_000)));
     assert_eq!(run(1), p, "same seed, same list");
     assert_ne!(run(2), p, "another seed, another list");
+}
+
+/// Registers `n` peers from distinct IPs, then closes them all in registration order;
+/// returns the tracker's notices as (joined, left) recipient lists per event.
+fn join_and_leave_all(n: u64, seed: u64) -> (Vec<Vec<ConnId>>, Vec<Vec<ConnId>>) {
+    let mut t = Tracker::new(TrackerConfig {
+        max_peers: n as usize,
+        seed,
+        ..TrackerConfig::default()
+    });
+    let ip = |c: u64| format!("10.{}.{}.{}", c >> 16, (c >> 8) & 255, c & 255);
+    let recipients = |a: &[Action], want_join: bool| -> Vec<ConnId> {
+        a.iter()
+            .filter_map(|x| match x {
+                Action::Send {
+                    conn,
+                    msg: Message::PeerJoined { .. },
+                } if want_join => Some(*conn),
+                Action::Send {
+                    conn,
+                    msg: Message::PeerLeft { .. },
+                } if !want_join => Some(*conn),
+                _ => None,
+            })
+            .collect()
+    };
+    let mut joins = Vec::new();
+    for c in 1..=n {
+        let a = join(&mut t, c, &ip(c), 9000, Time(c));
+        assert!(disconnect_of(&a, c).is_none());
+        joins.push(recipients(&a, true));
+    }
+    assert_eq!(t.registered_count(), n as usize);
+    let mut leaves = Vec::new();
+    for c in 1..=n {
+        t.on_disconnected(c, &DisconnectReason::RemoteClosed, Time(n + c));
+        leaves.push(recipients(&drain(&mut t), false));
+    }
+    assert_eq!(t.registered_count(), 0);
+    (joins, leaves)
+}
+
+#[test]
+fn join_and_leave_notices_go_to_a_bounded_random_subset() {
+    const N: u64 = 2_000;
+    let k = NOTICE_FANOUT;
+    let (joins, leaves) = join_and_leave_all(N, 1);
+    for (i, to) in joins.iter().enumerate() {
+        // Peer i + 1 joins with i others registered (conns 1..=i).
+        let mut d = to.clone();
+        d.sort_unstable();
+        d.dedup();
+        assert_eq!(d.len(), to.len(), "join {i}: a peer told twice");
+        assert_eq!(to.len(), k.min(i), "join {i}");
+        assert!(
+            to.iter().all(|&c| c >= 1 && c <= i as u64),
+            "join {i}: {to:?}"
+        );
+    }
+    for (i, to) in leaves.iter().enumerate() {
+        // Peer i + 1 leaves; conns i + 2..=N remain.
+        let left = N as usize - i - 1;
+        assert_eq!(to.len(), k.min(left), "leave {i}");
+        assert!(to.iter().all(|&c| c > i as u64 + 1 && c <= N), "leave {i}");
+    }
+    let total: usize = joins.iter().chain(&leaves).map(Vec::len).sum();
+    assert!(
+        total <= 2 * k * N as usize,
+        "{total} notices for {N} joins and {N} leaves"
+    );
+    // Before the fan-out, every join went to every registered peer: N(N-1)/2 each way.
+    assert!(total < (N * (N - 1)) as usize / 100);
+    // Random, not the first or last registrants: late joins reach early and late peers
+    // alike, and the generator is seeded.
+    let early = joins[N as usize / 2..]
+        .iter()
+        .flatten()
+        .filter(|&&c| c <= N / 4)
+        .count();
+    let all = joins[N as usize / 2..].iter().flatten().count();
+    assert!(early > all / 8 && early < all / 2, "{early} of {all}");
+    assert_eq!(join_and_leave_all(200, 1), join_and_leave_all(200, 1));
+    assert_ne!(join_and_leave_all(200, 1).0, join_and_leave_all(200, 2).0);
 }

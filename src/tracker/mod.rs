@@ -2,9 +2,9 @@
 //!
 //! A peer connects, sends [`Message::Register`] with the port it listens on, and gets a
 //! [`Message::PeerList`] of up to [`MAX_PEER_LIST`] other live peers chosen at random.
-//! Every registered peer is then told about each join ([`Message::PeerJoined`]) and each
-//! departure ([`Message::PeerLeft`]: a closed connection or heartbeats missing for
-//! [`TrackerConfig::heartbeat_timeout`]). Peers send [`Message::Heartbeat`] every
+//! Each join ([`Message::PeerJoined`]) and each departure ([`Message::PeerLeft`]: a
+//! closed connection or heartbeats missing for [`TrackerConfig::heartbeat_timeout`]) is
+//! then told to [`NOTICE_FANOUT`] registered peers chosen at random. Peers send [`Message::Heartbeat`] every
 //! [`HEARTBEAT_INTERVAL`] and may ask again with [`Message::GetPeers`].
 //!
 //! Anything else (another first message, a peer-protocol message, a second registration
@@ -36,6 +36,9 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
 pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A connection that has not registered within this time is dropped.
 pub const REGISTER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Registered peers told of each join or departure, chosen at random: the tracker's
+/// traffic grows linearly with joins instead of with joins times registered peers.
+pub const NOTICE_FANOUT: usize = 8;
 /// How often the tracker sweeps for expired connections (the precision of both
 /// timeouts).
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
@@ -50,6 +53,8 @@ pub struct TrackerConfig {
     pub max_per_ip: usize,
     /// Peers in one [`Message::PeerList`] (capped at [`MAX_PEER_LIST`]).
     pub peer_list_size: usize,
+    /// Registered peers sent each [`Message::PeerJoined`] and [`Message::PeerLeft`].
+    pub notice_fanout: usize,
     /// Time without a heartbeat after which a registered peer is dropped.
     pub heartbeat_timeout: Duration,
     /// Time a connection may take to send [`Message::Register`].
@@ -69,6 +74,7 @@ impl Default for TrackerConfig {
             max_peers: DEFAULT_MAX_PEERS,
             max_per_ip: DEFAULT_MAX_PER_IP,
             peer_list_size: MAX_PEER_LIST,
+            notice_fanout: NOTICE_FANOUT,
             heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
             register_timeout: REGISTER_TIMEOUT,
             sweep_interval: SWEEP_INTERVAL,
@@ -170,15 +176,20 @@ impl Tracker {
         );
     }
 
-    fn broadcast(&mut self, except: ConnId, msg: &Message) {
-        for i in 0..self.peers.len() {
-            let conn = self.peers[i].1;
-            if conn != except {
-                self.actions.push_back(Action::Send {
-                    conn,
-                    msg: msg.clone(),
-                });
-            }
+    /// Sends `msg` to [`TrackerConfig::notice_fanout`] registered peers chosen at
+    /// random, never to the one at `exclude`.
+    fn notify(&mut self, exclude: Option<usize>, msg: &Message) {
+        let n = self.peers.len() - usize::from(exclude.is_some());
+        for j in self.rng.sample(n, self.config.notice_fanout) {
+            let j = match exclude {
+                Some(x) if j >= x => j + 1,
+                _ => j,
+            };
+            let conn = self.peers[j].1;
+            self.actions.push_back(Action::Send {
+                conn,
+                msg: msg.clone(),
+            });
         }
     }
 
@@ -224,7 +235,7 @@ impl Tracker {
         }
         if announce {
             info!(target: "tracker", "peer {addr} left ({} registered)", self.peers.len());
-            self.broadcast(conn, &Message::PeerLeft { addr });
+            self.notify(None, &Message::PeerLeft { addr });
             self.actions
                 .push_back(Action::Event(Event::Unregistered { addr }));
         }
@@ -292,7 +303,7 @@ impl Tracker {
         self.index.insert(addr, self.peers.len());
         self.peers.push((addr, conn));
         if !replaced {
-            self.broadcast(conn, &Message::PeerJoined { addr });
+            self.notify(Some(self.peers.len() - 1), &Message::PeerJoined { addr });
         }
         info!(target: "tracker", "peer {addr} registered ({} registered)", self.peers.len());
         self.actions
