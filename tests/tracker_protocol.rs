@@ -3,7 +3,9 @@
 use cheesechain::service::{
     Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time,
 };
-use cheesechain::tracker::{Tracker, TrackerConfig, NOTICE_FANOUT};
+use cheesechain::tracker::{
+    Tracker, TrackerConfig, GET_PEERS_BURST, GET_PEERS_REFILL, NOTICE_FANOUT,
+};
 use cheesechain::wire::{Message, RejectCode, MAX_PEER_LIST};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -519,4 +521,98 @@ fn join_and_leave_notices_go_to_a_bounded_random_subset() {
     assert!(early > all / 8 && early < all / 2, "{early} of {all}");
     assert_eq!(join_and_leave_all(200, 1), join_and_leave_all(200, 1));
     assert_ne!(join_and_leave_all(200, 1).0, join_and_leave_all(200, 2).0);
+}
+
+fn peer_lists(a: &[Action], conn: ConnId) -> usize {
+    sends_to(a, conn)
+        .iter()
+        .filter(|m| matches!(m, Message::PeerList { .. }))
+        .count()
+}
+
+#[test]
+fn get_peers_beyond_the_budget_is_misbehaviour() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    join(&mut t, 1, "127.0.0.1", 9001, Time(0));
+    join(&mut t, 2, "127.0.0.1", 9002, Time(0));
+    // A burst of GET_PEERS_BURST is answered (a repeated register counts as one).
+    let now = Time(1_000);
+    for i in 0..GET_PEERS_BURST {
+        let msg = if i == 0 {
+            Message::Register { listen_port: 9002 }
+        } else {
+            Message::GetPeers
+        };
+        t.on_message(2, msg, now);
+        let a = drain(&mut t);
+        assert_eq!(peer_lists(&a, 2), 1, "request {i}");
+        assert!(disconnect_of(&a, 2).is_none());
+    }
+    // The next one, before a refill period has passed, closes the connection.
+    t.on_message(2, Message::GetPeers, Time(1_000 + ms(GET_PEERS_REFILL) - 1));
+    let a = drain(&mut t);
+    assert_eq!(peer_lists(&a, 2), 0);
+    assert!(matches!(
+        sends_to(&a, 2).as_slice(),
+        [Message::Error {
+            code: RejectCode::Policy,
+            ..
+        }]
+    ));
+    assert!(matches!(
+        disconnect_of(&a, 2),
+        Some(DisconnectReason::Misbehaviour(_))
+    ));
+    assert_eq!(
+        sends_to(&a, 1),
+        vec![Message::PeerLeft {
+            addr: sock("127.0.0.1", 9002)
+        }]
+    );
+    assert_eq!(t.registered_count(), 1);
+    assert_eq!(t.connection_count(), 1);
+}
+
+#[test]
+fn get_peers_within_the_budget_is_always_answered() {
+    let mut t = Tracker::new(TrackerConfig::default());
+    join(&mut t, 1, "127.0.0.1", 9001, Time(0));
+    join(&mut t, 2, "127.0.0.1", 9002, Time(0));
+    join(&mut t, 3, "127.0.0.1", 9003, Time(0));
+    // Peer 2 asks once per refill period, right after its registration and for an
+    // hour; peer 3 asks every GET_PEERS_INTERVAL (30 s), as the reference peer does at
+    // most; and after a long quiet spell a full burst is allowed again.
+    let refill = ms(GET_PEERS_REFILL);
+    let mut answered = 0;
+    let mut now = 0;
+    while now <= 3_600_000 {
+        t.on_message(1, Message::Heartbeat, Time(now));
+        t.on_message(2, Message::GetPeers, Time(now));
+        if now % 30_000 == 0 {
+            t.on_message(3, Message::GetPeers, Time(now));
+        }
+        t.on_tick(Time(now));
+        let a = drain(&mut t);
+        assert!(
+            a.iter().all(|x| !matches!(x, Action::Disconnect { .. })),
+            "at {now}: {a:?}"
+        );
+        answered += peer_lists(&a, 2);
+        now += refill;
+    }
+    assert_eq!(answered as u64, 3_600_000 / refill + 1);
+    let later = Time(now + GET_PEERS_BURST as u64 * refill);
+    t.on_message(1, Message::Heartbeat, later);
+    t.on_message(3, Message::Heartbeat, later);
+    for _ in 0..GET_PEERS_BURST {
+        t.on_message(2, Message::GetPeers, later);
+    }
+    let a = drain(&mut t);
+    assert_eq!(peer_lists(&a, 2), GET_PEERS_BURST as usize);
+    assert!(disconnect_of(&a, 2).is_none());
+    assert_eq!(t.registered_count(), 3);
+}
+
+fn ms(d: Duration) -> u64 {
+    d.as_millis() as u64
 }
