@@ -17,11 +17,11 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
     (
         "tracker100",
-        "427e0d10b86debb3e00a7e8d34004b20e6b97df31986cd7d3f465412b3fd5058",
+        "6db6bb81b51bfd451e8b42c6dd005a3d2abc0331c99d3a24caff55dbb44573ef",
     ),
     (
         "faults",
-        "a01afdb2671a32bfca07a484eefc48723de6a689782376f72943d5be82d8ef33",
+        "0f77b7dd1cb15e642c8c0f1b1da7a3ad81bcd6aba7f20d9fc0322a1d14d8235d",
     ),
 ];
 

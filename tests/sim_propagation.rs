@@ -1,7 +1,8 @@
 //! Acceptance experiment 2: 100 peers with 8 outbound links each chosen through the real
 //! tracker protocol, 16 of them miners, latency uniform 20–200 ms, limited upload
 //! bandwidth, 60 s blocks. Every best-chain block reaches every node, and the stale rate
-//! is within 15 % (or 3 binomial standard errors, whichever is wider) of x/(1+x)
+//! is within 15 % (or 3 binomial standard errors, observed or predicted, whichever is
+//! wider) of x/(1+x)
 //! computed from the run's own measured block delays to the other miners.
 
 use cheesechain::sim::{Latency, Sim, SimConfig, Topology};
@@ -18,7 +19,11 @@ fn blocks_reach_everyone_and_stale_rate_matches_measured_delays() {
     cfg.blocks = 1500;
     let r = Sim::run(cfg).expect("simulation runs and converges");
     eprint!("{}", r.text());
-    let tolerance = (0.15 * r.expected_stale_rate).max(3.0 * r.stale_se);
+    // The standard error under the prediction, not of the observed rate: with a handful
+    // of stale blocks, a low count would otherwise shrink its own tolerance.
+    let p = r.expected_stale_rate;
+    let se = (p * (1.0 - p) / r.blocks as f64).sqrt();
+    let tolerance = (0.15 * p).max(3.0 * r.stale_se).max(3.0 * se);
     eprintln!(
         "seed {seed}: stale {:.3} % vs predicted {:.3} % (tolerance ±{:.3} %), mean delay to other miners {:.1} ms",
         100.0 * r.stale_rate,

@@ -13,8 +13,8 @@ use cheesechain::node::{
 };
 use cheesechain::service::DisconnectReason;
 use cheesechain::tracker::{
-    TrackerConfig, DEFAULT_MAX_PEERS, DEFAULT_MAX_PER_IP, HEARTBEAT_INTERVAL, REGISTER_TIMEOUT,
-    SWEEP_INTERVAL,
+    TrackerConfig, DEFAULT_MAX_PEERS, DEFAULT_MAX_PER_IP, GET_PEERS_BURST, GET_PEERS_REFILL,
+    HEARTBEAT_INTERVAL, NOTICE_FANOUT, REGISTER_TIMEOUT, SWEEP_INTERVAL,
 };
 use cheesechain::wire::{
     FrameError, MAX_HEADERS, MAX_INV, MAX_LOCATOR, MAX_PAYLOAD_LEN, MAX_PEER_LIST,
@@ -96,6 +96,9 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     m.insert("DEFAULT_MAX_PEERS", u(tracker.max_peers));
     m.insert("DEFAULT_MAX_PER_IP", u(tracker.max_per_ip));
     m.insert("PEER_LIST_SIZE", u(tracker.peer_list_size));
+    m.insert("NOTICE_FANOUT", u(tracker.notice_fanout));
+    m.insert("GET_PEERS_BURST", u64::from(tracker.get_peers_burst));
+    m.insert("GET_PEERS_REFILL_MS", ms(tracker.get_peers_refill));
     m.insert(
         "DEFAULT_HEARTBEAT_TIMEOUT_MS",
         ms(tracker.heartbeat_timeout),
@@ -212,6 +215,11 @@ fn tracker_defaults_are_the_named_constants() {
     assert_eq!(t.max_per_ip, DEFAULT_MAX_PER_IP);
     assert_eq!(t.register_timeout, REGISTER_TIMEOUT);
     assert_eq!(t.sweep_interval, SWEEP_INTERVAL);
+    assert_eq!(t.notice_fanout, NOTICE_FANOUT);
+    assert_eq!(t.get_peers_burst, GET_PEERS_BURST);
+    assert_eq!(t.get_peers_refill, GET_PEERS_REFILL);
+    // An honest peer's get-peers never exceed the tracker's budget.
+    assert!(GET_PEERS_INTERVAL >= t.get_peers_refill && t.get_peers_burst >= 1);
     assert!(t.peer_list_size <= MAX_PEER_LIST);
     // The tracker's expected heartbeat interval is the peer's default, and a peer that
     // heartbeats on time is never dropped.

@@ -2,10 +2,14 @@
 //!
 //! A peer connects, sends [`Message::Register`] with the port it listens on, and gets a
 //! [`Message::PeerList`] of up to [`MAX_PEER_LIST`] other live peers chosen at random.
-//! Every registered peer is then told about each join ([`Message::PeerJoined`]) and each
-//! departure ([`Message::PeerLeft`]: a closed connection or heartbeats missing for
-//! [`TrackerConfig::heartbeat_timeout`]). Peers send [`Message::Heartbeat`] every
-//! [`HEARTBEAT_INTERVAL`] and may ask again with [`Message::GetPeers`].
+//! Each join ([`Message::PeerJoined`]) and each departure ([`Message::PeerLeft`]: a
+//! closed connection or heartbeats missing for [`TrackerConfig::heartbeat_timeout`]) is
+//! then told to [`NOTICE_FANOUT`] registered peers chosen at random. Peers send
+//! [`Message::Heartbeat`] every [`HEARTBEAT_INTERVAL`] and may ask again with
+//! [`Message::GetPeers`], within a budget of [`GET_PEERS_BURST`] requests refilled one
+//! per [`GET_PEERS_REFILL`]; beyond it is misbehaviour. A registration of an address
+//! another live connection holds is
+//! refused until that connection misses its heartbeats.
 //!
 //! Anything else (another first message, a peer-protocol message, a second registration
 //! under another port) is a protocol violation: the tracker answers
@@ -16,7 +20,9 @@ pub use crate::rng::SplitMix64;
 
 use crate::chain::hash::hex;
 use crate::chain::NetworkParams;
-use crate::service::{Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time};
+use crate::service::{
+    whole_ms, Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time,
+};
 use crate::wire::FrameError;
 use crate::wire::{Message, RejectCode, MAX_PEER_LIST};
 use log::{debug, info, warn};
@@ -36,6 +42,14 @@ pub const HEARTBEAT_INTERVAL: Duration = Duration::from_secs(10);
 pub const DEFAULT_HEARTBEAT_TIMEOUT: Duration = Duration::from_secs(30);
 /// A connection that has not registered within this time is dropped.
 pub const REGISTER_TIMEOUT: Duration = Duration::from_secs(10);
+/// Registered peers told of each join or departure, chosen at random: the tracker's
+/// traffic grows linearly with joins instead of with joins times registered peers.
+pub const NOTICE_FANOUT: usize = 8;
+/// `get-peers` (or repeated registrations) a registered connection may send at once;
+/// more than its budget is misbehaviour. The reference peer asks at most every 30 s.
+pub const GET_PEERS_BURST: u32 = 3;
+/// One more `get-peers` is allowed per this much time, up to [`GET_PEERS_BURST`].
+pub const GET_PEERS_REFILL: Duration = Duration::from_secs(10);
 /// How often the tracker sweeps for expired connections (the precision of both
 /// timeouts).
 pub const SWEEP_INTERVAL: Duration = Duration::from_secs(1);
@@ -50,6 +64,12 @@ pub struct TrackerConfig {
     pub max_per_ip: usize,
     /// Peers in one [`Message::PeerList`] (capped at [`MAX_PEER_LIST`]).
     pub peer_list_size: usize,
+    /// Registered peers sent each [`Message::PeerJoined`] and [`Message::PeerLeft`].
+    pub notice_fanout: usize,
+    /// Peer lists a connection may ask for at once ([`GET_PEERS_BURST`]).
+    pub get_peers_burst: u32,
+    /// One more peer list allowed per this much time ([`GET_PEERS_REFILL`]).
+    pub get_peers_refill: Duration,
     /// Time without a heartbeat after which a registered peer is dropped.
     pub heartbeat_timeout: Duration,
     /// Time a connection may take to send [`Message::Register`].
@@ -69,6 +89,9 @@ impl Default for TrackerConfig {
             max_peers: DEFAULT_MAX_PEERS,
             max_per_ip: DEFAULT_MAX_PER_IP,
             peer_list_size: MAX_PEER_LIST,
+            notice_fanout: NOTICE_FANOUT,
+            get_peers_burst: GET_PEERS_BURST,
+            get_peers_refill: GET_PEERS_REFILL,
             heartbeat_timeout: DEFAULT_HEARTBEAT_TIMEOUT,
             register_timeout: REGISTER_TIMEOUT,
             sweep_interval: SWEEP_INTERVAL,
@@ -86,6 +109,10 @@ struct ConnEntry {
     last_seen: Time,
     /// The peer's listen address once registered.
     registered: Option<SocketAddr>,
+    /// The `get-peers` budget as a virtual time (GCRA, a token bucket in one field):
+    /// each answered request moves it one refill period later, never starting before
+    /// now; a request that would move it more than the burst past now is refused.
+    peers_budget: Time,
 }
 
 /// The tracker state machine. See the module docs.
@@ -170,15 +197,20 @@ impl Tracker {
         );
     }
 
-    fn broadcast(&mut self, except: ConnId, msg: &Message) {
-        for i in 0..self.peers.len() {
-            let conn = self.peers[i].1;
-            if conn != except {
-                self.actions.push_back(Action::Send {
-                    conn,
-                    msg: msg.clone(),
-                });
-            }
+    /// Sends `msg` to [`TrackerConfig::notice_fanout`] registered peers chosen at
+    /// random, never to the one at `exclude`.
+    fn notify(&mut self, exclude: Option<usize>, msg: &Message) {
+        let n = self.peers.len() - usize::from(exclude.is_some());
+        for j in self.rng.sample(n, self.config.notice_fanout) {
+            let j = match exclude {
+                Some(x) if j >= x => j + 1,
+                _ => j,
+            };
+            let conn = self.peers[j].1;
+            self.actions.push_back(Action::Send {
+                conn,
+                msg: msg.clone(),
+            });
         }
     }
 
@@ -194,6 +226,33 @@ impl Tracker {
                 _ => self.peers[j].0,
             })
             .collect()
+    }
+
+    /// Answers a `get-peers` (or repeated `register`) of registered `conn` with a
+    /// `peer-list`, if its budget allows; otherwise closes it as misbehaving.
+    fn answer_get_peers(&mut self, conn: ConnId, now: Time) {
+        let refill = whole_ms(self.config.get_peers_refill).max(1);
+        let burst = u64::from(self.config.get_peers_burst);
+        let Some(e) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        e.last_seen = now;
+        let next = e.peers_budget.0.max(now.0).saturating_add(refill);
+        if next > now.0.saturating_add(burst.saturating_mul(refill)) {
+            let what = format!("get-peers over budget ({burst} at once, then one per {refill} ms)");
+            self.remove_conn(conn, true);
+            self.refuse(
+                conn,
+                RejectCode::Policy,
+                &what,
+                DisconnectReason::Misbehaviour(what.clone()),
+            );
+            return;
+        }
+        e.peers_budget = Time(next);
+        let me = e.registered.and_then(|a| self.index.get(&a).copied());
+        let peers = self.sample_peers(me);
+        self.send(conn, Message::PeerList { peers });
     }
 
     /// Forgets a connection; if it was registered, tells everyone it left (when
@@ -224,7 +283,7 @@ impl Tracker {
         }
         if announce {
             info!(target: "tracker", "peer {addr} left ({} registered)", self.peers.len());
-            self.broadcast(conn, &Message::PeerLeft { addr });
+            self.notify(None, &Message::PeerLeft { addr });
             self.actions
                 .push_back(Action::Event(Event::Unregistered { addr }));
         }
@@ -242,30 +301,42 @@ impl Tracker {
         if let Some(old) = entry.registered {
             if old == addr {
                 // A repeated registration: a heartbeat that also asks for peers.
-                if let Some(e) = self.conns.get_mut(&conn) {
-                    e.last_seen = now;
-                }
-                let me = self.index.get(&addr).copied();
-                let peers = self.sample_peers(me);
-                self.send(conn, Message::PeerList { peers });
+                self.answer_get_peers(conn, now);
             } else {
                 self.violation(conn, "registered twice under different ports");
             }
             return;
         }
-        let replaced = match self.index.get(&addr) {
-            Some(&i) => {
-                let old = self.peers[i].1;
-                debug!(target: "tracker", "{addr} registered again: dropping connection {old}");
-                self.remove_conn(old, false);
-                self.actions.push_back(Action::Disconnect {
-                    conn: old,
-                    reason: DisconnectReason::Duplicate,
-                });
-                true
+        let mut replaced = false;
+        if let Some(&i) = self.index.get(&addr) {
+            let holder = self.peers[i].1;
+            let live = self
+                .conns
+                .get(&holder)
+                .is_some_and(|h| now.since(h.last_seen) < self.config.heartbeat_timeout);
+            if live {
+                // Refused: a takeover would let any process on the same IP kick a live
+                // peer off. The holder must miss its heartbeats first.
+                self.remove_conn(conn, false);
+                self.refuse(
+                    conn,
+                    RejectCode::Duplicate,
+                    "address already registered by a live connection",
+                    DisconnectReason::Duplicate,
+                );
+                return;
             }
-            None => false,
-        };
+            // The holder's heartbeat deadline has passed but no sweep has dropped it
+            // yet: drop it now, as the sweep would have, without announcing a change
+            // that is undone at once.
+            debug!(target: "tracker", "{addr} registered again: dropping silent connection {holder}");
+            self.remove_conn(holder, false);
+            self.actions.push_back(Action::Disconnect {
+                conn: holder,
+                reason: DisconnectReason::Timeout("heartbeat"),
+            });
+            replaced = true;
+        }
         let peers = self.sample_peers(None);
         self.send(conn, Message::PeerList { peers });
         if let Some(e) = self.conns.get_mut(&conn) {
@@ -275,7 +346,7 @@ impl Tracker {
         self.index.insert(addr, self.peers.len());
         self.peers.push((addr, conn));
         if !replaced {
-            self.broadcast(conn, &Message::PeerJoined { addr });
+            self.notify(Some(self.peers.len() - 1), &Message::PeerJoined { addr });
         }
         info!(target: "tracker", "peer {addr} registered ({} registered)", self.peers.len());
         self.actions
@@ -348,6 +419,7 @@ impl Service for Tracker {
                 ip,
                 last_seen: now,
                 registered: None,
+                peers_budget: now,
             },
         );
         if self.next_sweep.is_none() {
@@ -365,12 +437,7 @@ impl Service for Tracker {
             (_, Message::Register { listen_port }) => self.register(conn, listen_port, now),
             (false, _) => self.violation(conn, "first message must be register"),
             (true, Message::Heartbeat) => entry.last_seen = now,
-            (true, Message::GetPeers) => {
-                entry.last_seen = now;
-                let me = entry.registered.and_then(|a| self.index.get(&a).copied());
-                let peers = self.sample_peers(me);
-                self.send(conn, Message::PeerList { peers });
-            }
+            (true, Message::GetPeers) => self.answer_get_peers(conn, now),
             (true, Message::Error { code, message }) => {
                 debug!(target: "tracker", "connection {conn} reports error {code:?}: {message:?}");
             }
