@@ -255,3 +255,24 @@ fn tail(s: &str, n: usize) -> String {
     let lines: Vec<&str> = s.lines().collect();
     lines[lines.len().saturating_sub(n)..].join("\n")
 }
+
+#[test]
+fn peers_connect_without_a_tracker() {
+    let _g = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let a = peer(&tmp.path().join("a"), "none", &[]);
+    let b = peer(
+        &tmp.path().join("b"),
+        "none",
+        &["--no-mine", "--connect", &a.addr],
+    );
+    let (h, _) = wait_for(
+        120,
+        "the non-miner on the miner's tip at height >= 5",
+        || same_tip(&[&a, &b], 5),
+    );
+    eprintln!("converged at height {h} without a tracker");
+    let s = b.status().unwrap();
+    assert_eq!(s.num("peers_out"), 1, "{s:?}");
+    assert_eq!(s.num("bans"), 0);
+}

@@ -111,6 +111,7 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         params: _,
         listen_port: _,
         tracker: _,
+        connect: _,
         mine_to: _,
         seed: _,
         max_outbound: _,

@@ -23,6 +23,11 @@ pub struct PeerArgs {
     #[argh(option, default = "String::from(\"127.0.0.1:7878\")")]
     pub tracker: String,
 
+    /// a peer to connect to, HOST:PORT (repeatable); with --tracker none the node
+    /// needs no tracker at all
+    #[argh(option)]
+    pub connect: Vec<String>,
+
     /// address to accept peers on (default 0.0.0.0:0: all interfaces, any free port)
     #[argh(option, default = "String::from(\"0.0.0.0:0\")")]
     pub listen: String,
@@ -97,6 +102,11 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
         "none" => None,
         t => Some(resolve(t)?),
     };
+    let connect = args
+        .connect
+        .iter()
+        .map(|a| resolve(a).map_err(|e| format!("--connect {a:?}: {e}")))
+        .collect::<Result<Vec<SocketAddr>, String>>()?;
     let mine_to_flag = args
         .mine_to
         .as_deref()
@@ -138,6 +148,7 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
     let mut cfg = NodeConfig::new(params);
     cfg.listen_port = local.port();
     cfg.tracker = tracker;
+    cfg.connect = connect;
     cfg.max_outbound = args.max_outbound;
     cfg.max_inbound = args.max_inbound;
     cfg.mine_to = mine_to;

@@ -14,6 +14,10 @@ pub struct NodeConfig {
     pub listen_port: u16,
     /// The tracker, if any.
     pub tracker: Option<SocketAddr>,
+    /// Peer addresses known from the start, as if a tracker had listed them: dialled
+    /// like any other (and again after the retry delay when a dial fails), so a node
+    /// can run without a tracker.
+    pub connect: Vec<SocketAddr>,
     /// Outbound peer connections to keep.
     pub max_outbound: usize,
     /// Inbound peer connections to accept at most.
@@ -63,6 +67,7 @@ impl NodeConfig {
             params,
             listen_port: 0,
             tracker: None,
+            connect: Vec::new(),
             max_outbound: 8,
             max_inbound: 32,
             mine_to: None,

@@ -187,6 +187,9 @@ impl Node {
             timers: TimerTable::default(),
             cfg,
         };
+        for a in node.cfg.connect.clone() {
+            node.addrs.learn(a, now);
+        }
         node.arm_node_timers();
         (node, rejected)
     }
