@@ -371,3 +371,56 @@ fn a_transfer_already_in_the_pool_is_answered_with_reject_duplicate() {
     }
     assert_eq!(n.mempool().len(), 1);
 }
+
+#[test]
+fn a_transfer_to_oneself_is_rejected_not_punished() {
+    use cheesechain::chain::Transaction;
+    use cheesechain::wire::{RejectCode, Version, MSG_TX, PROTOCOL_VERSION};
+    let mut net = Harness::new(1, &[0]);
+    net.tick(1);
+    net.mine(0, 2);
+    let params = net.nodes[0].config().params.clone();
+    // The harness's node 0 mines to the key of bytes [1; 32]; it pays itself.
+    let sk = secret_from_bytes([1; 32]).unwrap();
+    let mut t = Transfer {
+        sender: account_of(&sk),
+        recipient: account_of(&sk),
+        amount: 1000,
+        fee: 10,
+        sequence: 0,
+        signature: [0; 64],
+    };
+    sign_transfer(&mut t, &sk, &params.network_id());
+    let remote: SocketAddr = "192.0.2.10:5555".parse().unwrap();
+    let now = net.now;
+    let n = &mut net.nodes[0];
+    n.on_connected(61, remote, Direction::Inbound, Role::Peer, now);
+    n.on_message(
+        61,
+        Message::Version(Version {
+            version: PROTOCOL_VERSION as u32,
+            network_id: params.network_id(),
+            nonce: 4343,
+            best_height: 0,
+            listen_port: 0,
+        }),
+        now,
+    );
+    n.on_message(61, Message::Verack, now);
+    while n.poll_action().is_some() {}
+    n.on_message(61, Message::Tx(Box::new(Transaction::Transfer(t))), now);
+    let mut rejects = Vec::new();
+    while let Some(a) = n.poll_action() {
+        match a {
+            Action::Send {
+                conn: 61,
+                msg: Message::Reject { msg_type, code, .. },
+            } => rejects.push((msg_type, code)),
+            Action::Disconnect { conn: 61, reason } => panic!("cut: {reason:?}"),
+            _ => {}
+        }
+    }
+    assert_eq!(rejects, vec![(MSG_TX, RejectCode::Invalid)]);
+    assert_eq!(n.stats().bans, 0);
+    assert_eq!(n.mempool().len(), 0);
+}

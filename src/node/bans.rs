@@ -29,7 +29,8 @@ pub(super) fn block_error_punishable(e: &BlockError) -> bool {
 
 /// True if relaying this transaction proves the sender misbehaves: it is invalid
 /// whatever the chain state (bad signature, malformed amounts). Sequence, balance and
-/// pool-capacity refusals are benign races.
+/// pool-capacity refusals are benign races, and a transfer to oneself is an honest
+/// wallet mistake: those get a `reject` with the reason instead of a ban.
 pub(super) fn tx_error_punishable(e: &TxError) -> bool {
     matches!(
         e,
@@ -37,7 +38,6 @@ pub(super) fn tx_error_punishable(e: &TxError) -> bool {
             | TxError::ZeroAmount
             | TxError::AmountOverflow
             | TxError::BadRecipient
-            | TxError::SelfTransfer
     )
 }
 
