@@ -12,6 +12,32 @@ use cheesechain::wire::Message;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+/// Opens inbound connection `conn` from `remote` on `n` and completes the handshake
+/// with a `version` carrying `nonce`.
+fn handshake_inbound(
+    n: &mut Node,
+    conn: u64,
+    remote: SocketAddr,
+    nonce: u64,
+    params: &NetworkParams,
+    now: cheesechain::service::Time,
+) {
+    use cheesechain::wire::{Version, PROTOCOL_VERSION};
+    n.on_connected(conn, remote, Direction::Inbound, Role::Peer, now);
+    n.on_message(
+        conn,
+        Message::Version(Version {
+            version: PROTOCOL_VERSION as u32,
+            network_id: params.network_id(),
+            nonce,
+            best_height: 0,
+            listen_port: 0,
+        }),
+        now,
+    );
+    n.on_message(conn, Message::Verack, now);
+}
+
 #[test]
 fn blocks_propagate_over_a_line_of_three_nodes() {
     let mut net = Harness::new(3, &[0]);
@@ -102,26 +128,13 @@ fn wrong_network_and_self_connection_are_refused() {
 #[test]
 fn misbehaving_address_is_banned_and_refused_on_reconnect() {
     use cheesechain::chain::target::{expand_compact, hash_meets_target};
-    use cheesechain::wire::{Version, PROTOCOL_VERSION};
     let mut net = Harness::new(1, &[]);
     net.tick(1);
     let params = NetworkParams::regtest();
     let remote: SocketAddr = "192.0.2.7:5555".parse().unwrap();
     let now = net.now;
     let n = &mut net.nodes[0];
-    n.on_connected(50, remote, Direction::Inbound, Role::Peer, now);
-    n.on_message(
-        50,
-        Message::Version(Version {
-            version: PROTOCOL_VERSION as u32,
-            network_id: params.network_id(),
-            nonce: 12345,
-            best_height: 0,
-            listen_port: 0,
-        }),
-        now,
-    );
-    n.on_message(50, Message::Verack, now);
+    handshake_inbound(n, 50, remote, 12345, &params, now);
     // A header on genesis whose hash misses the target.
     let mut h = params.genesis_block().header;
     h.prev = params.network_id();
@@ -313,7 +326,7 @@ fn a_hub_with_more_peers_than_slots_relays_each_block_once_per_peer() {
 #[test]
 fn a_transfer_already_in_the_pool_is_answered_with_reject_duplicate() {
     use cheesechain::chain::Transaction;
-    use cheesechain::wire::{RejectCode, Version, MSG_TX, PROTOCOL_VERSION};
+    use cheesechain::wire::{RejectCode, MSG_TX};
     let mut net = Harness::new(1, &[0]);
     net.tick(1);
     net.mine(0, 2);
@@ -333,19 +346,7 @@ fn a_transfer_already_in_the_pool_is_answered_with_reject_duplicate() {
     let remote: SocketAddr = "192.0.2.9:5555".parse().unwrap();
     let now = net.now;
     let n = &mut net.nodes[0];
-    n.on_connected(60, remote, Direction::Inbound, Role::Peer, now);
-    n.on_message(
-        60,
-        Message::Version(Version {
-            version: PROTOCOL_VERSION as u32,
-            network_id: params.network_id(),
-            nonce: 4242,
-            best_height: 0,
-            listen_port: 0,
-        }),
-        now,
-    );
-    n.on_message(60, Message::Verack, now);
+    handshake_inbound(n, 60, remote, 4242, &params, now);
     while n.poll_action().is_some() {}
     // The same transfer twice from the peer: both times a reject, never a ban.
     for _ in 0..2 {
@@ -375,7 +376,7 @@ fn a_transfer_already_in_the_pool_is_answered_with_reject_duplicate() {
 #[test]
 fn a_transfer_to_oneself_is_rejected_not_punished() {
     use cheesechain::chain::Transaction;
-    use cheesechain::wire::{RejectCode, Version, MSG_TX, PROTOCOL_VERSION};
+    use cheesechain::wire::{RejectCode, MSG_TX};
     let mut net = Harness::new(1, &[0]);
     net.tick(1);
     net.mine(0, 2);
@@ -394,19 +395,7 @@ fn a_transfer_to_oneself_is_rejected_not_punished() {
     let remote: SocketAddr = "192.0.2.10:5555".parse().unwrap();
     let now = net.now;
     let n = &mut net.nodes[0];
-    n.on_connected(61, remote, Direction::Inbound, Role::Peer, now);
-    n.on_message(
-        61,
-        Message::Version(Version {
-            version: PROTOCOL_VERSION as u32,
-            network_id: params.network_id(),
-            nonce: 4343,
-            best_height: 0,
-            listen_port: 0,
-        }),
-        now,
-    );
-    n.on_message(61, Message::Verack, now);
+    handshake_inbound(n, 61, remote, 4343, &params, now);
     while n.poll_action().is_some() {}
     n.on_message(61, Message::Tx(Box::new(Transaction::Transfer(t))), now);
     let mut rejects = Vec::new();
