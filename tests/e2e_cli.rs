@@ -2,6 +2,8 @@
 //! `--version`, `--help` listing it, and parse errors that name the program and point
 //! at `--help`.
 
+mod support;
+
 use std::process::Command;
 
 const BINS: [(&str, &str); 5] = [
@@ -91,4 +93,43 @@ fn parse_errors_name_the_program_and_point_at_help() {
         stderr,
         "devnet peer: unrecognized argument: --foo\nRun devnet peer --help for usage.\n"
     );
+}
+
+#[test]
+fn peer_refuses_a_data_directory_of_another_network_and_touches_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("node");
+    let mut first = support::process::peer(&dir, "none", &[]);
+    let net_file = dir.join("network");
+    support::process::wait_for(20, "the network file", || {
+        std::fs::read_to_string(&net_file)
+            .ok()
+            .filter(|t| t.ends_with('\n'))
+    });
+    first.kill();
+    let recorded = std::fs::read_to_string(&net_file).unwrap();
+    assert!(
+        recorded.starts_with(&format!("{} ", support::process::NET)),
+        "{recorded:?}"
+    );
+    let snapshot = |name: &str| std::fs::read(dir.join(name)).ok();
+    let before = ["node.key", "blocks.dat", "network"].map(snapshot);
+
+    let dir_s = dir.display().to_string();
+    let out = Command::new(env!("CARGO_BIN_EXE_peer"))
+        .args(["--tracker", "none", "--listen", "127.0.0.1:0"])
+        .args(["--data-dir", &dir_s, "--network", "regtest"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains(&format!("belongs to network {}", support::process::NET))
+            && lines[0].contains("not regtest"),
+        "{stderr}"
+    );
+    assert_eq!(["node.key", "blocks.dat", "network"].map(snapshot), before);
+    assert!(!dir.join("network.tmp").exists());
 }

@@ -7,6 +7,7 @@ use crate::runtime::{resolve, PeerHooks};
 use crate::service::Time;
 use crate::store::blockfile::BlockFile;
 use crate::store::keyfile::load_or_create_key;
+use crate::store::netfile::check_or_record_network;
 use crate::wire::MAX_PAYLOAD_LEN;
 use argh::FromArgs;
 use std::net::SocketAddr;
@@ -120,6 +121,13 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
             args.data_dir.display()
         )
     })?;
+    if check_or_record_network(&args.data_dir, &params).map_err(|e| e.to_string())? {
+        log::info!(
+            "data directory {} now belongs to network {}",
+            args.data_dir.display(),
+            params.name
+        );
+    }
     let key = load_or_create_key(&args.data_dir).map_err(|e| e.to_string())?;
     let mine_to = if args.no_mine {
         None

@@ -1,12 +1,15 @@
-//! Persistent storage: the append-only block file and the node's key file.
+//! Persistent storage: the append-only block file, the node's key file and the data
+//! directory's network file.
 //!
 //! The record format and the recovery rules are in `spec/storage.md`.
 
 pub mod blockfile;
 pub mod keyfile;
+pub mod netfile;
 
 pub use blockfile::{BlockFile, Recovery, BLOCK_FILE_NAME, RECORD_HEADER_LEN, RECORD_MAGIC};
 pub use keyfile::{load_key, load_or_create_key, save_key, KEY_FILE_NAME};
+pub use netfile::{check_or_record_network, NETWORK_FILE_NAME};
 
 use crate::codec::DecodeError;
 use std::fmt;
@@ -80,6 +83,22 @@ pub enum StoreError {
         /// What is wrong.
         reason: &'static str,
     },
+    /// The data directory belongs to another network.
+    NetworkMismatch {
+        /// The network file.
+        path: PathBuf,
+        /// The network the directory belongs to.
+        found: Box<netfile::DirNetwork>,
+        /// The network the node runs.
+        wanted: Box<netfile::DirNetwork>,
+    },
+    /// The network file is not one valid `NAME GENESIS` line.
+    NetworkMalformed {
+        /// The network file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: &'static str,
+    },
 }
 
 impl fmt::Display for StoreError {
@@ -126,6 +145,22 @@ impl fmt::Display for StoreError {
             ),
             StoreError::KeyMalformed { path, reason } => {
                 write!(f, "{}: malformed key file: {reason}", path.display())
+            }
+            StoreError::NetworkMismatch {
+                path,
+                found,
+                wanted,
+            } => write!(
+                f,
+                "data directory {} belongs to network {} (genesis {}), not {} (genesis {}); use another --data-dir or the matching --network/--block-time",
+                path.parent().unwrap_or(path).display(),
+                found.name,
+                found.genesis.short(),
+                wanted.name,
+                wanted.genesis.short()
+            ),
+            StoreError::NetworkMalformed { path, reason } => {
+                write!(f, "{}: malformed network file: {reason}", path.display())
             }
         }
     }
