@@ -154,6 +154,7 @@ impl Node {
         match msg {
             Message::PeerList { peers } => {
                 self.tracker.backoff = self.cfg.tracker_backoff_min;
+                self.mismatch.tracker_ok();
                 for a in peers {
                     self.addrs.learn(a, now);
                 }

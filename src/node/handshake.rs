@@ -34,6 +34,11 @@ impl Node {
             return;
         }
         if v.version != PROTOCOL_VERSION as u32 || v.network_id != our_id {
+            if v.network_id != our_id {
+                let addr = p.addr;
+                self.mismatch
+                    .peer_network_id(&self.cfg.params, addr, v.network_id, now);
+            }
             let reason = format!(
                 "wrong network: expected {} protocol {}",
                 our_id.short(),
@@ -85,6 +90,7 @@ impl Node {
     pub(super) fn on_ready(&mut self, conn: ConnId, now: Time) {
         let addr = self.peers[&conn].addr;
         info!(target: "net", "peer {addr} connected ({:?})", self.peers[&conn].dir);
+        self.mismatch.handshake_ok();
         self.push(Action::Event(Event::PeerConnected { conn, addr }));
         self.request_headers(conn, now);
         // Ask for its mempool so transactions reach late joiners.

@@ -19,6 +19,7 @@ mod handshake;
 mod inflight;
 pub mod known;
 mod mining;
+mod mismatch;
 pub mod peer;
 mod ping;
 mod relay;
@@ -50,6 +51,7 @@ use inflight::InFlight;
 use known::BlockKnowledge;
 use log::{debug, info, warn};
 use mining::Mining;
+use mismatch::MismatchWatch;
 use peer::{Handshake, Peer, PeerTable, PingState};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
@@ -148,6 +150,8 @@ pub struct Node {
     mining: Mining,
     /// Every armed deadline (see [`timers`]).
     timers: TimerTable,
+    /// Connections lost to another network, for a warning that names it.
+    mismatch: MismatchWatch,
 }
 
 impl Node {
@@ -185,6 +189,7 @@ impl Node {
             started: false,
             known: BlockKnowledge::default(),
             timers: TimerTable::default(),
+            mismatch: MismatchWatch::default(),
             cfg,
         };
         for a in node.cfg.connect.clone() {
@@ -482,6 +487,8 @@ impl Service for Node {
     fn on_disconnected(&mut self, conn: ConnId, reason: &DisconnectReason, now: Time) {
         if self.tracker.conn == Some(conn) {
             info!(target: "net", "tracker connection closed: {reason}");
+            self.mismatch
+                .tracker_closed(&self.cfg.params, self.cfg.tracker, now);
             self.tracker_lost(now);
             self.arm_node_timers();
             return;
@@ -493,7 +500,16 @@ impl Service for Node {
             self.known.release_slot(s);
         }
         self.stop_peer_timers(conn);
-        if reason.is_misbehaviour() {
+        let other_network = match reason {
+            DisconnectReason::Frame(crate::wire::FrameError::BadMagic { found }) => {
+                self.mismatch
+                    .peer_magic(&self.cfg.params, p.addr, *found, now);
+                crate::chain::params::NetworkParams::name_of_magic(*found).is_some()
+            }
+            _ => false,
+        };
+        // A peer of another preset network is a mistake, not an attack: cut, not banned.
+        if reason.is_misbehaviour() && !other_network {
             self.ban(p.addr, now);
         }
         if p.dir == Direction::Outbound {
