@@ -136,3 +136,48 @@ fn frames_of_another_network_are_named_and_not_banned() {
     s.read_exact(&mut header).unwrap();
     assert_eq!(header, ours.magic, "the peer answers in its own network");
 }
+
+/// Runs `wallet balance` against `peer` with `net_args`; returns its one stderr line.
+fn wallet_balance_error(peer: &Proc, net_args: &[&str]) -> String {
+    // The secp256k1 generator point: a valid account.
+    let account = "0279be667ef9dcbbac55a06295ce870b07029bfcdb2dce28d959f2815b16f81798";
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_wallet"))
+        .args(["balance", "--peer", &peer.addr, "--account", account])
+        .args(net_args)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr:?}");
+    stderr
+}
+
+#[test]
+fn the_wallet_names_the_network_of_a_peer_on_another_one() {
+    let tmp = tempfile::tempdir().unwrap();
+    let base = ["--tracker", "none", "--listen", "127.0.0.1:0"];
+    let testnet: Vec<&str> = base
+        .iter()
+        .copied()
+        .chain(["--network", "testnet"])
+        .collect();
+    let t = peer_on(&tmp.path().join("t"), "testnet", &testnet);
+    let err = wallet_balance_error(&t, &["--network", "regtest"]);
+    assert!(
+        err.contains("runs network testnet, not regtest") && err.contains("pass --network testnet"),
+        "{err}"
+    );
+
+    let ten: Vec<&str> = base
+        .iter()
+        .copied()
+        .chain(["--network", "devnet", "--block-time", "10"])
+        .collect();
+    let d = peer_on(&tmp.path().join("d"), "devnet10", &ten);
+    let err = wallet_balance_error(&d, &["--network", "devnet"]);
+    assert!(
+        err.contains("runs network devnet-10s, not devnet-5s")
+            && err.contains("pass --network devnet --block-time 10"),
+        "{err}"
+    );
+}

@@ -137,6 +137,28 @@ impl NetworkParams {
         .map(|(n, _)| n)
     }
 
+    /// Every preset network: `main`, `testnet`, `regtest`, and `devnet` for block times
+    /// of 1 to [`NAMED_DEVNET_BLOCK_TIMES`] seconds; for naming the network of a peer
+    /// that is on another one.
+    pub fn presets() -> Vec<NetworkParams> {
+        let mut nets = vec![
+            NetworkParams::main(),
+            NetworkParams::testnet(),
+            NetworkParams::regtest(),
+        ];
+        nets.extend((1..=NAMED_DEVNET_BLOCK_TIMES).map(NetworkParams::devnet));
+        nets
+    }
+
+    /// The command-line flags that select this network, if it is a preset:
+    /// `--network testnet`, or `--network devnet --block-time 10`.
+    pub fn cli_flags(&self) -> String {
+        match self.name.strip_prefix("devnet-") {
+            Some(_) => format!("--network devnet --block-time {}", self.target_spacing_secs),
+            None => format!("--network {}", self.name),
+        }
+    }
+
     /// The canonical encoding of the parameters, which the genesis block commits to.
     pub fn encode(&self) -> Vec<u8> {
         let mut v = Vec::new();
@@ -191,6 +213,9 @@ impl NetworkParams {
 /// Block interval of `devnet` when none is given, in seconds (the `devnet` launcher,
 /// `peer`, `tracker` and `wallet` all default to it).
 pub const DEFAULT_DEVNET_BLOCK_TIME: u32 = 5;
+
+/// Devnet block times [`NetworkParams::presets`] lists (1 to this many seconds).
+pub const NAMED_DEVNET_BLOCK_TIMES: u32 = 120;
 
 /// Hash rate assumed when choosing devnet's first target: about what four peers
 /// sharing a laptop's cores reach.

@@ -21,9 +21,6 @@ pub const MISMATCH_WARN_AFTER: u32 = 2;
 pub const MISMATCH_WARN_INTERVAL: Duration = Duration::from_secs(60);
 /// Tracker links closed before any peer list, in a row, before the tracker is blamed.
 pub const TRACKER_SILENT_CLOSES: u32 = 3;
-/// Devnet block times whose network ids are recognised by name (1 to this many
-/// seconds); others are shown as their id.
-const NAMED_DEVNET_BLOCK_TIMES: u32 = 120;
 
 /// The streaks and the lazily built table of known network ids.
 #[derive(Debug, Default)]
@@ -148,13 +145,7 @@ impl MismatchWatch {
     /// The name of a preset network with id `id`, with its block time, or the id.
     fn name_of_id(&mut self, id: Hash256) -> String {
         if self.known.is_empty() {
-            let mut nets = vec![
-                NetworkParams::main(),
-                NetworkParams::testnet(),
-                NetworkParams::regtest(),
-            ];
-            nets.extend((1..=NAMED_DEVNET_BLOCK_TIMES).map(NetworkParams::devnet));
-            self.known = nets
+            self.known = NetworkParams::presets()
                 .into_iter()
                 .map(|p| {
                     let label = format!("{} (block time {} s)", p.name, p.target_spacing_secs);

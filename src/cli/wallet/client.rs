@@ -21,9 +21,22 @@ pub(super) struct Client {
 }
 
 impl Client {
-    /// Connects to `peer` (HOST:PORT) and does the version handshake.
+    /// Connects to `peer` (HOST:PORT) and does the version handshake. If the handshake
+    /// fails, the error names the peer's network and the flags that select it.
     pub(super) fn connect(peer: &str, params: &NetworkParams) -> Result<Client, String> {
         let addr = resolve(peer)?;
+        Client::handshake(addr, params).map_err(|e| match identify(addr) {
+            Some(theirs) if theirs.network_id() != params.network_id() => format!(
+                "peer {addr} runs network {}, not {}: pass {}",
+                theirs.name,
+                params.name,
+                theirs.cli_flags()
+            ),
+            Some(_) | None => e,
+        })
+    }
+
+    fn handshake(addr: std::net::SocketAddr, params: &NetworkParams) -> Result<Client, String> {
         let stream = TcpStream::connect_timeout(&addr, WALLET_TIMEOUT)
             .map_err(|e| format!("cannot connect to peer {addr}: {e}"))?;
         stream
@@ -45,14 +58,16 @@ impl Client {
             best_height: 0,
             listen_port: 0,
         }))?;
+        let ours = params.network_id();
         c.wait_for(|m| match m {
-            Message::Version(_) => Some(()),
+            Message::Version(v) if v.network_id == ours => Some(Ok(())),
+            Message::Version(_) => Some(Err("peer is on another network".to_string())),
             Message::Reject { reason, .. } => {
                 eprintln!("wallet: peer refused the handshake: {reason}");
                 None
             }
             _ => None,
-        })?;
+        })??;
         c.send(&Message::Verack)?;
         Ok(c)
     }
@@ -73,7 +88,7 @@ impl Client {
         let mut buf = [0u8; 64 * 1024];
         while Instant::now() < deadline {
             let n = match self.stream.read(&mut buf) {
-                Ok(0) => return Err("peer closed the connection (wrong --network?)".into()),
+                Ok(0) => return Err("peer closed the connection".into()),
                 Ok(n) => n,
                 Err(e)
                     if e.kind() == std::io::ErrorKind::WouldBlock
@@ -117,4 +132,44 @@ impl Client {
             _ => None,
         })
     }
+}
+
+/// Most bytes read while identifying a peer's network: a `version` frame is far smaller.
+const IDENTIFY_MAX_BYTES: usize = 4096;
+
+/// The preset network a peer at `addr` runs, learned from the `version` it sends as
+/// soon as a connection opens (both sides send theirs at once); `None` if it sends
+/// nothing recognisable within the timeout.
+fn identify(addr: std::net::SocketAddr) -> Option<NetworkParams> {
+    let mut stream = TcpStream::connect_timeout(&addr, WALLET_TIMEOUT).ok()?;
+    stream.set_read_timeout(Some(WALLET_TIMEOUT)).ok()?;
+    let mut head = Vec::new();
+    let mut decoder: Option<FrameDecoder> = None;
+    let mut total = 0;
+    let mut buf = [0u8; 512];
+    while total < IDENTIFY_MAX_BYTES {
+        let n = stream.read(&mut buf).ok().filter(|n| *n > 0)?;
+        total += n;
+        let mut input: &[u8] = match decoder {
+            Some(_) => &buf[..n],
+            None => {
+                // The first four bytes are the sender's magic: decode with it.
+                head.extend_from_slice(&buf[..n]);
+                let Some(magic) = head.first_chunk::<4>() else {
+                    continue;
+                };
+                decoder = Some(FrameDecoder::new(*magic, IDENTIFY_MAX_BYTES));
+                &head
+            }
+        };
+        let d = decoder.as_mut()?;
+        while let Some(decoded) = d.decode(&mut input).ok()? {
+            if let Decoded::Message(Message::Version(v)) = decoded {
+                return NetworkParams::presets()
+                    .into_iter()
+                    .find(|p| p.network_id() == v.network_id);
+            }
+        }
+    }
+    None
 }
