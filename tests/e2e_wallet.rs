@@ -44,7 +44,20 @@ fn mine_to_a_send_to_b_and_see_both_balances_change() {
     let (ok, b_account) = wallet(&["new", "--key", b_key]);
     assert!(ok, "{b_account}");
     let b_account = b_account.trim().to_string();
-    assert_eq!(b_account.len(), 66);
+    assert!(
+        b_account.starts_with("cheese1") && b_account.len() == 66,
+        "new prints the checksummed account: {b_account}"
+    );
+    let (ok, b_hex) = wallet(&["address", "--key", b_key, "--hex"]);
+    assert!(ok, "{b_hex}");
+    let b_hex = b_hex.trim().to_string();
+    assert!(b_hex.len() == 66 && b_hex.starts_with('0'), "{b_hex}");
+    // One mistyped letter of the checksummed form is caught before anything is sent.
+    let mut typo = b_account.clone().into_bytes();
+    typo[30] = if typo[30] == b'q' { b'p' } else { b'q' };
+    let typo = String::from_utf8(typo).unwrap();
+    let (ok, out) = wallet(&["balance", "--account", &typo, "--peer", "127.0.0.1:1"]);
+    assert!(!ok && out.contains("checksum does not match"), "{out}");
     let (ok, again) = wallet(&["new", "--key", b_key]);
     assert!(!ok && again.contains("not overwriting"), "{again}");
 
@@ -52,6 +65,8 @@ fn mine_to_a_send_to_b_and_see_both_balances_change() {
         (balance(&["--key", a_key], &p.addr) >= 100 * 100_000_000).then_some(())
     });
     assert_eq!(balance(&["--account", &b_account], &p.addr), 0);
+    // The raw hex names the same account.
+    assert_eq!(balance(&["--account", &b_hex], &p.addr), 0);
 
     let (ok, out) = wallet(&[
         "send",
@@ -73,6 +88,7 @@ fn mine_to_a_send_to_b_and_see_both_balances_change() {
     wait_for(60, "B's coins are mined", || {
         (balance(&["--account", &b_account], &p.addr) == 1_250_000_000).then_some(())
     });
+    assert_eq!(balance(&["--account", &b_hex], &p.addr), 1_250_000_000);
 
     // Spending more than B has is refused with a clear message, before signing.
     let (ok, out) = wallet(&[

@@ -35,8 +35,10 @@ impl std::error::Error for SignatureError {}
 /// Why a text given as an account is not one.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AccountParseError {
-    /// Not 66 hex digits (33 bytes).
+    /// Neither 66 hex digits (33 bytes) nor a checksummed account.
     NotHex,
+    /// Meant as a checksummed account (`cheese1…`) but not a valid one: a typo.
+    Checksummed(super::bech32m::Bech32Error),
     /// 33 bytes, but not a compressed secp256k1 public key: the prefix is not 02 or
     /// 03, or X is not the coordinate of a point on the curve. Coins paid to it could
     /// never be spent.
@@ -46,7 +48,10 @@ pub enum AccountParseError {
 impl fmt::Display for AccountParseError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
-            AccountParseError::NotHex => "not an account (66 hex digits expected)",
+            AccountParseError::NotHex => {
+                "not an account (66 hex digits or cheese1 and 59 letters expected)"
+            }
+            AccountParseError::Checksummed(e) => return write!(f, "not an account: {e}"),
             AccountParseError::NotAPoint => {
                 "not an account: not a compressed secp256k1 public key (coins sent to it could never be spent)"
             }
@@ -56,13 +61,18 @@ impl fmt::Display for AccountParseError {
 
 impl std::error::Error for AccountParseError {}
 
-/// Parses the text form of an account (66 hex digits) and checks that it is a valid
-/// compressed secp256k1 point, so that coins paid to it can be spent.
+/// Parses the text form of an account, checksummed (`cheese1…`) or raw (66 hex
+/// digits), and checks that it is a valid compressed secp256k1 point, so that coins
+/// paid to it can be spent.
 ///
 /// # Errors
 /// [`AccountParseError`].
 pub fn parse_account(s: &str) -> Result<AccountId, AccountParseError> {
-    let id = AccountId::from_hex(s).ok_or(AccountParseError::NotHex)?;
+    let id = if super::bech32m::looks_like_account_text(s) {
+        super::bech32m::decode_account(s).map_err(AccountParseError::Checksummed)?
+    } else {
+        AccountId::from_hex(s).ok_or(AccountParseError::NotHex)?
+    };
     PublicKey::from_slice(&id.0).map_err(|_| AccountParseError::NotAPoint)?;
     Ok(id)
 }
@@ -159,6 +169,21 @@ mod tests {
         let sk = secret_from_bytes([7; 32]).unwrap();
         let a = account_of(&sk);
         assert_eq!(parse_account(&a.to_string()), Ok(a));
+        let text = super::super::bech32m::encode_account(&a);
+        assert_eq!(parse_account(&text), Ok(a));
+        let mut typo = text.into_bytes();
+        typo[20] = if typo[20] == b'q' { b'p' } else { b'q' };
+        assert!(matches!(
+            parse_account(std::str::from_utf8(&typo).unwrap()),
+            Err(AccountParseError::Checksummed(_))
+        ));
+        let not_a_point_text = super::super::bech32m::encode_account(
+            &AccountId::from_hex(&format!("02{}", "ff".repeat(32))).unwrap(),
+        );
+        assert_eq!(
+            parse_account(&not_a_point_text),
+            Err(AccountParseError::NotAPoint)
+        );
         let not_a_point = format!("02{}", "ff".repeat(32));
         assert_eq!(
             parse_account(&not_a_point),

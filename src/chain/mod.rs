@@ -3,6 +3,7 @@
 //! Pure code: nothing here opens a socket or reads the clock; functions that need the
 //! time take it as an argument.
 
+pub mod bech32m;
 pub mod block;
 pub mod error;
 pub mod hash;

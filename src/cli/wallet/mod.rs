@@ -11,6 +11,7 @@ mod coins;
 pub use client::WALLET_TIMEOUT;
 pub use coins::{format_coins, parse_coins};
 
+use crate::chain::bech32m::encode_account;
 use crate::chain::keys::{account_of, sign_transfer};
 use crate::chain::{AccountId, Transaction, Transfer};
 use crate::store::keyfile::{load_key, save_key};
@@ -51,7 +52,7 @@ pub enum WalletCmd {
     Send(SendArgs),
 }
 
-/// Create a new key file (owner-only permissions) and print its account.
+/// Create a new key file (owner-only permissions) and print its checksummed account.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "new")]
 pub struct NewArgs {
@@ -60,21 +61,24 @@ pub struct NewArgs {
     pub key: PathBuf,
 }
 
-/// Print the account (66 hex characters) of a key file; a peer's own key is
-/// DATA_DIR/node.key.
+/// Print the account of a key file, checksummed (cheese1...) unless --hex; a peer's
+/// own key is DATA_DIR/node.key.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "address")]
 pub struct AddressArgs {
     /// the key file
     #[argh(option)]
     pub key: PathBuf,
+    /// print the raw form (66 hex digits) instead of the checksummed one
+    #[argh(switch)]
+    pub hex: bool,
 }
 
 /// Ask a running peer for the balance of an account.
 #[derive(FromArgs, Debug)]
 #[argh(subcommand, name = "balance")]
 pub struct BalanceArgs {
-    /// the account (66 hex characters); or use --key
+    /// the account (cheese1... or 66 hex digits); or use --key
     #[argh(option)]
     pub account: Option<String>,
     /// a key file whose account to show
@@ -99,7 +103,7 @@ pub struct SendArgs {
     /// the paying key file (e.g. a peer's DATA_DIR/node.key)
     #[argh(option)]
     pub key: PathBuf,
-    /// the receiving account (66 hex characters)
+    /// the receiving account (cheese1... or 66 hex digits)
     #[argh(option)]
     pub to: String,
     /// coins to send, e.g. 1.5
@@ -138,12 +142,16 @@ pub fn run(args: WalletArgs) -> Result<(), String> {
             }
             let sk = crate::chain::keys::generate_secret().map_err(|e| e.to_string())?;
             save_key(&a.key, &sk).map_err(|e| e.to_string())?;
-            println!("{}", account_of(&sk));
+            println!("{}", encode_account(&account_of(&sk)));
             Ok(())
         }
         WalletCmd::Address(a) => {
             let sk = load_key(&a.key).map_err(|e| e.to_string())?;
-            println!("{}", account_of(&sk));
+            if a.hex {
+                println!("{}", account_of(&sk));
+            } else {
+                println!("{}", encode_account(&account_of(&sk)));
+            }
             Ok(())
         }
         WalletCmd::Balance(a) => {
@@ -156,7 +164,8 @@ pub fn run(args: WalletArgs) -> Result<(), String> {
             let mut c = Client::connect(&a.peer, &params)?;
             let (balance, seq, height) = c.account(account)?;
             println!(
-                "account {account}\nbalance {} coins\nnext sequence {seq}\nat height {height}",
+                "account {}\nhex {account}\nbalance {} coins\nnext sequence {seq}\nat height {height}",
+                encode_account(&account),
                 format_coins(balance)
             );
             Ok(())
