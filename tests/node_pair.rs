@@ -413,3 +413,83 @@ fn a_transfer_to_oneself_is_rejected_not_punished() {
     assert_eq!(n.stats().bans, 0);
     assert_eq!(n.mempool().len(), 0);
 }
+
+/// Drains `n`'s actions and returns the reason `conn` was cut, if it was.
+fn cut_reason(n: &mut Node, conn: u64) -> Option<DisconnectReason> {
+    let mut cut = None;
+    while let Some(a) = n.poll_action() {
+        if let Action::Disconnect { conn: c, reason } = a {
+            if c == conn {
+                cut = Some(reason);
+            }
+        }
+    }
+    cut
+}
+
+#[test]
+fn an_orphan_without_valid_proof_of_work_bans_its_sender_and_is_not_kept() {
+    use cheesechain::chain::pow::check_pow;
+    use std::sync::Arc;
+    let mut net = Harness::new(2, &[0]);
+    net.tick(1);
+    net.mine(0, 2);
+    let params = net.nodes[1].config().params.clone();
+    let tip = net.nodes[0].chain().tip();
+    let good = net.nodes[0].chain().block(&tip).unwrap().clone();
+    // Same block, nonce changed until the hash misses its own target.
+    let mut bad = good.clone();
+    while check_pow(&bad.header, params.pow_limit_bits).is_ok() {
+        bad.header.nonce = bad.header.nonce.wrapping_add(1);
+    }
+    let now = net.now;
+    let n = &mut net.nodes[1];
+    handshake_inbound(n, 70, addr(7), 1, &params, now);
+    while n.poll_action().is_some() {}
+    // A valid orphan (its parent, block 1, is unknown here) is kept, no punishment.
+    n.on_message(70, Message::Block(Arc::new(good)), now);
+    assert_eq!(cut_reason(n, 70), None);
+    let kept = n.orphan_bytes();
+    assert!(kept > 0);
+    n.on_message(70, Message::Block(Arc::new(bad)), now);
+    match cut_reason(n, 70) {
+        Some(r @ DisconnectReason::Misbehaviour(_)) => {
+            assert!(r.is_misbehaviour(), "banned");
+        }
+        other => panic!("expected a ban, got {other:?}"),
+    }
+    assert_eq!(n.orphan_bytes(), kept, "the bad block was not kept");
+}
+
+#[test]
+fn an_orphan_flood_from_one_peer_stays_within_its_share() {
+    use cheesechain::chain::orphans::ORPHAN_PEER_BYTES;
+    use std::sync::Arc;
+    let mut net = Harness::new(2, &[0]);
+    net.tick(1);
+    net.mine(0, 1);
+    let params = net.nodes[1].config().params.clone();
+    let tip = net.nodes[0].chain().tip();
+    let base = net.nodes[0].chain().block(&tip).unwrap().clone();
+    let now = net.now;
+    let n = &mut net.nodes[1];
+    handshake_inbound(n, 71, addr(8), 2, &params, now);
+    while n.poll_action().is_some() {}
+    // Orphans with valid proof of work on random parents: many more than fit.
+    let share = ORPHAN_PEER_BYTES;
+    let mut sent = 0usize;
+    let mut i = 0u32;
+    while sent < 4 * share {
+        let mut b = base.clone();
+        b.header.prev = Hash256::sha256(&i.to_le_bytes());
+        i += 1;
+        while cheesechain::chain::pow::check_pow(&b.header, params.pow_limit_bits).is_err() {
+            b.header.nonce = b.header.nonce.wrapping_add(1);
+        }
+        sent += cheesechain::chain::orphans::orphan_cost(&b);
+        n.on_message(71, Message::Block(Arc::new(b)), now);
+        assert_eq!(cut_reason(n, 71), None);
+        assert!(n.orphan_bytes() <= share);
+    }
+    assert!(n.orphan_bytes() > share / 2);
+}

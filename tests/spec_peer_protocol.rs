@@ -127,7 +127,8 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         tracker_backoff_max: _,
         peer_retry: _,
         mempool_max_txs: _,
-        orphan_max_blocks: _,
+        orphan_max_bytes: _,
+        orphan_peer_bytes: _,
         max_blocks_in_flight_per_peer: _,
         template_refresh: _,
         block_push_peers: _,
@@ -145,7 +146,8 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     m.insert("TRACKER_BACKOFF_MAX_MS", ms(node.tracker_backoff_max));
     m.insert("PEER_RETRY_MS", ms(node.peer_retry));
     m.insert("MEMPOOL_MAX_TXS", u(node.mempool_max_txs));
-    m.insert("ORPHAN_MAX_BLOCKS", u(node.orphan_max_blocks));
+    m.insert("ORPHAN_MAX_BYTES", u(node.orphan_max_bytes));
+    m.insert("ORPHAN_PEER_BYTES", u(node.orphan_peer_bytes));
     m.insert(
         "MAX_BLOCKS_IN_FLIGHT_PER_PEER",
         u(node.max_blocks_in_flight_per_peer),

@@ -142,9 +142,6 @@ pub struct Node {
     nonce: u64,
     /// Where outbound connections may go.
     addrs: AddrBook,
-    /// Who sent each block in the orphan pool, so the right peer is blamed if it
-    /// turns out invalid once its parent arrives.
-    orphan_from: BTreeMap<Hash256, ConnId>,
     bans: Bans,
     /// The miner and its template.
     mining: Mining,
@@ -165,7 +162,7 @@ impl Node {
         let nonce = rng.next_u64();
         let mut node = Node {
             mempool: Mempool::new(cfg.mempool_max_txs),
-            orphans: OrphanPool::new(cfg.orphan_max_blocks),
+            orphans: OrphanPool::new(cfg.orphan_max_bytes, cfg.orphan_peer_bytes),
             chain,
             rng,
             nonce,
@@ -179,7 +176,6 @@ impl Node {
                 next_heartbeat: now,
             },
             addrs: AddrBook::default(),
-            orphan_from: BTreeMap::new(),
             bans: Bans::default(),
             block_requests: InFlight::default(),
             tx_requests: InFlight::default(),
@@ -207,6 +203,11 @@ impl Node {
     /// The mempool.
     pub fn mempool(&self) -> &Mempool {
         &self.mempool
+    }
+
+    /// Bytes held in the orphan pool (bounded by the configured budget).
+    pub fn orphan_bytes(&self) -> usize {
+        self.orphans.bytes()
     }
 
     /// The configuration.
