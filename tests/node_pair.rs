@@ -493,3 +493,54 @@ fn an_orphan_flood_from_one_peer_stays_within_its_share() {
     }
     assert!(n.orphan_bytes() > share / 2);
 }
+
+#[test]
+fn request_floods_exceed_their_budgets_and_are_cut() {
+    use cheesechain::node::budget::{GET_HEADERS_BURST, PING_BURST};
+    use cheesechain::service::Budget;
+    let mut net = Harness::new(1, &[0]);
+    net.tick(1);
+    net.mine(0, 50);
+    let params = net.nodes[0].config().params.clone();
+    let now = net.now;
+    let genesis = params.network_id();
+    let n = &mut net.nodes[0];
+    // Pings: the burst is answered, the next one is over budget.
+    handshake_inbound(n, 80, addr(9), 3, &params, now);
+    while n.poll_action().is_some() {}
+    for i in 0..PING_BURST {
+        n.on_message(80, Message::Ping { nonce: i }, now);
+        assert_eq!(cut_reason(n, 80), None);
+    }
+    n.on_message(80, Message::Ping { nonce: 99 }, now);
+    assert_eq!(
+        cut_reason(n, 80),
+        Some(DisconnectReason::OverBudget(Budget::Ping))
+    );
+    // get-headers from genesis over and over (each answer 50 headers): cut once the
+    // headers sent reach the burst, long before the amplification adds up.
+    handshake_inbound(n, 81, addr(10), 4, &params, now);
+    while n.poll_action().is_some() {}
+    let mut answered = 0u64;
+    let cut = loop {
+        let msg = Message::GetHeaders {
+            locator: vec![genesis],
+            stop: Hash256::ZERO,
+        };
+        n.on_message(81, msg, now);
+        if let Some(r) = cut_reason(n, 81) {
+            break r;
+        }
+        answered += 1;
+        assert!(answered < 1000, "never cut");
+    };
+    assert_eq!(cut, DisconnectReason::OverBudget(Budget::GetHeaders));
+    assert!(answered * 58 <= GET_HEADERS_BURST && answered * 58 + 58 > GET_HEADERS_BURST);
+    assert!(cut.is_misbehaviour(), "banned");
+    // A second later the same rate is allowed again, in a new connection.
+    let later = cheesechain::service::Time(now.0 + 1000);
+    handshake_inbound(n, 82, addr(11), 5, &params, later);
+    while n.poll_action().is_some() {}
+    n.on_message(82, Message::Ping { nonce: 1 }, later);
+    assert_eq!(cut_reason(n, 82), None);
+}

@@ -92,6 +92,24 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     let tracker = TrackerConfig::default();
     let u = |x: usize| x as u64;
     let mut m = BTreeMap::new();
+    // 7.1 Request budgets.
+    {
+        use cheesechain::node::budget::*;
+        for (k, v) in [
+            ("GET_HEADERS_BURST", GET_HEADERS_BURST),
+            ("GET_HEADERS_RATE", GET_HEADERS_RATE),
+            ("GET_HEADERS_COST", GET_HEADERS_COST),
+            ("GET_DATA_BURST", GET_DATA_BURST),
+            ("GET_DATA_RATE", GET_DATA_RATE),
+            ("MEMPOOL_COST", MEMPOOL_COST),
+            ("INV_BURST", INV_BURST),
+            ("INV_RATE", INV_RATE),
+            ("PING_BURST", PING_BURST),
+            ("PING_RATE", PING_RATE),
+        ] {
+            m.insert(k, v);
+        }
+    }
     // 1.1 Tracker.
     m.insert("DEFAULT_MAX_PEERS", u(tracker.max_peers));
     m.insert("DEFAULT_MAX_PER_IP", u(tracker.max_per_ip));
@@ -252,6 +270,7 @@ fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
         DisconnectReason::Frame(FrameError::BadChecksum),
         DisconnectReason::ProtocolViolation(""),
         DisconnectReason::Misbehaviour(String::new()),
+        DisconnectReason::OverBudget(cheesechain::service::Budget::Ping),
         DisconnectReason::WrongNetwork,
         DisconnectReason::SelfConnection,
         DisconnectReason::Duplicate,
@@ -269,6 +288,7 @@ fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
                 DisconnectReason::Frame(_) => "Frame",
                 DisconnectReason::ProtocolViolation(_) => "ProtocolViolation",
                 DisconnectReason::Misbehaviour(_) => "Misbehaviour",
+                DisconnectReason::OverBudget(_) => "OverBudget",
                 DisconnectReason::WrongNetwork => "WrongNetwork",
                 DisconnectReason::SelfConnection => "SelfConnection",
                 DisconnectReason::Duplicate => "Duplicate",
