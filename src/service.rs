@@ -85,6 +85,9 @@ pub enum Budget {
     Inventory,
     /// `ping`s.
     Ping,
+    /// New headers that did not help: a branch with too little work to be stored, or
+    /// headers too far ahead of the active tip.
+    UselessHeaders,
 }
 
 impl fmt::Display for Budget {
@@ -94,6 +97,7 @@ impl fmt::Display for Budget {
             Budget::GetData => "get-data",
             Budget::Inventory => "inventory",
             Budget::Ping => "ping",
+            Budget::UselessHeaders => "useless headers",
         })
     }
 }

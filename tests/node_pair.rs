@@ -544,3 +544,49 @@ fn request_floods_exceed_their_budgets_and_are_cut() {
     n.on_message(82, Message::Ping { nonce: 1 }, later);
     assert_eq!(cut_reason(n, 82), None);
 }
+
+#[test]
+fn a_low_work_branch_forking_at_genesis_is_not_stored_and_its_flooder_is_cut() {
+    use cheesechain::chain::pow::check_pow;
+    use cheesechain::service::Budget;
+    let mut net = Harness::new(1, &[0]);
+    net.tick(1);
+    net.mine(0, 300);
+    let params = net.nodes[0].config().params.clone();
+    let now = net.now;
+    let genesis_time = params.genesis_block().header.time;
+    let n = &mut net.nodes[0];
+    handshake_inbound(n, 90, addr(12), 6, &params, now);
+    while n.poll_action().is_some() {}
+    let before = n.chain().header_count();
+    let mut seed = 0u32;
+    let cut = loop {
+        // 100 headers from genesis: far less work than the 300-block tip.
+        let mut prev = params.network_id();
+        let mut batch = Vec::new();
+        for i in 0..100u32 {
+            let mut h = cheesechain::chain::BlockHeader {
+                version: 1,
+                prev,
+                merkle_root: Hash256::sha256(&seed.to_le_bytes()),
+                time: genesis_time + 1 + i,
+                bits: params.pow_limit_bits,
+                nonce: 0,
+            };
+            while check_pow(&h, params.pow_limit_bits).is_err() {
+                h.nonce += 1;
+            }
+            prev = h.hash();
+            batch.push(h);
+        }
+        seed += 1;
+        n.on_message(90, Message::Headers { headers: batch }, now);
+        assert_eq!(n.chain().header_count(), before, "nothing stored");
+        if let Some(r) = cut_reason(n, 90) {
+            break r;
+        }
+        assert!(seed < 1000, "never cut");
+    };
+    assert_eq!(cut, DisconnectReason::OverBudget(Budget::UselessHeaders));
+    assert_eq!(seed, 41, "cut once 4 000 useless headers are exceeded");
+}

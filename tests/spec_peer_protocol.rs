@@ -106,6 +106,10 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
             ("INV_RATE", INV_RATE),
             ("PING_BURST", PING_BURST),
             ("PING_RATE", PING_RATE),
+            ("ANTI_DOS_BLOCKS", ANTI_DOS_BLOCKS),
+            ("HEADERS_AHEAD_MAX", u64::from(HEADERS_AHEAD_MAX)),
+            ("USELESS_HEADERS_BURST", USELESS_HEADERS_BURST),
+            ("USELESS_HEADERS_RATE", USELESS_HEADERS_RATE),
         ] {
             m.insert(k, v);
         }

@@ -26,6 +26,17 @@ pub const PING_BURST: u64 = 10;
 /// `ping`: pings regained per second.
 pub const PING_RATE: u64 = 1;
 
+/// Useless headers (see [`Budget::UselessHeaders`]) a peer may send at once.
+pub const USELESS_HEADERS_BURST: u64 = 4_000;
+/// Useless headers forgiven per second.
+pub const USELESS_HEADERS_RATE: u64 = 10;
+/// Most headers stored above the active tip's height: a header higher than the tip
+/// plus this is not stored (and counts as useless).
+pub const HEADERS_AHEAD_MAX: u32 = 40_000;
+/// A branch is stored only if its cumulative work reaches the active tip's minus
+/// this many blocks of the tip's work (Bitcoin Core's anti-DoS threshold).
+pub const ANTI_DOS_BLOCKS: u64 = 144;
+
 /// One token bucket as a virtual time: the moment it would be full again. Taking `n`
 /// tokens moves it `n` refill periods later (never starting before now); a take that
 /// would move it more than the burst past now is refused and changes nothing.
@@ -58,6 +69,7 @@ pub struct PeerBudgets {
     get_data: Gcra,
     inv: Gcra,
     ping: Gcra,
+    useless: Gcra,
 }
 
 impl PeerBudgets {
@@ -71,6 +83,10 @@ impl PeerBudgets {
             Budget::GetData => self.get_data.take(n, GET_DATA_BURST, GET_DATA_RATE, now),
             Budget::Inventory => self.inv.take(n, INV_BURST, INV_RATE, now),
             Budget::Ping => self.ping.take(n, PING_BURST, PING_RATE, now),
+            Budget::UselessHeaders => {
+                self.useless
+                    .take(n, USELESS_HEADERS_BURST, USELESS_HEADERS_RATE, now)
+            }
         }
     }
 }
