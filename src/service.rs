@@ -74,6 +74,34 @@ pub enum Role {
     Peer,
 }
 
+/// A per-connection request budget (each a token bucket, see `spec/peer-protocol.md`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Budget {
+    /// `get-headers` requests, charged by the headers they make us send.
+    GetHeaders,
+    /// `get-data` items and `mempool` requests.
+    GetData,
+    /// `inv` items.
+    Inventory,
+    /// `ping`s.
+    Ping,
+    /// New headers that did not help: a branch with too little work to be stored, or
+    /// headers too far ahead of the active tip.
+    UselessHeaders,
+}
+
+impl fmt::Display for Budget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Budget::GetHeaders => "get-headers",
+            Budget::GetData => "get-data",
+            Budget::Inventory => "inventory",
+            Budget::Ping => "ping",
+            Budget::UselessHeaders => "useless headers",
+        })
+    }
+}
+
 /// Why a connection is closed. Sent to the service in
 /// [`Service::on_disconnected`] and chosen by it in [`Action::Disconnect`].
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -88,6 +116,8 @@ pub enum DisconnectReason {
     ProtocolViolation(&'static str),
     /// The remote side sent something provably invalid (bad proof of work, signature).
     Misbehaviour(String),
+    /// The remote side asked for more than its per-connection budget allows.
+    OverBudget(Budget),
     /// The remote side is on another network or protocol version.
     WrongNetwork,
     /// We connected to ourselves.
@@ -114,6 +144,7 @@ impl DisconnectReason {
             DisconnectReason::Frame(_)
                 | DisconnectReason::ProtocolViolation(_)
                 | DisconnectReason::Misbehaviour(_)
+                | DisconnectReason::OverBudget(_)
         )
     }
 }
@@ -126,6 +157,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::Frame(e) => write!(f, "framing error: {e}"),
             DisconnectReason::ProtocolViolation(w) => write!(f, "protocol violation: {w}"),
             DisconnectReason::Misbehaviour(w) => write!(f, "misbehaviour: {w}"),
+            DisconnectReason::OverBudget(b) => write!(f, "over budget: {b}"),
             DisconnectReason::WrongNetwork => f.write_str("wrong network or protocol version"),
             DisconnectReason::SelfConnection => f.write_str("connection to self"),
             DisconnectReason::Duplicate => f.write_str("duplicate connection"),

@@ -76,7 +76,7 @@ proptest! {
         order.sort_by_key(|&i| (order_keys[i], i));
         let mut chain = Chain::new(NetworkParams::regtest());
         let genesis = chain.tip();
-        let mut orphans = OrphanPool::new(100);
+        let mut orphans = OrphanPool::new(100 << 20, 100 << 20);
         let mut delivered: Vec<usize> = Vec::new();
         let valid = |i: usize| {
             let mut x = Some(i);
@@ -91,14 +91,14 @@ proptest! {
             while let Some(b) = queue.pop() {
                 let h = b.hash();
                 match chain.accept_block(b.clone(), NOW) {
-                    Err(BlockError::UnknownParent) => { orphans.insert(b); continue; }
+                    Err(BlockError::UnknownParent) => { orphans.insert(b, 0); continue; }
                     Ok(_) | Err(BlockError::BadCoinbaseAmount { .. }) | Err(BlockError::InvalidAncestor) => {}
                     Err(e) => panic!("unexpected {e}"),
                 }
                 delivered.push(index[&h]);
                 let mut kids = orphans.take_children(&h);
                 kids.reverse();
-                queue.extend(kids);
+                queue.extend(kids.into_iter().map(|(b, _)| b));
                 // The model.
                 let best = delivered.iter().enumerate()
                     .filter(|(_, &j)| valid(j))

@@ -413,3 +413,180 @@ fn a_transfer_to_oneself_is_rejected_not_punished() {
     assert_eq!(n.stats().bans, 0);
     assert_eq!(n.mempool().len(), 0);
 }
+
+/// Drains `n`'s actions and returns the reason `conn` was cut, if it was.
+fn cut_reason(n: &mut Node, conn: u64) -> Option<DisconnectReason> {
+    let mut cut = None;
+    while let Some(a) = n.poll_action() {
+        if let Action::Disconnect { conn: c, reason } = a {
+            if c == conn {
+                cut = Some(reason);
+            }
+        }
+    }
+    cut
+}
+
+#[test]
+fn an_orphan_without_valid_proof_of_work_bans_its_sender_and_is_not_kept() {
+    use cheesechain::chain::pow::check_pow;
+    use std::sync::Arc;
+    let mut net = Harness::new(2, &[0]);
+    net.tick(1);
+    net.mine(0, 2);
+    let params = net.nodes[1].config().params.clone();
+    let tip = net.nodes[0].chain().tip();
+    let good = net.nodes[0].chain().block(&tip).unwrap().clone();
+    // Same block, nonce changed until the hash misses its own target.
+    let mut bad = good.clone();
+    while check_pow(&bad.header, params.pow_limit_bits).is_ok() {
+        bad.header.nonce = bad.header.nonce.wrapping_add(1);
+    }
+    let now = net.now;
+    let n = &mut net.nodes[1];
+    handshake_inbound(n, 70, addr(7), 1, &params, now);
+    while n.poll_action().is_some() {}
+    // A valid orphan (its parent, block 1, is unknown here) is kept, no punishment.
+    n.on_message(70, Message::Block(Arc::new(good)), now);
+    assert_eq!(cut_reason(n, 70), None);
+    let kept = n.orphan_bytes();
+    assert!(kept > 0);
+    n.on_message(70, Message::Block(Arc::new(bad)), now);
+    match cut_reason(n, 70) {
+        Some(r @ DisconnectReason::Misbehaviour(_)) => {
+            assert!(r.is_misbehaviour(), "banned");
+        }
+        other => panic!("expected a ban, got {other:?}"),
+    }
+    assert_eq!(n.orphan_bytes(), kept, "the bad block was not kept");
+}
+
+#[test]
+fn an_orphan_flood_from_one_peer_stays_within_its_share() {
+    use cheesechain::chain::orphans::ORPHAN_PEER_BYTES;
+    use std::sync::Arc;
+    let mut net = Harness::new(2, &[0]);
+    net.tick(1);
+    net.mine(0, 1);
+    let params = net.nodes[1].config().params.clone();
+    let tip = net.nodes[0].chain().tip();
+    let base = net.nodes[0].chain().block(&tip).unwrap().clone();
+    let now = net.now;
+    let n = &mut net.nodes[1];
+    handshake_inbound(n, 71, addr(8), 2, &params, now);
+    while n.poll_action().is_some() {}
+    // Orphans with valid proof of work on random parents: many more than fit.
+    let share = ORPHAN_PEER_BYTES;
+    let mut sent = 0usize;
+    let mut i = 0u32;
+    while sent < 4 * share {
+        let mut b = base.clone();
+        b.header.prev = Hash256::sha256(&i.to_le_bytes());
+        i += 1;
+        while cheesechain::chain::pow::check_pow(&b.header, params.pow_limit_bits).is_err() {
+            b.header.nonce = b.header.nonce.wrapping_add(1);
+        }
+        sent += cheesechain::chain::orphans::orphan_cost(&b);
+        n.on_message(71, Message::Block(Arc::new(b)), now);
+        assert_eq!(cut_reason(n, 71), None);
+        assert!(n.orphan_bytes() <= share);
+    }
+    assert!(n.orphan_bytes() > share / 2);
+}
+
+#[test]
+fn request_floods_exceed_their_budgets_and_are_cut() {
+    use cheesechain::node::budget::{GET_HEADERS_BURST, PING_BURST};
+    use cheesechain::service::Budget;
+    let mut net = Harness::new(1, &[0]);
+    net.tick(1);
+    net.mine(0, 50);
+    let params = net.nodes[0].config().params.clone();
+    let now = net.now;
+    let genesis = params.network_id();
+    let n = &mut net.nodes[0];
+    // Pings: the burst is answered, the next one is over budget.
+    handshake_inbound(n, 80, addr(9), 3, &params, now);
+    while n.poll_action().is_some() {}
+    for i in 0..PING_BURST {
+        n.on_message(80, Message::Ping { nonce: i }, now);
+        assert_eq!(cut_reason(n, 80), None);
+    }
+    n.on_message(80, Message::Ping { nonce: 99 }, now);
+    assert_eq!(
+        cut_reason(n, 80),
+        Some(DisconnectReason::OverBudget(Budget::Ping))
+    );
+    // get-headers from genesis over and over (each answer 50 headers): cut once the
+    // headers sent reach the burst, long before the amplification adds up.
+    handshake_inbound(n, 81, addr(10), 4, &params, now);
+    while n.poll_action().is_some() {}
+    let mut answered = 0u64;
+    let cut = loop {
+        let msg = Message::GetHeaders {
+            locator: vec![genesis],
+            stop: Hash256::ZERO,
+        };
+        n.on_message(81, msg, now);
+        if let Some(r) = cut_reason(n, 81) {
+            break r;
+        }
+        answered += 1;
+        assert!(answered < 1000, "never cut");
+    };
+    assert_eq!(cut, DisconnectReason::OverBudget(Budget::GetHeaders));
+    assert!(answered * 58 <= GET_HEADERS_BURST && answered * 58 + 58 > GET_HEADERS_BURST);
+    assert!(cut.is_misbehaviour(), "banned");
+    // A second later the same rate is allowed again, in a new connection.
+    let later = cheesechain::service::Time(now.0 + 1000);
+    handshake_inbound(n, 82, addr(11), 5, &params, later);
+    while n.poll_action().is_some() {}
+    n.on_message(82, Message::Ping { nonce: 1 }, later);
+    assert_eq!(cut_reason(n, 82), None);
+}
+
+#[test]
+fn a_low_work_branch_forking_at_genesis_is_not_stored_and_its_flooder_is_cut() {
+    use cheesechain::chain::pow::check_pow;
+    use cheesechain::service::Budget;
+    let mut net = Harness::new(1, &[0]);
+    net.tick(1);
+    net.mine(0, 300);
+    let params = net.nodes[0].config().params.clone();
+    let now = net.now;
+    let genesis_time = params.genesis_block().header.time;
+    let n = &mut net.nodes[0];
+    handshake_inbound(n, 90, addr(12), 6, &params, now);
+    while n.poll_action().is_some() {}
+    let before = n.chain().header_count();
+    let mut seed = 0u32;
+    let cut = loop {
+        // 100 headers from genesis: far less work than the 300-block tip.
+        let mut prev = params.network_id();
+        let mut batch = Vec::new();
+        for i in 0..100u32 {
+            let mut h = cheesechain::chain::BlockHeader {
+                version: 1,
+                prev,
+                merkle_root: Hash256::sha256(&seed.to_le_bytes()),
+                time: genesis_time + 1 + i,
+                bits: params.pow_limit_bits,
+                nonce: 0,
+            };
+            while check_pow(&h, params.pow_limit_bits).is_err() {
+                h.nonce += 1;
+            }
+            prev = h.hash();
+            batch.push(h);
+        }
+        seed += 1;
+        n.on_message(90, Message::Headers { headers: batch }, now);
+        assert_eq!(n.chain().header_count(), before, "nothing stored");
+        if let Some(r) = cut_reason(n, 90) {
+            break r;
+        }
+        assert!(seed < 1000, "never cut");
+    };
+    assert_eq!(cut, DisconnectReason::OverBudget(Budget::UselessHeaders));
+    assert_eq!(seed, 41, "cut once 4 000 useless headers are exceeded");
+}

@@ -92,6 +92,28 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     let tracker = TrackerConfig::default();
     let u = |x: usize| x as u64;
     let mut m = BTreeMap::new();
+    // 7.1 Request budgets.
+    {
+        use cheesechain::node::budget::*;
+        for (k, v) in [
+            ("GET_HEADERS_BURST", GET_HEADERS_BURST),
+            ("GET_HEADERS_RATE", GET_HEADERS_RATE),
+            ("GET_HEADERS_COST", GET_HEADERS_COST),
+            ("GET_DATA_BURST", GET_DATA_BURST),
+            ("GET_DATA_RATE", GET_DATA_RATE),
+            ("MEMPOOL_COST", MEMPOOL_COST),
+            ("INV_BURST", INV_BURST),
+            ("INV_RATE", INV_RATE),
+            ("PING_BURST", PING_BURST),
+            ("PING_RATE", PING_RATE),
+            ("ANTI_DOS_BLOCKS", ANTI_DOS_BLOCKS),
+            ("HEADERS_AHEAD_MAX", u64::from(HEADERS_AHEAD_MAX)),
+            ("USELESS_HEADERS_BURST", USELESS_HEADERS_BURST),
+            ("USELESS_HEADERS_RATE", USELESS_HEADERS_RATE),
+        ] {
+            m.insert(k, v);
+        }
+    }
     // 1.1 Tracker.
     m.insert("DEFAULT_MAX_PEERS", u(tracker.max_peers));
     m.insert("DEFAULT_MAX_PER_IP", u(tracker.max_per_ip));
@@ -127,7 +149,8 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         tracker_backoff_max: _,
         peer_retry: _,
         mempool_max_txs: _,
-        orphan_max_blocks: _,
+        orphan_max_bytes: _,
+        orphan_peer_bytes: _,
         max_blocks_in_flight_per_peer: _,
         template_refresh: _,
         block_push_peers: _,
@@ -145,7 +168,8 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     m.insert("TRACKER_BACKOFF_MAX_MS", ms(node.tracker_backoff_max));
     m.insert("PEER_RETRY_MS", ms(node.peer_retry));
     m.insert("MEMPOOL_MAX_TXS", u(node.mempool_max_txs));
-    m.insert("ORPHAN_MAX_BLOCKS", u(node.orphan_max_blocks));
+    m.insert("ORPHAN_MAX_BYTES", u(node.orphan_max_bytes));
+    m.insert("ORPHAN_PEER_BYTES", u(node.orphan_peer_bytes));
     m.insert(
         "MAX_BLOCKS_IN_FLIGHT_PER_PEER",
         u(node.max_blocks_in_flight_per_peer),
@@ -250,6 +274,7 @@ fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
         DisconnectReason::Frame(FrameError::BadChecksum),
         DisconnectReason::ProtocolViolation(""),
         DisconnectReason::Misbehaviour(String::new()),
+        DisconnectReason::OverBudget(cheesechain::service::Budget::Ping),
         DisconnectReason::WrongNetwork,
         DisconnectReason::SelfConnection,
         DisconnectReason::Duplicate,
@@ -267,6 +292,7 @@ fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
                 DisconnectReason::Frame(_) => "Frame",
                 DisconnectReason::ProtocolViolation(_) => "ProtocolViolation",
                 DisconnectReason::Misbehaviour(_) => "Misbehaviour",
+                DisconnectReason::OverBudget(_) => "OverBudget",
                 DisconnectReason::WrongNetwork => "WrongNetwork",
                 DisconnectReason::SelfConnection => "SelfConnection",
                 DisconnectReason::Duplicate => "Duplicate",

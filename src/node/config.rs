@@ -49,8 +49,10 @@ pub struct NodeConfig {
     pub peer_retry: Duration,
     /// Largest number of transactions kept in the mempool.
     pub mempool_max_txs: usize,
-    /// Largest number of blocks with unknown parents kept.
-    pub orphan_max_blocks: usize,
+    /// Most bytes of blocks with unknown parents kept (memory they occupy).
+    pub orphan_max_bytes: usize,
+    /// Most of those bytes kept from one peer; beyond it, its own oldest go first.
+    pub orphan_peer_bytes: usize,
     /// Blocks requested from one peer at a time.
     pub max_blocks_in_flight_per_peer: usize,
     /// Rebuild the mining template at least this often (fresh time, new transactions).
@@ -83,7 +85,8 @@ impl NodeConfig {
             tracker_backoff_max: Duration::from_secs(30),
             peer_retry: Duration::from_secs(15),
             mempool_max_txs: 20_000,
-            orphan_max_blocks: 200,
+            orphan_max_bytes: crate::chain::orphans::ORPHAN_MAX_BYTES,
+            orphan_peer_bytes: crate::chain::orphans::ORPHAN_PEER_BYTES,
             max_blocks_in_flight_per_peer: 32,
             template_refresh: Duration::from_secs(5),
             block_push_peers: 2,

@@ -1,6 +1,8 @@
 //! Block download and upload: requesting missing blocks from peers that have them, answering GetData, accepting blocks and their orphans.
 
 use super::*;
+use crate::chain::orphans::LOCAL;
+use crate::chain::validate::check_block_stateless;
 
 impl Node {
     pub(super) fn on_getdata(&mut self, conn: ConnId, items: Vec<InvItem>) {
@@ -68,13 +70,28 @@ impl Node {
             if self.chain.block(&hash).is_some() {
                 continue;
             }
-            // Kept only for the orphan pool, i.e. when the parent is unknown.
+            // Kept only for the orphan pool, i.e. when the parent is unknown; such a
+            // block must first pass the checks that need no chain (its proof of work
+            // meets its own bits and the network's limit, its body matches its
+            // header), so nothing unproven is ever kept.
             let prev = block.block().header.prev;
-            let orphan = self
-                .chain
-                .header(&prev)
-                .is_none()
-                .then(|| block.block().clone());
+            let orphan = if self.chain.header(&prev).is_none() && !self.orphans.contains(&hash) {
+                let pow = crate::chain::pow::check_pow_hashed(
+                    &block.hashed_header(),
+                    self.cfg.params.pow_limit_bits,
+                );
+                if let Err(e) = pow.and_then(|()| check_block_stateless(block.block())) {
+                    warn!(target: "chain", "invalid orphan block {hash}: {e}");
+                    match from {
+                        Some(c) => self.punish(c, format!("invalid orphan block {hash}: {e}"), now),
+                        None => warn!(target: "miner", "our own block was invalid: {e}"),
+                    }
+                    continue;
+                }
+                Some(block.block().clone())
+            } else {
+                None
+            };
             match self.chain.accept_block(block, now.secs()) {
                 Ok(outcome) => {
                     // Durable before announced, and only once the whole ancestry has
@@ -90,23 +107,15 @@ impl Node {
                     if outcome.tip_changed {
                         self.on_tip_changed(&outcome.disconnected, outcome.reorg_depth as u32, now);
                     }
-                    for child in self.orphans.take_children(&hash) {
-                        let child = HashedBlock::new(child);
-                        let sender = self.orphan_from.remove(&child.hash());
-                        work.push((child, sender));
+                    for (child, sender) in self.orphans.take_children(&hash) {
+                        let sender = (sender != LOCAL).then_some(sender);
+                        work.push((HashedBlock::new(child), sender));
                     }
                 }
                 Err(BlockError::UnknownParent) => {
                     debug!(target: "chain", "orphan block {hash}; fetching its ancestors");
-                    if orphan.is_some_and(|b| self.orphans.insert(b)) {
-                        if let Some(c) = from {
-                            self.orphan_from.insert(hash, c);
-                        }
-                    }
-                    // Forget senders of orphans the bounded pool has evicted.
-                    if self.orphan_from.len() > 2 * self.cfg.orphan_max_blocks {
-                        let orphans = &self.orphans;
-                        self.orphan_from.retain(|h, _| orphans.contains(h));
+                    if let Some(b) = orphan {
+                        self.orphans.insert(b, from.unwrap_or(LOCAL));
                     }
                     if let Some(c) = from {
                         self.request_headers(c, now);

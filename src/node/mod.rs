@@ -13,6 +13,7 @@
 
 mod addrbook;
 mod bans;
+pub mod budget;
 pub mod config;
 mod download;
 mod handshake;
@@ -39,7 +40,7 @@ use crate::chain::{Block, BlockHeader, Hash256, Transaction, Transfer};
 use crate::miner::{block_template, Miner};
 use crate::rng::SplitMix64;
 use crate::service::{
-    whole_ms, Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time,
+    whole_ms, Action, Budget, ConnId, Direction, DisconnectReason, Event, Role, Service, Time,
 };
 use crate::wire::{
     InvItem, InvKind, Message, RejectCode, Version, MAX_HEADERS, MAX_INV, MAX_LOCATOR,
@@ -142,9 +143,6 @@ pub struct Node {
     nonce: u64,
     /// Where outbound connections may go.
     addrs: AddrBook,
-    /// Who sent each block in the orphan pool, so the right peer is blamed if it
-    /// turns out invalid once its parent arrives.
-    orphan_from: BTreeMap<Hash256, ConnId>,
     bans: Bans,
     /// The miner and its template.
     mining: Mining,
@@ -165,7 +163,7 @@ impl Node {
         let nonce = rng.next_u64();
         let mut node = Node {
             mempool: Mempool::new(cfg.mempool_max_txs),
-            orphans: OrphanPool::new(cfg.orphan_max_blocks),
+            orphans: OrphanPool::new(cfg.orphan_max_bytes, cfg.orphan_peer_bytes),
             chain,
             rng,
             nonce,
@@ -179,7 +177,6 @@ impl Node {
                 next_heartbeat: now,
             },
             addrs: AddrBook::default(),
-            orphan_from: BTreeMap::new(),
             bans: Bans::default(),
             block_requests: InFlight::default(),
             tx_requests: InFlight::default(),
@@ -207,6 +204,11 @@ impl Node {
     /// The mempool.
     pub fn mempool(&self) -> &Mempool {
         &self.mempool
+    }
+
+    /// Bytes held in the orphan pool (bounded by the configured budget).
+    pub fn orphan_bytes(&self) -> usize {
+        self.orphans.bytes()
     }
 
     /// The configuration.
@@ -269,6 +271,20 @@ impl Node {
         self.push(Action::Disconnect { conn, reason });
     }
 
+    /// Charges `n` tokens of budget `b` to the peer on `conn`; false (and the peer is
+    /// cut with [`DisconnectReason::OverBudget`], which bans) if the budget ran out.
+    fn charge(&mut self, conn: ConnId, b: crate::service::Budget, n: usize, now: Time) -> bool {
+        let Some(p) = self.peers.get_mut(&conn) else {
+            return false;
+        };
+        if p.budgets.take(b, n as u64, now) {
+            return true;
+        }
+        warn!(target: "net", "peer {} exceeded its {b} budget", p.addr);
+        self.disconnect(conn, DisconnectReason::OverBudget(b));
+        false
+    }
+
     fn on_peer_message(&mut self, conn: ConnId, msg: Message, now: Time) {
         let Some(p) = self.peers.get_mut(&conn) else {
             return;
@@ -303,7 +319,11 @@ impl Node {
                     DisconnectReason::ProtocolViolation("message before handshake"),
                 );
             }
-            Message::Ping { nonce } => self.send(conn, Message::Pong { nonce }),
+            Message::Ping { nonce } => {
+                if self.charge(conn, Budget::Ping, 1, now) {
+                    self.send(conn, Message::Pong { nonce });
+                }
+            }
             Message::Pong { nonce } => {
                 let p = self.peers.get_mut(&conn).expect("checked above");
                 if let PingState::AwaitingPong { nonce: n, sent } = p.ping {
@@ -320,6 +340,10 @@ impl Node {
                 let hashed = self
                     .chain
                     .hashed_headers_after(&locator, &stop, MAX_HEADERS);
+                let cost = budget::GET_HEADERS_COST as usize + hashed.len();
+                if !self.charge(conn, Budget::GetHeaders, cost, now) {
+                    return;
+                }
                 if let Some(p) = self.peers.get_mut(&conn) {
                     for h in &hashed {
                         self.known.record(p, &h.hash());
@@ -329,8 +353,16 @@ impl Node {
                 self.send(conn, Message::Headers { headers });
             }
             Message::Headers { headers } => self.on_headers(conn, headers, now),
-            Message::Inv { items } => self.on_inv(conn, items, now),
-            Message::GetData { items } => self.on_getdata(conn, items),
+            Message::Inv { items } => {
+                if self.charge(conn, Budget::Inventory, items.len(), now) {
+                    self.on_inv(conn, items, now);
+                }
+            }
+            Message::GetData { items } => {
+                if self.charge(conn, Budget::GetData, items.len(), now) {
+                    self.on_getdata(conn, items);
+                }
+            }
             Message::NotFound { items } => {
                 for it in items {
                     match it.kind {
@@ -360,6 +392,9 @@ impl Node {
             Message::Block(block) => self.on_block(conn, block, now),
             Message::Tx(tx) => self.on_tx(conn, *tx, now),
             Message::Mempool => {
+                if !self.charge(conn, Budget::GetData, budget::MEMPOOL_COST as usize, now) {
+                    return;
+                }
                 let ids = self.mempool.txids();
                 if ids.is_empty() {
                     self.send(conn, Message::Inv { items: Vec::new() });

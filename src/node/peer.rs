@@ -218,6 +218,8 @@ pub struct Peer {
     pub known_txs: KnownSet,
     /// Blocks it answered `not-found` for: not asked of it again.
     pub lacks_blocks: KnownSet,
+    /// Its budgets of amplifying requests.
+    pub budgets: super::budget::PeerBudgets,
 }
 
 impl Peer {
@@ -241,6 +243,7 @@ impl Peer {
             known_blocks: KnownSet::default(),
             known_txs: KnownSet::default(),
             lacks_blocks: KnownSet::default(),
+            budgets: super::budget::PeerBudgets::default(),
         }
     }
 
