@@ -590,3 +590,89 @@ fn a_low_work_branch_forking_at_genesis_is_not_stored_and_its_flooder_is_cut() {
     assert_eq!(cut, DisconnectReason::OverBudget(Budget::UselessHeaders));
     assert_eq!(seed, 41, "cut once 4 000 useless headers are exceeded");
 }
+
+/// The nonce node `i` of `net` puts in its `version`, as any remote that connects to
+/// it learns it: a scripted inbound connection reads it from the first message.
+fn nonce_of(net: &mut Harness, i: usize) -> u64 {
+    let now = net.now;
+    let spy: SocketAddr = "127.0.0.9:4000".parse().unwrap();
+    let n = &mut net.nodes[i];
+    n.on_connected(900 + i as u64, spy, Direction::Inbound, Role::Peer, now);
+    let mut nonce = None;
+    while let Some(a) = n.poll_action() {
+        if let Action::Send {
+            msg: Message::Version(v),
+            ..
+        } = a
+        {
+            nonce = Some(v.nonce);
+        }
+    }
+    n.on_disconnected(900 + i as u64, &DisconnectReason::RemoteClosed, now);
+    nonce.expect("a node sends its version on connecting")
+}
+
+/// Replaying honest X's `version` nonce on an inbound connection to V, before or after
+/// V dials X, never costs V its link to X (whichever of the two nonces is larger).
+#[test]
+fn a_replayed_nonce_on_an_inbound_connection_does_not_cut_a_real_link() {
+    let params = NetworkParams::regtest();
+    let attacker: SocketAddr = "127.0.0.2:6000".parse().unwrap();
+    for (v, x) in [(0, 1), (1, 0)] {
+        for replay_first in [true, false] {
+            let mut net = Harness::new(2, &[]);
+            net.tick(1);
+            let nx = nonce_of(&mut net, x);
+            let now = net.now;
+            if replay_first {
+                handshake_inbound(&mut net.nodes[v], 700, attacker, nx, &params, now);
+                net.connect(v, x);
+            } else {
+                net.connect(v, x);
+                handshake_inbound(&mut net.nodes[v], 700, attacker, nx, &params, now);
+            }
+            net.pump();
+            assert_eq!(
+                net.nodes[v].status().peers_out,
+                1,
+                "V={v} replay_first={replay_first}: V lost its link to X: {:?}",
+                net.closed
+            );
+            assert_eq!(net.nodes[x].status().peers_in, 1);
+            assert!(
+                !net.closed.iter().any(|(n, c, _)| *n == v && *c != 700),
+                "{:?}",
+                net.closed
+            );
+        }
+    }
+}
+
+/// Two nodes that dial each other keep exactly one link, whichever dials first and
+/// whichever nonce is larger; a third inbound claiming a nonce already seen is closed
+/// only if it is the newcomer next to a ready outbound link.
+#[test]
+fn two_nodes_dialling_each_other_keep_one_link() {
+    for (a, b) in [(0, 1), (1, 0)] {
+        let mut net = Harness::new(2, &[]);
+        net.tick(1);
+        net.connect(a, b);
+        net.connect(b, a);
+        net.pump();
+        let links: usize = net
+            .nodes
+            .iter()
+            .map(|n| n.status().peers_out + n.status().peers_in)
+            .sum();
+        assert_eq!(links, 2, "one link, seen from both ends: {:?}", net.closed);
+        assert_eq!(
+            net.nodes[a].status().peers_out,
+            1,
+            "the existing link stays"
+        );
+        assert!(net
+            .closed
+            .iter()
+            .all(|(_, _, r)| *r == DisconnectReason::Duplicate));
+    }
+}

@@ -57,6 +57,9 @@ impl Node {
             return;
         }
         if v.nonce == self.nonce {
+            // Our own nonce is proof only on a connection we opened: the other end is
+            // us. On an inbound one it is the far half of that same loop, or a remote
+            // replaying what we sent it; either way only this connection is closed.
             let p = self.peers.get(&conn).expect("caller checked");
             if p.dir == Direction::Outbound {
                 self.addrs.mark_self(p.addr);
@@ -64,17 +67,15 @@ impl Node {
             self.disconnect(conn, DisconnectReason::SelfConnection);
             return;
         }
-        let dup = self
-            .peers
-            .iter()
-            .any(|(c, q)| *c != conn && q.version().is_some_and(|w| w.nonce == v.nonce));
-        let p = self.peers.get_mut(&conn).expect("caller checked");
-        // Two connections between the same pair of nodes: only the node with the larger
-        // nonce closes its outbound one, so the pair never closes both.
-        if dup && p.dir == Direction::Outbound && self.nonce > v.nonce {
-            self.disconnect(conn, DisconnectReason::Duplicate);
-            return;
+        match self.duplicate_to_close(conn, v.nonce) {
+            Some(c) if c == conn => {
+                self.disconnect(conn, DisconnectReason::Duplicate);
+                return;
+            }
+            Some(other) => self.disconnect(other, DisconnectReason::Duplicate),
+            None => {}
         }
+        let p = self.peers.get_mut(&conn).expect("caller checked");
         p.best_height = v.best_height;
         p.handshake = match p.handshake {
             Handshake::GotVerack => Handshake::Ready(v),
@@ -85,6 +86,35 @@ impl Node {
         if self.peers.get(&conn).is_some_and(|p| p.is_ready()) {
             self.on_ready(conn, now);
         }
+    }
+
+    /// Which connection to close, if any, now that `conn` received a `version` with
+    /// `nonce` that another connection's `version` already carried (spec: peer
+    /// protocol, handshake rule 4).
+    ///
+    /// A remote can put any nonce in its `version`, so only what it cannot forge
+    /// against us decides: only an inbound connection is ever closed on account of a
+    /// nonce an inbound connection claims; an outbound connection (we chose the
+    /// address, the far end answered) is closed only for another outbound one. The
+    /// existing ready connection wins; between two not yet ready, the one the node
+    /// with the larger nonce opened survives, so two nodes dialling each other at once
+    /// keep one link.
+    fn duplicate_to_close(&self, conn: ConnId, nonce: u64) -> Option<ConnId> {
+        let new_dir = self.peers.get(&conn)?.dir;
+        let ours_larger = self.nonce > nonce;
+        self.peers
+            .iter()
+            .filter(|(c, q)| **c != conn && q.version().is_some_and(|w| w.nonce == nonce))
+            .find_map(|(&old, q)| match (new_dir, q.dir) {
+                (Direction::Outbound, Direction::Outbound) => Some(conn),
+                (Direction::Inbound, Direction::Outbound) => {
+                    (q.is_ready() || ours_larger).then_some(conn)
+                }
+                (Direction::Outbound, Direction::Inbound) => {
+                    (!q.is_ready() && ours_larger).then_some(old)
+                }
+                (Direction::Inbound, Direction::Inbound) => None,
+            })
     }
 
     pub(super) fn on_ready(&mut self, conn: ConnId, now: Time) {
