@@ -72,6 +72,9 @@ pub enum Role {
     Tracker,
     /// A connection to another peer.
     Peer,
+    /// A client of the local control socket (always inbound; its address is a
+    /// placeholder, as Unix sockets have none).
+    Control,
 }
 
 /// Why a connection is closed. Sent to the service in
@@ -104,6 +107,8 @@ pub enum DisconnectReason {
     SendQueueFull,
     /// This process is shutting down.
     Shutdown,
+    /// The node's operator asked for it (a control-socket `disconnect-peer`).
+    Requested,
 }
 
 impl DisconnectReason {
@@ -134,6 +139,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::Banned => f.write_str("banned"),
             DisconnectReason::SendQueueFull => f.write_str("send queue full"),
             DisconnectReason::Shutdown => f.write_str("shutting down"),
+            DisconnectReason::Requested => f.write_str("closed on the operator's request"),
         }
     }
 }

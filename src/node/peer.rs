@@ -218,6 +218,12 @@ pub struct Peer {
     pub known_txs: KnownSet,
     /// Blocks it answered `not-found` for: not asked of it again.
     pub lacks_blocks: KnownSet,
+    /// Frame bytes received from it (header and payload).
+    pub bytes_in: u64,
+    /// Frame bytes queued for it.
+    pub bytes_out: u64,
+    /// Its query budget (spec/peer-protocol.md section 12.2).
+    pub queries: super::query::QueryBudget,
 }
 
 impl Peer {
@@ -241,6 +247,9 @@ impl Peer {
             known_blocks: KnownSet::default(),
             known_txs: KnownSet::default(),
             lacks_blocks: KnownSet::default(),
+            bytes_in: 0,
+            bytes_out: 0,
+            queries: super::query::QueryBudget::new(now),
         }
     }
 
