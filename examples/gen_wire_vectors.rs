@@ -230,6 +230,160 @@ fn main() {
                 height: 42,
             },
         ),
+        ("get-info", "", Message::GetInfo),
+        (
+            "info",
+            "a regtest node at height 2 mining about 1.5 MH/s",
+            Message::Info(Box::new(NodeInfo {
+                network: "regtest".into(),
+                height: 2,
+                tip: Hash256::sha256d(b"tip"),
+                tip_time: 1_764_028_802,
+                best_header_height: 3,
+                best_header: Hash256::sha256d(b"best"),
+                bits: 0x207f_ffff,
+                hash_rate: 1_500_000,
+                mining: true,
+                peers_in: 1,
+                peers_out: 2,
+                mempool_txs: 1,
+                mempool_bytes: 187,
+            })),
+        ),
+        (
+            "get-block-height",
+            "",
+            Message::GetBlock(BlockQuery::Height(7)),
+        ),
+        (
+            "get-block-hash",
+            "the regtest genesis hash",
+            Message::GetBlock(BlockQuery::Hash(gh)),
+        ),
+        (
+            "block-info",
+            "the regtest genesis block, whole, on a chain of height 9",
+            Message::BlockInfo(Box::new(BlockInfo {
+                height: 0,
+                confirmations: 10,
+                status: ChainStatus::Active,
+                data: BlockData::Full(genesis.clone().into()),
+            })),
+        ),
+        (
+            "block-info-header-only",
+            "a header whose block data the node lacks",
+            Message::BlockInfo(Box::new(BlockInfo {
+                height: 0,
+                confirmations: 0,
+                status: ChainStatus::HeadersOnly,
+                data: BlockData::Header(genesis.header),
+            })),
+        ),
+        (
+            "get-tx",
+            "the txid of tx-transfer",
+            Message::GetTx {
+                txid: transfer.txid(),
+            },
+        ),
+        (
+            "tx-info-mempool",
+            "",
+            Message::TxInfo(Box::new(TxInfo {
+                location: TxLocation::Mempool,
+                tx: transfer,
+            })),
+        ),
+        (
+            "tx-info-block",
+            "",
+            Message::TxInfo(Box::new(TxInfo {
+                location: TxLocation::Block {
+                    hash: Hash256::sha256d(b"block"),
+                    height: 1,
+                    confirmations: 2,
+                },
+                tx: coinbase,
+            })),
+        ),
+        ("get-tips", "", Message::GetTips),
+        (
+            "tips",
+            "the active tip and a stale branch of one block",
+            Message::Tips {
+                total: 2,
+                tips: vec![
+                    TipEntry {
+                        hash: Hash256::sha256d(b"tip"),
+                        height: 5,
+                        branch_len: 0,
+                        status: ChainStatus::Active,
+                    },
+                    TipEntry {
+                        hash: Hash256::sha256d(b"stale"),
+                        height: 4,
+                        branch_len: 1,
+                        status: ChainStatus::ValidFork,
+                    },
+                ],
+            },
+        ),
+        (
+            "query-error",
+            "a mine request refused on the peer port",
+            Message::QueryError {
+                request: MSG_MINE,
+                code: QueryErrorCode::NotAllowed,
+                message: "control request on the peer port".into(),
+            },
+        ),
+        ("get-peer-info", "", Message::GetPeerInfo),
+        (
+            "peer-info",
+            "one ready outbound peer with a measured ping",
+            Message::PeerInfo {
+                peers: vec![PeerEntry {
+                    addr: v4,
+                    listen_port: 8334,
+                    inbound: false,
+                    ready: true,
+                    best_height: 42,
+                    ping_ms: 12,
+                    bytes_in: 4096,
+                    bytes_out: 2048,
+                    connected_since: 1_764_028_800_000,
+                }],
+            },
+        ),
+        ("peer-info-empty", "", Message::PeerInfo { peers: vec![] }),
+        (
+            "mine",
+            "three blocks to the node's own account (all zeros)",
+            Message::Mine {
+                blocks: 3,
+                account: AccountId([0; 33]),
+            },
+        ),
+        (
+            "mined",
+            "",
+            Message::Mined {
+                height: 1,
+                hashes: vec![Hash256::sha256d(b"block")],
+            },
+        ),
+        ("connect-peer", "", Message::ConnectPeer { addr: v4 }),
+        ("disconnect-peer", "", Message::DisconnectPeer { addr: v6 }),
+        ("stop", "", Message::Stop),
+        (
+            "done",
+            "",
+            Message::Done {
+                request: MSG_STOP,
+                message: "stopping".into(),
+            },
+        ),
     ];
 
     let mut records: Vec<Record> = valid
@@ -395,6 +549,51 @@ fn main() {
             raw_frame(magic, PROTOCOL_VERSION, MSG_ERROR, &[1, 2, 0xc3, 0x28]),
             "malformed",
             Some("invalid-value"),
+        ),
+        bad(
+            "get-block-bad-kind",
+            "get-block kind 3",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, PROTOCOL_VERSION, MSG_GET_BLOCK, &[3, 0, 0, 0, 0]),
+            "malformed",
+            Some("invalid-tag"),
+        ),
+        bad(
+            "tips-over-limit",
+            "tips count MAX_TIPS + 1 (65), refused before reading entries",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, PROTOCOL_VERSION, MSG_TIPS, &[1, 0, 0, 0, 65, 0]),
+            "malformed",
+            Some("too-many"),
+        ),
+        bad(
+            "peer-info-count-exceeds-bytes",
+            "peer-info count 1 with no entry",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, PROTOCOL_VERSION, MSG_PEER_INFO, &[1, 0]),
+            "malformed",
+            Some("truncated"),
+        ),
+        bad(
+            "query-error-bad-code",
+            "query error code 6",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, PROTOCOL_VERSION, MSG_QUERY_ERROR, &[0x2b, 0, 6, 0]),
+            "malformed",
+            Some("invalid-tag"),
+        ),
+        bad(
+            "mined-over-limit",
+            "mined count MAX_MINE_BLOCKS + 1 (1001)",
+            MAX_PAYLOAD_LEN,
+            raw_frame(
+                magic,
+                PROTOCOL_VERSION,
+                MSG_MINED,
+                &[1, 0, 0, 0, 0xe9, 0x03],
+            ),
+            "malformed",
+            Some("too-many"),
         ),
     ]);
 

@@ -72,6 +72,9 @@ pub enum Role {
     Tracker,
     /// A connection to another peer.
     Peer,
+    /// A client of the local control socket (always inbound; its address is a
+    /// placeholder, as Unix sockets have none).
+    Control,
 }
 
 /// A per-connection request budget (each a token bucket, see `spec/peer-protocol.md`).
@@ -134,6 +137,8 @@ pub enum DisconnectReason {
     SendQueueFull,
     /// This process is shutting down.
     Shutdown,
+    /// The node's operator asked for it (a control-socket `disconnect-peer`).
+    Requested,
 }
 
 impl DisconnectReason {
@@ -166,6 +171,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::Banned => f.write_str("banned"),
             DisconnectReason::SendQueueFull => f.write_str("send queue full"),
             DisconnectReason::Shutdown => f.write_str("shutting down"),
+            DisconnectReason::Requested => f.write_str("closed on the operator's request"),
         }
     }
 }

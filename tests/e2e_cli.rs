@@ -6,7 +6,8 @@ mod support;
 
 use std::process::Command;
 
-const BINS: [(&str, &str); 5] = [
+const BINS: [(&str, &str); 6] = [
+    ("cheese-cli", env!("CARGO_BIN_EXE_cheese-cli")),
     ("tracker", env!("CARGO_BIN_EXE_tracker")),
     ("peer", env!("CARGO_BIN_EXE_peer")),
     ("wallet", env!("CARGO_BIN_EXE_wallet")),

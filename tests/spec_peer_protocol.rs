@@ -283,6 +283,7 @@ fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
         DisconnectReason::Banned,
         DisconnectReason::SendQueueFull,
         DisconnectReason::Shutdown,
+        DisconnectReason::Requested,
     ];
     all.into_iter()
         .map(|r| {
@@ -301,6 +302,7 @@ fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
                 DisconnectReason::Banned => "Banned",
                 DisconnectReason::SendQueueFull => "SendQueueFull",
                 DisconnectReason::Shutdown => "Shutdown",
+                DisconnectReason::Requested => "Requested",
             };
             (name, r)
         })

@@ -1,6 +1,7 @@
 //! The command-line programs, as library functions so one executable can run another's
 //! role (`devnet` starts `tracker` and `peer` roles from its own binary).
 
+pub mod cheese_cli;
 pub mod conformance;
 pub mod devnet;
 pub mod peer;

@@ -33,7 +33,8 @@ pub struct PeerArgs {
     #[argh(option, default = "String::from(\"0.0.0.0:0\")")]
     pub listen: String,
 
-    /// directory for the block file and the node key (default ./cheese-data)
+    /// directory for the block file, the node key and the control socket
+    /// `control.sock` that cheese-cli uses (default ./cheese-data)
     #[argh(option, default = "PathBuf::from(\"cheese-data\")")]
     pub data_dir: PathBuf,
 
@@ -140,7 +141,9 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
     }
     let stored = blocks.len();
 
+    let control = args.data_dir.join(crate::net::CONTROL_SOCKET_NAME);
     let mut reactor = Reactor::bind(ReactorConfig {
+        control_socket: Some(control.clone()),
         listen: Some(listen),
         magic: params.magic,
         max_payload: MAX_PAYLOAD_LEN,
@@ -148,7 +151,7 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
         delay: Duration::from_millis(args.delay_ms),
         ..ReactorConfig::default()
     })
-    .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+    .map_err(|e| format!("cannot listen on {listen} or {}: {e}", control.display()))?;
     let local = reactor
         .local_addr()
         .ok_or("listener has no local address")?;

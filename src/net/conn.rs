@@ -1,12 +1,103 @@
-//! One TCP connection of the reactor: its state, its push decoder and its bounded
-//! write buffer.
+//! One connection of the reactor (TCP, or a Unix control-socket client): its state,
+//! its push decoder and its bounded write buffer.
 
 use crate::service::{ConnId, Direction, DisconnectReason, Role};
 use crate::wire::FrameDecoder;
-use mio::net::TcpStream;
-use std::io::{self, Write};
-use std::net::SocketAddr;
+use mio::net::{TcpStream, UnixStream};
+use mio::{Interest, Registry, Token};
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr};
 use std::time::Instant;
+
+/// The socket under a connection: a TCP stream, or a client of the Unix control socket.
+#[derive(Debug)]
+pub(crate) enum Stream {
+    /// A peer or tracker connection.
+    Tcp(TcpStream),
+    /// A local control client.
+    Unix(UnixStream),
+}
+
+impl Stream {
+    /// The pending socket error, if any (a failed non-blocking connect).
+    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
+        match self {
+            Stream::Tcp(s) => s.take_error(),
+            Stream::Unix(s) => s.take_error(),
+        }
+    }
+
+    /// `Ok` once connected; `NotConnected` while a connect is in progress.
+    pub fn check_connected(&self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.peer_addr().map(|_| ()),
+            Stream::Unix(_) => Ok(()),
+        }
+    }
+
+    /// Disables Nagle's algorithm on TCP (a no-op on Unix sockets).
+    pub fn set_nodelay(&self) {
+        if let Stream::Tcp(s) = self {
+            let _ = s.set_nodelay(true);
+        }
+    }
+
+    /// Shuts down one or both halves.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.shutdown(how),
+            Stream::Unix(s) => s.shutdown(how),
+        }
+    }
+}
+
+impl Read for Stream {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.read(buf),
+            Stream::Unix(s) => s.read(buf),
+        }
+    }
+}
+
+impl Write for Stream {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.write(buf),
+            Stream::Unix(s) => s.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.flush(),
+            Stream::Unix(s) => s.flush(),
+        }
+    }
+}
+
+impl mio::event::Source for Stream {
+    fn register(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.register(r, t, i),
+            Stream::Unix(s) => s.register(r, t, i),
+        }
+    }
+
+    fn reregister(&mut self, r: &Registry, t: Token, i: Interest) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.reregister(r, t, i),
+            Stream::Unix(s) => s.reregister(r, t, i),
+        }
+    }
+
+    fn deregister(&mut self, r: &Registry) -> io::Result<()> {
+        match self {
+            Stream::Tcp(s) => s.deregister(r),
+            Stream::Unix(s) => s.deregister(r),
+        }
+    }
+}
 
 use super::MAX_IDLE_WRITE_BUFFER;
 
@@ -34,7 +125,7 @@ pub(crate) enum ConnState {
 pub(crate) struct Conn {
     /// The id the service sees.
     pub id: ConnId,
-    pub stream: TcpStream,
+    pub stream: Stream,
     pub addr: SocketAddr,
     pub dir: Direction,
     pub role: Role,
@@ -65,7 +156,7 @@ pub(crate) enum Flush {
 impl Conn {
     pub fn new(
         id: ConnId,
-        stream: TcpStream,
+        stream: Stream,
         addr: SocketAddr,
         dir: Direction,
         role: Role,

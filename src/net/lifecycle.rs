@@ -2,7 +2,7 @@
 //! until `WouldBlock`, queueing frames, closing with a flush, deadlines, and removal at
 //! the end of the poll iteration.
 
-use super::conn::{Conn, ConnState, Flush};
+use super::conn::{Conn, ConnState, Flush, Stream};
 use super::reactor::Reactor;
 use super::{Hooks, ACCEPT_BACKOFF, CLOSE_FLUSH_TIMEOUT, CONNECT_TIMEOUT};
 use crate::service::{ConnId, Direction, DisconnectReason, Role, Service, Time};
@@ -27,7 +27,7 @@ impl Reactor {
             let Some(listener) = self.listener.as_ref() else {
                 return Ok(());
             };
-            let (mut stream, addr) = match listener.accept() {
+            let (stream, addr) = match listener.accept() {
                 Ok(x) => x,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
@@ -54,6 +54,7 @@ impl Reactor {
                 continue;
             }
             let _ = stream.set_nodelay(true);
+            let mut stream = Stream::Tcp(stream);
             let entry = self.conns.vacant_entry();
             let key = entry.key();
             if let Err(e) =
@@ -84,6 +85,68 @@ impl Reactor {
         }
     }
 
+    /// Accepts control-socket clients until `WouldBlock` (mio rule 1). They are inbound
+    /// connections of role [`Role::Control`] with the placeholder address
+    /// [`super::CONTROL_ADDR`]; the service decides whether to keep them.
+    pub(super) fn accept_control_loop<S: Service, H: Hooks<S>>(
+        &mut self,
+        service: &mut S,
+        hooks: &mut H,
+        now: Time,
+    ) -> io::Result<()> {
+        loop {
+            let Some((listener, _)) = self.control.as_ref() else {
+                return Ok(());
+            };
+            let stream = match listener.accept() {
+                Ok((s, _)) => s,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::ConnectionAborted | io::ErrorKind::ConnectionReset
+                    ) =>
+                {
+                    continue
+                }
+                Err(e) => {
+                    warn!(target: "net", "control accept failed ({e}); pausing accepts");
+                    self.accept_paused_until = Some(Instant::now() + ACCEPT_BACKOFF);
+                    return Ok(());
+                }
+            };
+            let mut stream = Stream::Unix(stream);
+            let entry = self.conns.vacant_entry();
+            let key = entry.key();
+            if let Err(e) =
+                self.poll
+                    .registry()
+                    .register(&mut stream, Token(key), Interest::READABLE)
+            {
+                warn!(target: "net", "cannot register control connection: {e}");
+                continue;
+            }
+            let id = self.next_id;
+            self.next_id += 1;
+            let addr = super::CONTROL_ADDR;
+            entry.insert(Conn::new(
+                id,
+                stream,
+                addr,
+                Direction::Inbound,
+                Role::Control,
+                ConnState::Open,
+                FrameDecoder::new(self.config.magic, self.config.max_payload),
+            ));
+            self.ids.insert(id, key);
+            self.stats.inbound += 1;
+            debug!(target: "net", "accepted control client as connection {id}");
+            service.on_connected(id, addr, Direction::Inbound, Role::Control, now);
+            self.apply_actions(service, hooks, now)?;
+        }
+    }
+
     /// Non-blocking connect completion check (mio rule 4).
     pub(super) fn check_connect<S: Service, H: Hooks<S>>(
         &mut self,
@@ -101,8 +164,8 @@ impl Reactor {
             }
             Ok(None) => {}
         }
-        match conn.stream.peer_addr() {
-            Ok(_) => {}
+        match conn.stream.check_connected() {
+            Ok(()) => {}
             Err(e) if e.kind() == io::ErrorKind::NotConnected => return Ok(()),
             Err(e) => {
                 debug!(target: "net", "connect to {} failed: {e}", conn.addr);
@@ -111,7 +174,7 @@ impl Reactor {
             }
         }
         conn.state = ConnState::Open;
-        let _ = conn.stream.set_nodelay(true);
+        conn.stream.set_nodelay();
         if conn.writable_interest {
             conn.writable_interest = false;
             if let Err(e) =
@@ -364,7 +427,7 @@ impl Reactor {
     /// Starts a non-blocking connect; false if it failed at once.
     pub(super) fn connect(&mut self, addr: SocketAddr, role: Role) -> bool {
         let mut stream = match TcpStream::connect(addr) {
-            Ok(s) => s,
+            Ok(s) => Stream::Tcp(s),
             Err(e) => {
                 debug!(target: "net", "connect to {addr} failed at once: {e}");
                 return false;

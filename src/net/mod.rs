@@ -19,8 +19,9 @@ use crate::chain::{Block, NetworkParams};
 use crate::service::{Event, Time};
 use crate::wire::MAX_PAYLOAD_LEN;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
 use std::ops::ControlFlow;
+use std::path::PathBuf;
 use std::time::Duration;
 
 /// Default cap on inbound connections, well below the usual `ulimit -n`.
@@ -38,6 +39,10 @@ pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 pub const CLOSE_FLUSH_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long accepting pauses after the process ran out of file descriptors.
 pub const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// The address the service sees for a control-socket client (Unix sockets have none).
+pub const CONTROL_ADDR: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::UNSPECIFIED, 0));
+/// The control socket's file name in a peer's data directory.
+pub const CONTROL_SOCKET_NAME: &str = "control.sock";
 /// Size of the one scratch buffer every read goes through (no per-connection buffer).
 pub const READ_CHUNK: usize = 64 * 1024;
 /// A connection's write buffer is freed when it drains and holds more than this, so idle
@@ -65,6 +70,10 @@ pub struct ReactorConfig {
     pub max_send_queue_bytes: usize,
     /// Target duration of one [`crate::service::Service::mine`] call.
     pub mining_slice: Duration,
+    /// Path of a Unix control socket to serve (created with mode 0600, removed when the
+    /// reactor is dropped); its clients are connections of role
+    /// [`crate::service::Role::Control`]. `None`: no control socket.
+    pub control_socket: Option<PathBuf>,
 }
 
 impl Default for ReactorConfig {
@@ -77,6 +86,7 @@ impl Default for ReactorConfig {
             delay: Duration::ZERO,
             max_send_queue_bytes: DEFAULT_MAX_SEND_QUEUE_BYTES,
             mining_slice: DEFAULT_MINING_SLICE,
+            control_socket: None,
         }
     }
 }

@@ -9,16 +9,19 @@ use super::delay::DelayQueue;
 use super::{wall_clock, Hooks, ReactorConfig, ReactorStats, PERIODIC_INTERVAL, READ_CHUNK};
 use crate::service::{Action, ConnId, Service, Time};
 use crate::wire::Message;
-use mio::net::TcpListener;
+use mio::net::{TcpListener, UnixListener};
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
 use std::collections::HashMap;
 use std::io;
 use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// The listener's token, outside the slab's key range (mio rule 7).
 const LISTENER: Token = Token(usize::MAX - 1);
+/// The control socket's token, outside the slab's key range too.
+const CONTROL: Token = Token(usize::MAX - 2);
 /// Most events taken from one poll.
 const MAX_EVENTS: usize = 1024;
 /// Window over which the hash rate is measured.
@@ -46,6 +49,8 @@ pub struct Reactor {
     events: Events,
     ready: Vec<Ready>,
     pub(super) listener: Option<TcpListener>,
+    /// The control socket and its path (removed on drop).
+    pub(super) control: Option<(UnixListener, PathBuf)>,
     local_addr: Option<SocketAddr>,
     pub(super) config: ReactorConfig,
     pub(super) conns: Slab<Conn>,
@@ -83,8 +88,18 @@ impl Reactor {
             }
             None => (None, None),
         };
+        let control = match &config.control_socket {
+            Some(path) => {
+                let mut l = bind_control(path)?;
+                poll.registry()
+                    .register(&mut l, CONTROL, Interest::READABLE)?;
+                Some((l, path.clone()))
+            }
+            None => None,
+        };
         let now = Instant::now();
         Ok(Reactor {
+            control,
             poll,
             events: Events::with_capacity(MAX_EVENTS),
             ready: Vec::with_capacity(MAX_EVENTS),
@@ -185,6 +200,7 @@ impl Reactor {
             if self.accept_paused_until.is_some_and(|t| t <= inst) {
                 self.accept_paused_until = None;
                 self.accept_loop(service, hooks, now)?;
+                self.accept_control_loop(service, hooks, now)?;
             }
             self.release_delayed(inst);
             self.check_timed(inst);
@@ -241,6 +257,12 @@ impl Reactor {
         if r.token == LISTENER {
             if self.accept_paused_until.is_none() {
                 self.accept_loop(service, hooks, now)?;
+            }
+            return Ok(());
+        }
+        if r.token == CONTROL {
+            if self.accept_paused_until.is_none() {
+                self.accept_control_loop(service, hooks, now)?;
             }
             return Ok(());
         }
@@ -326,4 +348,37 @@ impl Reactor {
             self.mining.window_start = inst;
         }
     }
+}
+
+impl Drop for Reactor {
+    /// Removes the control socket's file, so no client finds a dead socket.
+    fn drop(&mut self) {
+        if let Some((_, path)) = &self.control {
+            let _ = std::fs::remove_file(path);
+        }
+    }
+}
+
+/// Binds the control socket at `path` with mode 0600: bound under a temporary name in
+/// the same directory, restricted, then renamed into place, so the socket is never
+/// reachable at `path` with wider permissions. A file already at `path` is replaced.
+///
+/// # Errors
+/// The path is too long for a Unix socket, or binding, `chmod` or `rename` failed.
+fn bind_control(path: &Path) -> io::Result<UnixListener> {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    let name = path
+        .file_name()
+        .map_or("control".into(), |n| n.to_string_lossy());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let _ = std::fs::remove_file(&tmp);
+    let l = UnixListener::bind(&tmp)?;
+    let done = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if let Err(e) = done {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(e);
+    }
+    Ok(l)
 }

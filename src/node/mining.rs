@@ -57,7 +57,10 @@ impl Node {
     }
 
     pub(super) fn ensure_template(&mut self, now: Time) {
-        let Some(to) = self.cfg.mine_to else { return };
+        let request = self.mine_request.as_ref().map(|r| r.account);
+        let Some(to) = request.or(self.cfg.mine_to) else {
+            return;
+        };
         if !self.mining.needs_template(now, self.cfg.template_refresh) {
             return;
         }

@@ -23,6 +23,7 @@ mod mining;
 mod mismatch;
 pub mod peer;
 mod ping;
+pub mod query;
 mod relay;
 mod replay;
 mod sync;
@@ -150,6 +151,14 @@ pub struct Node {
     timers: TimerTable,
     /// Connections lost to another network, for a warning that names it.
     mismatch: MismatchWatch,
+    /// Clients of the local control socket (see [`query`]).
+    control: BTreeSet<ConnId>,
+    /// The `mine` request being carried out, if any.
+    mine_request: Option<query::MineRequest>,
+    /// This node's own hash rate.
+    hash_meter: query::HashMeter,
+    /// A control client asked the node to stop.
+    stop_requested: bool,
 }
 
 impl Node {
@@ -187,6 +196,10 @@ impl Node {
             known: BlockKnowledge::default(),
             timers: TimerTable::default(),
             mismatch: MismatchWatch::default(),
+            control: BTreeSet::new(),
+            mine_request: None,
+            hash_meter: query::HashMeter::default(),
+            stop_requested: false,
             cfg,
         };
         for a in node.cfg.connect.clone() {
@@ -290,6 +303,7 @@ impl Node {
             return;
         };
         p.last_recv = now;
+        p.bytes_in += (crate::wire::FRAME_HEADER_LEN + msg.payload_len()) as u64;
         let ready = p.is_ready();
         match msg {
             Message::Version(v) => self.on_version(conn, v, now),
@@ -395,30 +409,12 @@ impl Node {
                 if !self.charge(conn, Budget::GetData, budget::MEMPOOL_COST as usize, now) {
                     return;
                 }
-                let ids = self.mempool.txids();
-                if ids.is_empty() {
-                    self.send(conn, Message::Inv { items: Vec::new() });
-                }
-                for chunk in ids.chunks(MAX_INV) {
-                    let items = chunk
-                        .iter()
-                        .map(|h| InvItem {
-                            kind: InvKind::Tx,
-                            hash: *h,
-                        })
-                        .collect();
-                    self.send(conn, Message::Inv { items });
-                }
+                self.answer_mempool(conn)
             }
-            Message::GetAccount { account } => {
-                let pending = self.mempool.pending_count(&account);
-                let msg = Message::Account {
-                    account,
-                    balance: self.chain.balance(&account),
-                    next_sequence: self.chain.next_sequence(&account) + pending,
-                    height: self.chain.height(),
-                };
-                self.send(conn, msg);
+            Message::GetAccount { account } => self.answer_account(conn, account),
+            m if query::is_query(&m) || m.is_control() => self.on_peer_query(conn, m, now),
+            m if query::is_answer(&m) => {
+                debug!(target: "net", "ignoring an unasked {} from a peer", m.name());
             }
             Message::Reject {
                 msg_type,
@@ -448,6 +444,10 @@ impl Service for Node {
         role: Role,
         now: Time,
     ) {
+        if role == Role::Control {
+            self.on_control_connected(conn);
+            return;
+        }
         if role == Role::Tracker {
             self.tracker.conn = Some(conn);
             self.tracker.connecting = false;
@@ -501,6 +501,7 @@ impl Service for Node {
     fn on_connect_failed(&mut self, addr: SocketAddr, role: Role, now: Time) {
         match role {
             Role::Tracker => self.tracker_lost(now),
+            Role::Control => {}
             Role::Peer => {
                 self.addrs.dial_done(&addr);
                 self.addrs.retry_later(&addr, now + self.cfg.peer_retry);
@@ -511,7 +512,9 @@ impl Service for Node {
     }
 
     fn on_message(&mut self, conn: ConnId, msg: Message, now: Time) {
-        if self.tracker.conn == Some(conn) {
+        if self.control.contains(&conn) {
+            self.on_control_message(conn, msg, now);
+        } else if self.tracker.conn == Some(conn) {
             self.on_tracker_message(conn, msg, now);
             self.arm_node_timers();
         } else {
@@ -520,6 +523,10 @@ impl Service for Node {
     }
 
     fn on_disconnected(&mut self, conn: ConnId, reason: &DisconnectReason, now: Time) {
+        if self.control.contains(&conn) {
+            self.on_control_disconnected(conn);
+            return;
+        }
         if self.tracker.conn == Some(conn) {
             info!(target: "net", "tracker connection closed: {reason}");
             self.mismatch
@@ -594,11 +601,13 @@ impl Service for Node {
     }
 
     fn wants_to_mine(&self) -> bool {
-        self.cfg.mine_to.is_some() && self.started && !self.syncing()
+        (self.cfg.mine_to.is_some() || self.mine_request.is_some())
+            && self.started
+            && !self.syncing()
     }
 
     fn mine(&mut self, budget: u32, now: Time) -> u64 {
-        if self.cfg.mine_to.is_none() {
+        if self.cfg.mine_to.is_none() && self.mine_request.is_none() {
             return 0;
         }
         // May replace the miner (new template); the delta below is taken on the miner
@@ -610,6 +619,7 @@ impl Service for Node {
         let before = miner.hashes_done();
         let found = miner.work(budget);
         let tried = miner.hashes_done().saturating_sub(before);
+        self.hash_meter.record(tried, now);
         if let Some(block) = found {
             let block = HashedBlock::new(block);
             let hash = block.hash();
@@ -619,12 +629,19 @@ impl Service for Node {
                 self.stats.blocks_mined += 1;
                 info!(target: "miner", "mined block {height} {}", hash.short());
                 self.push(Action::Event(Event::BlockMined { hash, height }));
+                self.mined_for_request(hash);
             }
         }
         tried
     }
 
     fn poll_action(&mut self) -> Option<Action> {
-        self.outbox.pop_front()
+        let a = self.outbox.pop_front()?;
+        if let Action::Send { conn, msg } = &a {
+            if let Some(p) = self.peers.get_mut(conn) {
+                p.bytes_out += (crate::wire::FRAME_HEADER_LEN + msg.payload_len()) as u64;
+            }
+        }
+        Some(a)
     }
 }

@@ -220,6 +220,12 @@ pub struct Peer {
     pub lacks_blocks: KnownSet,
     /// Its budgets of amplifying requests.
     pub budgets: super::budget::PeerBudgets,
+    /// Frame bytes received from it (header and payload).
+    pub bytes_in: u64,
+    /// Frame bytes queued for it.
+    pub bytes_out: u64,
+    /// Its query budget (spec/peer-protocol.md section 12.2).
+    pub queries: super::query::QueryBudget,
 }
 
 impl Peer {
@@ -244,6 +250,9 @@ impl Peer {
             known_txs: KnownSet::default(),
             lacks_blocks: KnownSet::default(),
             budgets: super::budget::PeerBudgets::default(),
+            bytes_in: 0,
+            bytes_out: 0,
+            queries: super::query::QueryBudget::new(now),
         }
     }
 

@@ -75,6 +75,10 @@ impl Hooks<Node> for PeerHooks {
             log::info!("parent process exited; stopping");
             return ControlFlow::Break(());
         }
+        if node.stop_requested() {
+            log::info!("stopping on request of the control socket");
+            return ControlFlow::Break(());
+        }
         let s = node.status();
         if !self.status_every.is_zero() && now.since(self.last_line) >= self.status_every {
             self.last_line = now;

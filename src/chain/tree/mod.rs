@@ -20,6 +20,9 @@ mod accept;
 mod fork_choice;
 mod index;
 mod locator;
+mod tips;
+
+pub use tips::TipInfo;
 
 use super::block::Block;
 use super::error::BlockError;

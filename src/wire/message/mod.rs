@@ -10,12 +10,14 @@
 //! This file holds the [`Message`] enum and its encode, length and decode functions;
 //! the structures they use are one file per family of `spec/wire.md` section 3:
 //! `types` (the type-code table with names), `common` (reject code, text, counts),
-//! `tracker` (socket addresses), `handshake` (`version`) and `relay` (inventory items).
+//! `tracker` (socket addresses), `handshake` (`version`), `relay` (inventory items) and
+//! `query` (the query and control messages' structures).
 //! The header-sync limits are the chain's, re-exported here. Those files import
 //! nothing from this one.
 
 mod common;
 mod handshake;
+mod query;
 mod relay;
 #[cfg(test)]
 mod tests;
@@ -27,6 +29,11 @@ mod types;
 pub use crate::chain::tree::{MAX_HEADERS, MAX_LOCATOR};
 pub use common::{truncate_reason, RejectCode, MAX_REASON_LEN};
 pub use handshake::{Version, VERSION_LEN};
+pub use query::{
+    BlockData, BlockInfo, BlockQuery, ChainStatus, NodeInfo, PeerEntry, QueryErrorCode, TipEntry,
+    TxInfo, TxLocation, MAX_MINE_BLOCKS, MAX_PEER_INFO, MAX_TIPS, PEER_ENTRY_LEN, PING_UNKNOWN,
+    TIP_ENTRY_LEN,
+};
 pub use relay::{InvItem, InvKind, INV_ITEM_LEN, MAX_INV};
 pub use tracker::{decode_addr, encode_addr, ADDR_LEN, MAX_PEER_LIST};
 pub use types::*;
@@ -157,6 +164,81 @@ pub enum Message {
         /// Height of the tip the balance is read at.
         height: u32,
     },
+    /// `0x0020`, empty: asks for [`Message::Info`].
+    GetInfo,
+    /// `0x0021`: the answering node's state (no addresses).
+    Info(Box<NodeInfo>),
+    /// `0x0022`: asks for one block by height or hash, answered by
+    /// [`Message::BlockInfo`] or [`Message::QueryError`].
+    GetBlock(BlockQuery),
+    /// `0x0023`: a block, its height, confirmations and status.
+    BlockInfo(Box<BlockInfo>),
+    /// `0x0024`: asks where a transaction is, answered by [`Message::TxInfo`] or
+    /// [`Message::QueryError`].
+    GetTx {
+        /// The transaction id.
+        txid: Hash256,
+    },
+    /// `0x0025`: a transaction and where it is.
+    TxInfo(Box<TxInfo>),
+    /// `0x0026`, empty: asks for [`Message::Tips`].
+    GetTips,
+    /// `0x0027`: the known branch tips, active first (at most [`MAX_TIPS`]).
+    Tips {
+        /// How many tips the node knows (may exceed the list).
+        total: u32,
+        /// The tips listed.
+        tips: Vec<TipEntry>,
+    },
+    /// `0x0028`: why a query or control request was not answered.
+    QueryError {
+        /// Type of the request.
+        request: u16,
+        /// Why.
+        code: QueryErrorCode,
+        /// Free text for people (at most [`MAX_REASON_LEN`] bytes).
+        message: String,
+    },
+    /// `0x0029`, control, empty: asks for [`Message::PeerInfo`].
+    GetPeerInfo,
+    /// `0x002a`, control: one entry per peer connection (at most [`MAX_PEER_INFO`]).
+    PeerInfo {
+        /// The connections.
+        peers: Vec<PeerEntry>,
+    },
+    /// `0x002b`, control: mine `blocks` blocks now (regtest and testnet only).
+    Mine {
+        /// How many, 1 to [`MAX_MINE_BLOCKS`].
+        blocks: u32,
+        /// Who the coinbases pay; all zeros: the node's own mining account.
+        account: AccountId,
+    },
+    /// `0x002c`, control: answer to [`Message::Mine`].
+    Mined {
+        /// The active height once the last block was mined.
+        height: u32,
+        /// The blocks mined, in order.
+        hashes: Vec<Hash256>,
+    },
+    /// `0x002d`, control: open an outbound peer connection.
+    ConnectPeer {
+        /// Where to.
+        addr: SocketAddr,
+    },
+    /// `0x002e`, control: close the connections with this remote or listening address.
+    DisconnectPeer {
+        /// Which peer.
+        addr: SocketAddr,
+    },
+    /// `0x002f`, control, empty: stop the node.
+    Stop,
+    /// `0x0030`, control: a control request was carried out.
+    Done {
+        /// Type of the request.
+        request: u16,
+        /// What was done, for people (at most [`MAX_REASON_LEN`] bytes).
+        message: String,
+    },
 }
 
 impl Message {
@@ -185,7 +267,37 @@ impl Message {
             Message::Reject { .. } => MSG_REJECT,
             Message::GetAccount { .. } => MSG_GET_ACCOUNT,
             Message::Account { .. } => MSG_ACCOUNT,
+            Message::GetInfo => MSG_GET_INFO,
+            Message::Info(_) => MSG_INFO,
+            Message::GetBlock(_) => MSG_GET_BLOCK,
+            Message::BlockInfo(_) => MSG_BLOCK_INFO,
+            Message::GetTx { .. } => MSG_GET_TX,
+            Message::TxInfo(_) => MSG_TX_INFO,
+            Message::GetTips => MSG_GET_TIPS,
+            Message::Tips { .. } => MSG_TIPS,
+            Message::QueryError { .. } => MSG_QUERY_ERROR,
+            Message::GetPeerInfo => MSG_GET_PEER_INFO,
+            Message::PeerInfo { .. } => MSG_PEER_INFO,
+            Message::Mine { .. } => MSG_MINE,
+            Message::Mined { .. } => MSG_MINED,
+            Message::ConnectPeer { .. } => MSG_CONNECT_PEER,
+            Message::DisconnectPeer { .. } => MSG_DISCONNECT_PEER,
+            Message::Stop => MSG_STOP,
+            Message::Done { .. } => MSG_DONE,
         }
+    }
+
+    /// True for the control messages, which a node accepts only on its local control
+    /// socket (spec/peer-protocol.md section 9).
+    pub fn is_control(&self) -> bool {
+        matches!(
+            self,
+            Message::GetPeerInfo
+                | Message::Mine { .. }
+                | Message::ConnectPeer { .. }
+                | Message::DisconnectPeer { .. }
+                | Message::Stop
+        )
     }
 
     /// Lowercase name for logs: `"register"`, `"peer-list"`, ... (see [`MESSAGE_TYPES`]).
@@ -266,6 +378,41 @@ impl Message {
                 put_u64(out, *next_sequence);
                 put_u32(out, *height);
             }
+            Message::GetInfo | Message::GetTips | Message::GetPeerInfo | Message::Stop => {}
+            Message::Info(i) => i.encode(out),
+            Message::GetBlock(q) => q.encode(out),
+            Message::BlockInfo(b) => b.encode(out),
+            Message::GetTx { txid } => out.extend_from_slice(&txid.0),
+            Message::TxInfo(t) => t.encode(out),
+            Message::Tips { total, tips } => {
+                put_u32(out, *total);
+                query::encode_tips(tips, out);
+            }
+            Message::QueryError {
+                request,
+                code,
+                message,
+            } => {
+                put_u16(out, *request);
+                out.push(*code as u8);
+                encode_reason(message, out);
+            }
+            Message::PeerInfo { peers } => query::encode_peers(peers, out),
+            Message::Mine { blocks, account } => {
+                put_u32(out, *blocks);
+                out.extend_from_slice(&account.0);
+            }
+            Message::Mined { height, hashes } => {
+                put_u32(out, *height);
+                query::encode_hashes(hashes, out);
+            }
+            Message::ConnectPeer { addr } | Message::DisconnectPeer { addr } => {
+                encode_addr(addr, out)
+            }
+            Message::Done { request, message } => {
+                put_u16(out, *request);
+                encode_reason(message, out);
+            }
         }
     }
 
@@ -290,6 +437,19 @@ impl Message {
             Message::Reject { reason, .. } => 2 + 1 + 32 + 1 + truncate_reason(reason).len(),
             Message::GetAccount { account } => account.0.len(),
             Message::Account { account, .. } => account.0.len() + 8 + 8 + 4,
+            Message::GetInfo | Message::GetTips | Message::GetPeerInfo | Message::Stop => 0,
+            Message::Info(i) => i.encoded_len(),
+            Message::GetBlock(q) => q.encoded_len(),
+            Message::BlockInfo(b) => b.encoded_len(),
+            Message::GetTx { .. } => 32,
+            Message::TxInfo(t) => t.encoded_len(),
+            Message::Tips { tips, .. } => 4 + 2 + tips.len().min(MAX_TIPS) * TIP_ENTRY_LEN,
+            Message::QueryError { message, .. } => 2 + 1 + 1 + truncate_reason(message).len(),
+            Message::PeerInfo { peers } => 2 + peers.len().min(MAX_PEER_INFO) * PEER_ENTRY_LEN,
+            Message::Mine { account, .. } => 4 + account.0.len(),
+            Message::Mined { hashes, .. } => 4 + 2 + hashes.len().min(MAX_MINE_BLOCKS) * 32,
+            Message::ConnectPeer { .. } | Message::DisconnectPeer { .. } => ADDR_LEN,
+            Message::Done { message, .. } => 2 + 1 + truncate_reason(message).len(),
         }
     }
 
@@ -388,6 +548,47 @@ impl Message {
                 balance: r.u64("account balance")?,
                 next_sequence: r.u64("account next sequence")?,
                 height: r.u32("account height")?,
+            },
+            MSG_GET_INFO => Message::GetInfo,
+            MSG_INFO => Message::Info(Box::new(NodeInfo::decode(r)?)),
+            MSG_GET_BLOCK => Message::GetBlock(BlockQuery::decode(r)?),
+            MSG_BLOCK_INFO => Message::BlockInfo(Box::new(BlockInfo::decode(r)?)),
+            MSG_GET_TX => Message::GetTx {
+                txid: Hash256(r.array("get-tx txid")?),
+            },
+            MSG_TX_INFO => Message::TxInfo(Box::new(TxInfo::decode(r)?)),
+            MSG_GET_TIPS => Message::GetTips,
+            MSG_TIPS => Message::Tips {
+                total: r.u32("tips total")?,
+                tips: query::decode_tips(r)?,
+            },
+            MSG_QUERY_ERROR => Message::QueryError {
+                request: r.u16("query-error request")?,
+                code: QueryErrorCode::from_u8(r.u8("query-error code")?)?,
+                message: decode_reason(r)?,
+            },
+            MSG_GET_PEER_INFO => Message::GetPeerInfo,
+            MSG_PEER_INFO => Message::PeerInfo {
+                peers: query::decode_peers(r)?,
+            },
+            MSG_MINE => Message::Mine {
+                blocks: r.u32("mine blocks")?,
+                account: AccountId(r.array("mine account")?),
+            },
+            MSG_MINED => Message::Mined {
+                height: r.u32("mined height")?,
+                hashes: query::decode_hashes(r)?,
+            },
+            MSG_CONNECT_PEER => Message::ConnectPeer {
+                addr: decode_addr(r)?,
+            },
+            MSG_DISCONNECT_PEER => Message::DisconnectPeer {
+                addr: decode_addr(r)?,
+            },
+            MSG_STOP => Message::Stop,
+            MSG_DONE => Message::Done {
+                request: r.u16("done request")?,
+                message: decode_reason(r)?,
             },
             _ => return Ok(None),
         };

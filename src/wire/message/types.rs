@@ -38,6 +38,23 @@ message_types! {
     MSG_REJECT = 0x001c, "reject", Reject;
     MSG_GET_ACCOUNT = 0x001d, "get-account", GetAccount;
     MSG_ACCOUNT = 0x001e, "account", Account;
+    MSG_GET_INFO = 0x0020, "get-info", GetInfo;
+    MSG_INFO = 0x0021, "info", Info;
+    MSG_GET_BLOCK = 0x0022, "get-block", GetBlock;
+    MSG_BLOCK_INFO = 0x0023, "block-info", BlockInfo;
+    MSG_GET_TX = 0x0024, "get-tx", GetTx;
+    MSG_TX_INFO = 0x0025, "tx-info", TxInfo;
+    MSG_GET_TIPS = 0x0026, "get-tips", GetTips;
+    MSG_TIPS = 0x0027, "tips", Tips;
+    MSG_QUERY_ERROR = 0x0028, "query-error", QueryError;
+    MSG_GET_PEER_INFO = 0x0029, "get-peer-info", GetPeerInfo;
+    MSG_PEER_INFO = 0x002a, "peer-info", PeerInfo;
+    MSG_MINE = 0x002b, "mine", Mine;
+    MSG_MINED = 0x002c, "mined", Mined;
+    MSG_CONNECT_PEER = 0x002d, "connect-peer", ConnectPeer;
+    MSG_DISCONNECT_PEER = 0x002e, "disconnect-peer", DisconnectPeer;
+    MSG_STOP = 0x002f, "stop", Stop;
+    MSG_DONE = 0x0030, "done", Done;
 }
 
 /// The log name of a message type, or `None` if the type is unknown.
