@@ -17,11 +17,11 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
     (
         "tracker100",
-        "6db6bb81b51bfd451e8b42c6dd005a3d2abc0331c99d3a24caff55dbb44573ef",
+        "5bc5cf03f533ae79774313006e46466fd30aa71126d2883f75ee3c0bc6e431db",
     ),
     (
         "faults",
-        "0f77b7dd1cb15e642c8c0f1b1da7a3ad81bcd6aba7f20d9fc0322a1d14d8235d",
+        "248426ea1999bd57b8cfd718efa769ca6810aa5683680dd8a89789f69acc122c",
     ),
 ];
 
