@@ -154,6 +154,9 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         max_blocks_in_flight_per_peer: _,
         template_refresh: _,
         block_push_peers: _,
+        // Not numbers: the mining strategy and tie-break (peer-protocol.md, appendix A).
+        strategy: _,
+        tie_break: _,
     } = node.clone();
     m.insert("MAX_OUTBOUND", u(node.max_outbound));
     m.insert("MAX_INBOUND", u(node.max_inbound));

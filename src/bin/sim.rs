@@ -67,6 +67,16 @@ struct Args {
     /// (default: stretched out of the way, they only cost events)
     #[argh(switch)]
     keepalive: bool,
+    /// add one selfish miner (Eyal and Sirer's SM1, in the real node) holding this share
+    /// of the total hash power, 0 < SHARE < 1, next to the --miners honest ones; the
+    /// report then gives its revenue share, the measured gamma and the Eyal-Sirer
+    /// prediction
+    #[argh(option)]
+    selfish: Option<f64>,
+    /// how honest nodes choose between equal-work tips: first-seen (default) or random
+    /// (seeded per node; Eyal and Sirer's defence)
+    #[argh(option, default = "String::from(\"first-seen\")")]
+    tie_break: String,
     /// print the report as JSON instead of text
     #[argh(switch)]
     json: bool,
@@ -138,6 +148,12 @@ fn config(a: &Args) -> Result<SimConfig, String> {
     c.blocks = a.blocks;
     c.block_push_peers = a.push_peers;
     c.keepalive = a.keepalive;
+    c.selfish = a.selfish;
+    c.tie_break_random = match a.tie_break.as_str() {
+        "first-seen" => false,
+        "random" => true,
+        t => return Err(format!("unknown --tie-break {t:?} (first-seen or random)")),
+    };
     if let Some(p) = &a.partition {
         let v = secs_list(p, 2, "partition")?;
         c.partition = Some(Partition {

@@ -78,6 +78,18 @@ pub struct PeerArgs {
     #[argh(option, default = "600")]
     pub ban_secs: u64,
 
+    /// how this peer mines: honest (default: announce every block at once) or selfish
+    /// (Eyal and Sirer's SM1: withhold found blocks, publish them to match or override
+    /// the public chain; spec/peer-protocol.md appendix A), to watch an attack on a
+    /// devnet
+    #[argh(option, default = "crate::node::Strategy::Honest")]
+    pub strategy: crate::node::Strategy,
+
+    /// how to choose between tips of equal work: first-seen (default) or random (a
+    /// defence against selfish mining)
+    #[argh(option, default = "String::from(\"first-seen\")")]
+    pub tie_break: String,
+
     /// stop when the process that started this one exits (devnet uses this)
     #[argh(switch)]
     pub exit_with_parent: bool,
@@ -165,6 +177,16 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
     cfg.mine_to = mine_to;
     cfg.ban_duration = Duration::from_secs(args.ban_secs);
     cfg.seed = seed_from_os();
+    cfg.strategy = args.strategy;
+    cfg.tie_break = match args.tie_break.as_str() {
+        "first-seen" => crate::chain::tree::TieBreak::FirstSeen,
+        "random" => crate::chain::tree::TieBreak::Random { key: cfg.seed },
+        t => {
+            return Err(format!(
+                "unknown --tie-break {t:?}: expected first-seen or random"
+            ))
+        }
+    };
     let start: Time = wall_clock();
     let (node, rejected) = Node::new(cfg, blocks, start);
     println!("peer listening on {local}");

@@ -1,5 +1,7 @@
 //! Settings of a peer node, with the defaults the `peer` binary uses.
 
+use super::strategy::Strategy;
+use crate::chain::tree::TieBreak;
 use crate::chain::{AccountId, NetworkParams};
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -60,6 +62,11 @@ pub struct NodeConfig {
     /// How many peers get a new tip block pushed whole instead of announced by header
     /// (like BIP 152's high-bandwidth mode); the others get the header and ask for it.
     pub block_push_peers: usize,
+    /// How this node mines: honest, or selfish (SM1, withholding its blocks).
+    pub strategy: Strategy,
+    /// How an honest node chooses between equal-work tips; a selfish node always
+    /// prefers its own (first seen).
+    pub tie_break: TieBreak,
 }
 
 impl NodeConfig {
@@ -90,6 +97,8 @@ impl NodeConfig {
             max_blocks_in_flight_per_peer: 32,
             template_refresh: Duration::from_secs(5),
             block_push_peers: 2,
+            strategy: Strategy::Honest,
+            tie_break: TieBreak::FirstSeen,
         }
     }
 }

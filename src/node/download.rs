@@ -11,11 +11,12 @@ impl Node {
         for it in items {
             match it.kind {
                 InvKind::Block => {
-                    let block = if blocks_sent < MAX_BLOCKS_PER_GETDATA {
-                        self.chain.shared_block(&it.hash)
-                    } else {
-                        None
-                    };
+                    let block =
+                        if blocks_sent < MAX_BLOCKS_PER_GETDATA && !self.is_withheld(&it.hash) {
+                            self.chain.shared_block(&it.hash)
+                        } else {
+                            None
+                        };
                     match block {
                         Some(b) => {
                             blocks_sent += 1;
@@ -65,6 +66,8 @@ impl Node {
     /// orphans waiting for it.
     pub(super) fn process_block(&mut self, block: HashedBlock, from: Option<ConnId>, now: Time) {
         let mut work = vec![(block, from)];
+        // The highest block from another miner accepted here (for the selfish strategy).
+        let mut public: Option<(Hash256, u32)> = None;
         while let Some((block, from)) = work.pop() {
             let hash = block.hash();
             if self.chain.block(&hash).is_some() {
@@ -103,6 +106,11 @@ impl Node {
                     }
                     if from.is_some() {
                         self.stats.blocks_received += 1;
+                        if let Some(h) = self.chain.height_of(&hash) {
+                            if public.is_none_or(|(_, ph)| h > ph) {
+                                public = Some((hash, h));
+                            }
+                        }
                     }
                     if outcome.tip_changed {
                         self.on_tip_changed(&outcome.disconnected, outcome.reorg_depth as u32, now);
@@ -132,6 +140,24 @@ impl Node {
                     }
                 }
             }
+        }
+        if let (Some(s), Some((hash, height))) = (self.selfish.as_mut(), public) {
+            let publish = s.on_public_block(hash, height);
+            self.publish(publish);
+        }
+    }
+
+    /// True if `hash` is a block the selfish strategy withholds.
+    pub(super) fn is_withheld(&self, hash: &Hash256) -> bool {
+        self.selfish.as_ref().is_some_and(|s| s.is_withheld(hash))
+    }
+
+    /// Announces a block the selfish strategy just released (and the released blocks
+    /// below it).
+    pub(super) fn publish(&mut self, newest: Option<Hash256>) {
+        if let Some(hash) = newest {
+            info!(target: "miner", "publishing withheld blocks up to {}", hash.short());
+            self.announce(hash);
         }
     }
 

@@ -21,7 +21,10 @@ impl Node {
             version: PROTOCOL_VERSION as u32,
             network_id: self.chain.network_id(),
             nonce: self.nonce,
-            best_height: self.chain.height(),
+            best_height: match self.selfish.as_ref().and_then(|s| s.withheld_from()) {
+                Some(h) => h.saturating_sub(1),
+                None => self.chain.height(),
+            },
             listen_port: self.cfg.listen_port,
         })
     }

@@ -26,10 +26,12 @@ mod ping;
 pub mod query;
 mod relay;
 mod replay;
+pub mod strategy;
 mod sync;
 mod timers;
 
 pub use config::NodeConfig;
+pub use strategy::{Selfish, Strategy};
 
 use crate::chain::block::HashedBlock;
 use crate::chain::error::{BlockError, TxError};
@@ -159,6 +161,8 @@ pub struct Node {
     hash_meter: query::HashMeter,
     /// A control client asked the node to stop.
     stop_requested: bool,
+    /// The selfish-mining state, for a node whose strategy is selfish.
+    selfish: Option<Selfish>,
 }
 
 impl Node {
@@ -166,7 +170,11 @@ impl Node {
     /// stored), each re-validated. Returns the node and how many stored blocks were
     /// rejected on re-validation.
     pub fn new(cfg: NodeConfig, stored: Vec<Block>, now: Time) -> (Node, usize) {
-        let mut chain = Chain::new(cfg.params.clone());
+        let tie_break = match cfg.strategy {
+            Strategy::Honest => cfg.tie_break,
+            Strategy::Selfish => crate::chain::tree::TieBreak::FirstSeen,
+        };
+        let mut chain = Chain::with_tie_break(cfg.params.clone(), tie_break);
         let rejected = replay::replay(&mut chain, stored, now);
         let mut rng = SplitMix64::new(cfg.seed);
         let nonce = rng.next_u64();
@@ -200,8 +208,12 @@ impl Node {
             mine_request: None,
             hash_meter: query::HashMeter::default(),
             stop_requested: false,
+            selfish: None,
             cfg,
         };
+        if node.cfg.strategy == Strategy::Selfish {
+            node.selfish = Some(Selfish::new(node.chain.height()));
+        }
         for a in node.cfg.connect.clone() {
             node.addrs.learn(a, now);
         }
@@ -227,6 +239,11 @@ impl Node {
     /// The configuration.
     pub fn config(&self) -> &NodeConfig {
         &self.cfg
+    }
+
+    /// The selfish-mining state, if this node mines selfishly.
+    pub fn selfish(&self) -> Option<&Selfish> {
+        self.selfish.as_ref()
     }
 
     /// Counters.
@@ -351,12 +368,16 @@ impl Node {
                 }
             }
             Message::GetHeaders { locator, stop } => {
-                let hashed = self
+                let mut hashed = self
                     .chain
                     .hashed_headers_after(&locator, &stop, MAX_HEADERS);
                 let cost = budget::GET_HEADERS_COST as usize + hashed.len();
                 if !self.charge(conn, Budget::GetHeaders, cost, now) {
                     return;
+                }
+                // A selfish node's withheld blocks are the top of its chain.
+                if let Some(s) = &self.selfish {
+                    hashed.retain(|h| !s.is_withheld(&h.hash()));
                 }
                 if let Some(p) = self.peers.get_mut(&conn) {
                     for h in &hashed {
@@ -624,12 +645,24 @@ impl Service for Node {
             let block = HashedBlock::new(block);
             let hash = block.hash();
             self.mining.mark_dirty();
+            // Withheld before it is stored, so the tip change does not announce it.
+            let publish = match self.selfish.as_mut() {
+                Some(s) => {
+                    let parent = block.block().header.prev;
+                    let height = self.chain.height_of(&parent).map_or(0, |h| h + 1);
+                    Some(s.on_mined(hash, height))
+                }
+                None => None,
+            };
             self.process_block(block, None, now);
             if let Some(height) = self.chain.height_of(&hash) {
                 self.stats.blocks_mined += 1;
                 info!(target: "miner", "mined block {height} {}", hash.short());
                 self.push(Action::Event(Event::BlockMined { hash, height }));
                 self.mined_for_request(hash);
+                if let Some(publish) = publish {
+                    self.publish(publish);
+                }
             }
         }
         tried

@@ -34,6 +34,7 @@ impl Node {
             return;
         }
         let mut last = None;
+        let mut top = 0;
         for (i, h) in headers.iter().enumerate() {
             let (hash, result) = self.lookup_or_accept_header(h, now);
             let height = match result {
@@ -61,6 +62,12 @@ impl Node {
                 p.best_height = p.best_height.max(height);
             }
             last = Some(hash);
+            top = top.max(height);
+        }
+        // A selfish miner reacts to the public chain as soon as it sees its headers.
+        if let (Some(s), Some(hash)) = (self.selfish.as_mut(), last) {
+            let publish = s.on_public_block(hash, top);
+            self.publish(publish);
         }
         if full {
             if let Some(last) = last {
@@ -181,8 +188,23 @@ impl Node {
     /// Sends the newest headers of the active chain to every ready peer that does not
     /// have the tip yet.
     pub(super) fn announce_tip(&mut self) {
-        let tip = self.chain.tip();
-        let height = self.chain.height();
+        // A selfish node reveals its active chain only below what it withholds.
+        let tip = match self.selfish.as_ref().and_then(|s| s.withheld_from()) {
+            Some(h) => match self.chain.hash_at(h.saturating_sub(1)) {
+                Some(t) => t,
+                None => return,
+            },
+            None => self.chain.tip(),
+        };
+        self.announce(tip);
+    }
+
+    /// Sends the newest headers of the chain ending at `tip` (a known block) to every
+    /// ready peer that does not have `tip` yet.
+    pub(super) fn announce(&mut self, tip: Hash256) {
+        let Some(height) = self.chain.height_of(&tip) else {
+            return;
+        };
         // At most MAX_ANNOUNCE_HEADERS headers, never the genesis block's.
         let depth = (height as usize).min(MAX_ANNOUNCE_HEADERS);
         if depth == 0 {

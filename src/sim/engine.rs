@@ -142,6 +142,10 @@ pub struct Sim {
     pub(super) share_of: Vec<f64>,
     pub(super) rng_net: SplitMix64,
     pub(super) rng_mine: SplitMix64,
+    /// The selfish miner's node, if any.
+    pub(super) selfish_node: Option<usize>,
+    /// Honest blocks mined during a 1-vs-1 race, and those of them on the selfish branch.
+    pub(super) race_blocks: (u64, u64),
     pub(super) digest: Sha256,
     // invariants and convergence
     pub(super) tip_count: HashMap256<u32>,
@@ -216,6 +220,19 @@ impl Sim {
                 "crash of a node that does not exist".into(),
             ));
         }
+        let mut cfg = cfg;
+        if let Some(a) = cfg.selfish {
+            if !(a > 0.0 && a < 1.0) {
+                return Err(SimError::Config("selfish share must be in (0, 1)".into()));
+            }
+            if cfg.miner_shares.len() >= n {
+                return Err(SimError::Config(
+                    "no node left for the selfish miner".into(),
+                ));
+            }
+            let honest: f64 = cfg.miner_shares.iter().sum();
+            cfg.miner_shares.push(a / (1.0 - a) * honest);
+        }
         let params = NetworkParams::regtest();
         // Virtual time starts an hour after genesis so block timestamps are realistic.
         let start = SimTime::from_ms(params.genesis_time as u64 * 1000 + 3_600_000);
@@ -288,6 +305,8 @@ impl Sim {
             share_of,
             rng_net: SplitMix64::new(derive_seed(cfg.seed, 1)),
             rng_mine: SplitMix64::new(derive_seed(cfg.seed, 2)),
+            selfish_node: cfg.selfish.map(|_| (m - 1) * n / m),
+            race_blocks: (0, 0),
             digest: Sha256::new(),
             tip_count: HashMap256::default(),
             live: 0,

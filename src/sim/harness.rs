@@ -58,6 +58,16 @@ impl Harness {
     /// `n` regtest nodes that open no connections themselves (the harness makes them)
     /// and accept any number; the nodes in `miners` mine to their own keys.
     pub fn new(n: usize, miners: &[usize]) -> Harness {
+        Harness::with_config(n, miners, |_, _| {})
+    }
+
+    /// As [`Harness::new`], with `tweak(i, config)` applied to each node's settings
+    /// (a strategy, a tie-break) before the node is made.
+    pub fn with_config(
+        n: usize,
+        miners: &[usize],
+        tweak: impl Fn(usize, &mut NodeConfig),
+    ) -> Harness {
         let params = NetworkParams::regtest();
         let now = Time(params.genesis_time as u64 * 1000 + 60_000);
         let nodes = (0..n)
@@ -72,6 +82,7 @@ impl Harness {
                     let sk = secret_from_bytes([i as u8 + 1; 32]).expect("valid key");
                     cfg.mine_to = Some(account_of(&sk));
                 }
+                tweak(i, &mut cfg);
                 Node::new(cfg, Vec::new(), now).0
             })
             .collect();

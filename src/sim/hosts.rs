@@ -78,6 +78,12 @@ impl Sim {
         if let Some(j) = self.miner_nodes.iter().position(|&m| m == i) {
             c.mine_to = Some(account_of(&self.miner_keys[j]));
         }
+        if self.selfish_node == Some(i) {
+            c.strategy = crate::node::Strategy::Selfish;
+        }
+        if self.cfg.tie_break_random {
+            c.tie_break = crate::chain::tree::TieBreak::Random { key: c.seed };
+        }
         match self.cfg.topology {
             Topology::Mesh => {
                 c.tracker = None;

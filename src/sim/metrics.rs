@@ -108,6 +108,8 @@ impl Sim {
                 converge_after_heal_ms: self.converged_after_heal.map(SimDuration::ms),
                 wall_secs: self.wall.elapsed().as_secs_f64(),
                 digest,
+                selfish: self.selfish_node.zip(self.cfg.selfish),
+                race_blocks: self.race_blocks,
             },
         ))
     }

@@ -111,6 +111,12 @@ pub struct SimConfig {
     /// or the partition healed, whichever is later (zero: a default from the block
     /// interval and the latency).
     pub converge_within: Duration,
+    /// One more miner, mining selfishly (SM1) with this share of the total hash power
+    /// (0 < share < 1); it is the last miner.
+    pub selfish: Option<f64>,
+    /// Honest nodes pick a random tip among equal-work ones (seeded per node) instead
+    /// of the first seen.
+    pub tie_break_random: bool,
 }
 
 impl SimConfig {
@@ -134,6 +140,8 @@ impl SimConfig {
             block_push_peers: None,
             keepalive: false,
             converge_within: Duration::ZERO,
+            selfish: None,
+            tie_break_random: false,
         }
     }
 }

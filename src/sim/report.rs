@@ -73,6 +73,37 @@ pub struct Totals {
     pub wall_secs: f64,
     /// SHA-256 over the sequence of processed events.
     pub digest: [u8; 32],
+    /// The selfish miner's node and its share, if any.
+    pub selfish: Option<(usize, f64)>,
+    /// Honest blocks mined during a 1-vs-1 race, and those on the selfish branch.
+    pub race_blocks: (u64, u64),
+}
+
+/// What a run with a selfish miner measured.
+#[derive(Clone, Debug)]
+pub struct SelfishReport {
+    /// α: the selfish miner's hash share.
+    pub share: f64,
+    /// Its share of the counted blocks in the final best chain.
+    pub revenue_share: f64,
+    /// Binomial standard error of `revenue_share`.
+    pub revenue_se: f64,
+    /// Counted best-chain blocks (the sample size of `revenue_share`).
+    pub best_blocks: u64,
+    /// γ measured: of the honest blocks mined during a 1-vs-1 race, the share built on
+    /// the selfish branch (NaN without races).
+    pub gamma: f64,
+    /// Honest blocks mined during races.
+    pub race_blocks: u64,
+    /// Eyal and Sirer's revenue at α and the measured γ.
+    pub predicted: f64,
+}
+
+/// Eyal and Sirer's (2014) relative revenue of a selfish pool with share `a` and
+/// tie-share `g`.
+pub fn eyal_sirer_revenue(a: f64, g: f64) -> f64 {
+    let b = 1.0 - a;
+    (a * b * b * (4.0 * a + g * (1.0 - 2.0 * a)) - a * a * a) / (1.0 - a * (1.0 + (2.0 - a) * a))
 }
 
 /// The result of a run. Times are in milliseconds.
@@ -127,6 +158,8 @@ pub struct Report {
     pub bytes_per_block: f64,
     /// (name, messages, bytes) by type.
     pub by_type: Vec<(String, u64, u64)>,
+    /// The selfish miner's results, if there was one.
+    pub selfish: Option<SelfishReport>,
     /// Run-wide counters.
     pub totals: Totals,
 }
@@ -269,6 +302,26 @@ impl Report {
             bytes_per_block: totals.bytes as f64 / mined,
             by_type,
             cdf_ms: cdf,
+            selfish: totals.selfish.map(|(node, share)| {
+                let nb = best.len() as u64;
+                let ours = best.iter().filter(|b| b.miner as usize == node).count();
+                let r = ours as f64 / (nb.max(1)) as f64;
+                let (races, on) = totals.race_blocks;
+                let gamma = if races > 0 {
+                    on as f64 / races as f64
+                } else {
+                    f64::NAN
+                };
+                SelfishReport {
+                    share,
+                    revenue_share: r,
+                    revenue_se: (r * (1.0 - r) / nb.max(1) as f64).sqrt(),
+                    best_blocks: nb,
+                    gamma,
+                    race_blocks: races,
+                    predicted: eyal_sirer_revenue(share, if races > 0 { gamma } else { 0.0 }),
+                }
+            }),
             totals,
         }
     }
@@ -353,6 +406,13 @@ impl Report {
             t.virtual_ms as f64 / 1000.0,
             t.invariant_checks
         );
+        if let Some(x) = &self.selfish {
+            let _ = writeln!(
+                s,
+                "selfish miner: share {:.4}, revenue share {:.4} (±{:.4} s.e., {} blocks), gamma {:.3} ({} race blocks); Eyal-Sirer predicts {:.4}",
+                x.share, x.revenue_share, x.revenue_se, x.best_blocks, x.gamma, x.race_blocks, x.predicted
+            );
+        }
         let _ = writeln!(s, "trace digest: {}", self.digest_hex());
         s
     }
@@ -414,6 +474,21 @@ impl Report {
             ("events_per_sec", json_num(self.events_per_sec())),
             ("virtual_ms", t.virtual_ms.to_string()),
             ("trace_digest", json_str(&self.digest_hex())),
+            (
+                "selfish",
+                self.selfish.as_ref().map_or("null".into(), |x| {
+                    format!(
+                        "{{\"share\":{},\"revenue_share\":{},\"revenue_se\":{},\"best_blocks\":{},\"gamma\":{},\"race_blocks\":{},\"predicted\":{}}}",
+                        json_num(x.share),
+                        json_num(x.revenue_share),
+                        json_num(x.revenue_se),
+                        x.best_blocks,
+                        json_num(x.gamma),
+                        x.race_blocks,
+                        json_num(x.predicted)
+                    )
+                }),
+            ),
         ];
         let body: Vec<String> = fields
             .iter()

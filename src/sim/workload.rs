@@ -51,6 +51,14 @@ impl Sim {
             return Ok(());
         }
         let before = node.stats().blocks_mined;
+        let race = match self.selfish_node {
+            Some(s) if s != i => self.nodes[s]
+                .as_ref()
+                .and_then(|n| n.selfish())
+                .and_then(|st| st.race()),
+            _ => None,
+        };
+        let node = self.nodes[i].as_mut().expect("checked above");
         for _ in 0..MAX_MINE_ATTEMPTS {
             node.mine(64, now);
             if node.stats().blocks_mined > before {
@@ -61,6 +69,16 @@ impl Sim {
             return Err(SimError::Invariant(format!(
                 "miner {i} found no block on the regtest target"
             )));
+        }
+        if let Some((ours, theirs)) = race {
+            let tip = node.chain().tip();
+            let parent = node.chain().header(&tip).map(|h| h.prev);
+            if parent == Some(ours) {
+                self.race_blocks.0 += 1;
+                self.race_blocks.1 += 1;
+            } else if parent == Some(theirs) {
+                self.race_blocks.0 += 1;
+            }
         }
         if counting {
             self.counted_found += 1;

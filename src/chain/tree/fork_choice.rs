@@ -80,7 +80,8 @@ impl Chain {
             // A block with less work than the tip can never be chosen (the tip is
             // valid and stays a candidate): not a candidate.
             if e.work >= self.active_tip_work {
-                self.candidates.insert((e.work, Reverse(seq), e.hash));
+                self.candidates
+                    .insert((e.work, Reverse(self.tie_break.rank(seq)), e.hash));
             }
             linked.push(x);
             for c in self.children(x) {
@@ -100,7 +101,8 @@ impl Chain {
             let e = &mut self.entries[x as usize];
             e.status = BlockStatus::Invalid;
             if let Some(seq) = e.seq.take() {
-                self.candidates.remove(&(e.work, Reverse(seq), e.hash));
+                let rank = self.tie_break.rank(seq);
+                self.candidates.remove(&(e.work, Reverse(rank), e.hash));
             }
             e.block = None;
             best_lost |= e.hash == self.best_header;

@@ -128,6 +128,32 @@ struct Entry {
 
 type CandidateKey = (U256, Reverse<u64>, Hash256);
 
+/// How a node chooses between candidate tips of equal work.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum TieBreak {
+    /// The one whose whole ancestry had data first (the tip is never replaced by an
+    /// equal-work rival).
+    #[default]
+    FirstSeen,
+    /// A uniformly random one (Eyal and Sirer's defence against selfish mining): each
+    /// candidate's rank is a keyed hash of its arrival sequence, so the choice is
+    /// random but reproducible from the key.
+    Random {
+        /// The key (a seed).
+        key: u64,
+    },
+}
+
+impl TieBreak {
+    /// The rank of the candidate that arrived `seq`-th; the smallest rank wins a tie.
+    fn rank(self, seq: u64) -> u64 {
+        match self {
+            TieBreak::FirstSeen => seq,
+            TieBreak::Random { key } => crate::rng::SplitMix64::new(seq ^ key).next_u64(),
+        }
+    }
+}
+
 /// The block tree and the state of its active chain.
 #[derive(Clone, Debug)]
 pub struct Chain {
@@ -152,11 +178,18 @@ pub struct Chain {
     ledger: Ledger,
     params: NetworkParams,
     network_id: Hash256,
+    tie_break: TieBreak,
 }
 
 impl Chain {
     /// A chain holding only the genesis block of `params`, connected.
     pub fn new(params: NetworkParams) -> Chain {
+        Chain::with_tie_break(params, TieBreak::FirstSeen)
+    }
+
+    /// A chain holding only the genesis block of `params`, choosing between equal-work
+    /// tips by `tie_break`.
+    pub fn with_tie_break(params: NetworkParams, tie_break: TieBreak) -> Chain {
         let genesis = params.genesis_block();
         let genesis_time = genesis.header.time;
         let hash = genesis.hash();
@@ -180,7 +213,7 @@ impl Chain {
         let mut index = HashMap256::default();
         index.insert(hash, 0);
         let mut candidates = BTreeSet::new();
-        candidates.insert((work, Reverse(0), hash));
+        candidates.insert((work, Reverse(tie_break.rank(0)), hash));
         Chain {
             params,
             network_id: hash,
@@ -195,6 +228,7 @@ impl Chain {
             best_header_work: work,
             active_tip_work: work,
             best_header_chain: vec![hash],
+            tie_break,
         }
     }
 
@@ -202,6 +236,11 @@ impl Chain {
     /// the active tip's work (the tip among them).
     pub fn candidate_count(&self) -> usize {
         self.candidates.len()
+    }
+
+    /// How equal-work tips are chosen between.
+    pub fn tie_break(&self) -> TieBreak {
+        self.tie_break
     }
 
     /// The network parameters.

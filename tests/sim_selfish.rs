@@ -1,0 +1,37 @@
+//! Acceptance: a selfish miner (SM1, in the real node) against Eyal and Sirer's formula.
+//! 16 equal honest miners plus one selfish miner in a full mesh, 50 ms links, 600 s
+//! blocks, 20 000 counted blocks per point (a few seconds each in release).
+
+use cheesechain::sim::report::eyal_sirer_revenue;
+use cheesechain::sim::{Latency, Sim, SimConfig};
+
+fn run(alpha: f64, seed: u64) -> cheesechain::sim::report::SelfishReport {
+    let mut c = SimConfig::new(seed, 17, 16);
+    c.latency = Latency::Fixed(50.0);
+    c.blocks = 20_000;
+    c.selfish = Some(alpha);
+    let report = Sim::run(c).expect("run");
+    report.selfish.expect("a selfish report")
+}
+
+#[test]
+fn revenue_matches_eyal_sirer_and_exceeds_the_share_above_the_threshold() {
+    for alpha in [1.0 / 3.0, 0.40] {
+        let s = run(alpha, 7);
+        // First-seen ties on equal links: honest miners learn the honest block first.
+        assert!(s.gamma < 0.1, "gamma {}", s.gamma);
+        assert!((s.predicted - eyal_sirer_revenue(alpha, s.gamma)).abs() < 1e-12);
+        // The tolerance (±0.015); the binomial s.e. is ~0.004 at this size, so
+        // the bound is also 4 standard errors wide.
+        let tol = 0.015_f64.max(4.0 * s.revenue_se);
+        assert!(
+            (s.revenue_share - s.predicted).abs() <= tol,
+            "alpha {alpha}: revenue {} vs predicted {} (tol {tol})",
+            s.revenue_share,
+            s.predicted
+        );
+        if alpha > 0.34 {
+            assert!(s.revenue_share > alpha + 4.0 * s.revenue_se, "{s:?}");
+        }
+    }
+}
