@@ -30,6 +30,7 @@ pub mod cli;
 pub mod codec;
 pub mod miner;
 pub mod net;
+pub mod netgroup;
 pub mod node;
 pub mod rng;
 pub mod runtime;

@@ -20,6 +20,7 @@ pub use crate::rng::SplitMix64;
 
 use crate::chain::hash::hex;
 use crate::chain::NetworkParams;
+use crate::netgroup::{group_of, NetGroup};
 use crate::service::{
     whole_ms, Action, ConnId, Direction, DisconnectReason, Event, Role, Service, Time,
 };
@@ -214,18 +215,41 @@ impl Tracker {
         }
     }
 
-    /// A random subset of registered peers, without the one at `exclude`.
+    /// A random subset of registered peers, without the one at `exclude`, spread over
+    /// address groups (peer-protocol.md §2.3): when a uniform sample holds two peers of
+    /// one group while some group is missing, the list is drawn again group by group.
     fn sample_peers(&mut self, exclude: Option<usize>) -> Vec<SocketAddr> {
         let n = self.peers.len() - usize::from(exclude.is_some());
         let k = self.config.peer_list_size.min(MAX_PEER_LIST);
-        self.rng
-            .sample(n, k)
-            .into_iter()
-            .map(|j| match exclude {
-                Some(x) if j >= x => self.peers[j + 1].0,
-                _ => self.peers[j].0,
-            })
-            .collect()
+        let at = |j: usize| match exclude {
+            Some(x) if j >= x => j + 1,
+            _ => j,
+        };
+        let picked: Vec<usize> = self.rng.sample(n, k).into_iter().map(at).collect();
+        let mut seen = std::collections::BTreeSet::new();
+        let crowded = picked
+            .iter()
+            .any(|&i| !seen.insert(group_of(self.peers[i].0.ip())));
+        if !crowded || picked.len() == n {
+            return picked.into_iter().map(|i| self.peers[i].0).collect();
+        }
+        // Some group appears twice: group every candidate (O(n), only in this case).
+        let mut groups: BTreeMap<NetGroup, Vec<usize>> = BTreeMap::new();
+        for j in 0..n {
+            let i = at(j);
+            groups
+                .entry(group_of(self.peers[i].0.ip()))
+                .or_default()
+                .push(i);
+        }
+        if groups.len() >= k || groups.len() > seen.len() {
+            spread_over_groups(&mut self.rng, groups.into_values().collect(), k)
+                .into_iter()
+                .map(|i| self.peers[i].0)
+                .collect()
+        } else {
+            picked.into_iter().map(|i| self.peers[i].0).collect()
+        }
     }
 
     /// Answers a `get-peers` (or repeated `register`) of registered `conn` with a
@@ -481,5 +505,52 @@ impl Service for Tracker {
 
     fn poll_action(&mut self) -> Option<Action> {
         self.actions.pop_front()
+    }
+}
+
+/// Draws `k` members (or all there are) from `groups`, round by round: each round
+/// visits the groups still holding members in a random order and takes one random
+/// member of each, so no group gets a second entry before every group has one.
+fn spread_over_groups(rng: &mut SplitMix64, mut groups: Vec<Vec<usize>>, k: usize) -> Vec<usize> {
+    let mut out = Vec::with_capacity(k);
+    while out.len() < k && !groups.is_empty() {
+        for g in rng.sample(groups.len(), groups.len()) {
+            if out.len() == k {
+                break;
+            }
+            let members = &mut groups[g];
+            let m = rng.below(members.len() as u64) as usize;
+            out.push(members.swap_remove(m));
+        }
+        groups.retain(|g| !g.is_empty());
+    }
+    out
+}
+
+#[cfg(test)]
+mod spread_tests {
+    use super::*;
+
+    #[test]
+    fn no_group_gets_a_second_entry_before_every_group_has_one() {
+        let mut rng = SplitMix64::new(7);
+        // Group 0 holds 150 members (Sybils on one address), groups 1..=5 one each.
+        let mut groups = vec![(0..150).collect::<Vec<usize>>()];
+        groups.extend((1..=5).map(|g| vec![1000 + g]));
+        for k in [3, 6, 20] {
+            let out = spread_over_groups(&mut rng, groups.clone(), k);
+            assert_eq!(out.len(), k);
+            let sybils = out.iter().filter(|&&i| i < 1000).count();
+            let honest = k - sybils;
+            match k {
+                3 => assert!(sybils <= 1, "3 entries from 3 distinct groups: {out:?}"),
+                6 => assert_eq!((sybils, honest), (1, 5), "one entry per group: {out:?}"),
+                _ => assert_eq!(honest, 5, "every lone group listed: {out:?}"),
+            }
+            let mut uniq = out.clone();
+            uniq.sort_unstable();
+            uniq.dedup();
+            assert_eq!(uniq.len(), k, "no member twice");
+        }
     }
 }
