@@ -28,6 +28,7 @@
 pub mod chain;
 pub mod cli;
 pub mod codec;
+pub mod json;
 pub mod miner;
 pub mod net;
 pub mod netgroup;

@@ -66,19 +66,12 @@ struct Client {
     pending: std::collections::VecDeque<Message>,
 }
 
+/// A message that answers one of the client's requests: a query or control answer, or
+/// the `account` and transaction `inv` that `balance` and `mempool` ask for.
 fn is_reply(m: &Message) -> bool {
-    matches!(
-        m,
-        Message::Info(_)
-            | Message::BlockInfo(_)
-            | Message::TxInfo(_)
-            | Message::Tips { .. }
-            | Message::QueryError { .. }
-            | Message::PeerInfo { .. }
-            | Message::Mined { .. }
-            | Message::Done { .. }
-            | Message::Account { .. }
-    ) || matches!(m, Message::Inv { items } if items.iter().all(|i| i.kind == crate::wire::InvKind::Tx))
+    crate::node::query::is_answer(m)
+        || matches!(m, Message::Account { .. })
+        || matches!(m, Message::Inv { items } if items.iter().all(|i| i.kind == crate::wire::InvKind::Tx))
 }
 
 impl Client {
@@ -284,7 +277,7 @@ pub fn run(args: CliArgs) -> Result<(), String> {
                 "{{\"network\":\"{}\",\"height\":{},\"tip\":\"{}\",\"tip_time\":{},\"best_header_height\":{},\"best_header\":\"{}\",\"bits\":\"{:08x}\",\"hash_rate\":{},\"mining\":{},\"peers_in\":{},\"peers_out\":{},\"mempool\":{},\"mempool_bytes\":{}{}}}",
                 i.network, i.height, i.tip, i.tip_time, i.best_header_height, i.best_header, i.bits, i.hash_rate,
                 i.mining, i.peers_in, i.peers_out, i.mempool_txs, i.mempool_bytes,
-                dir.map_or(String::new(), |d| format!(",\"data_dir\":\"{}\"", d.replace('\\', "\\\\").replace('"', "\\\"")))
+                dir.map_or(String::new(), |d| format!(",\"data_dir\":{}", crate::json::json_str(&d)))
             );
             (text, json)
         }

@@ -109,7 +109,7 @@ pub(super) fn is_query(m: &Message) -> bool {
 }
 
 /// True for the answers a node sends to clients and never expects itself.
-pub(super) fn is_answer(m: &Message) -> bool {
+pub fn is_answer(m: &Message) -> bool {
     matches!(
         m,
         Message::Info(_)

@@ -3,6 +3,7 @@
 
 use super::{SimConfig, SimDuration, Topology};
 use crate::chain::Hash256;
+use crate::json::json_str;
 use crate::service::whole_ms;
 use crate::wire::message_name;
 use std::fmt::Write;
@@ -182,22 +183,6 @@ fn json_num(x: f64) -> String {
     } else {
         "null".into()
     }
-}
-
-fn json_str(s: &str) -> String {
-    let mut o = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(o, "\\u{:04x}", c as u32);
-            }
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
 }
 
 fn xml_escape(s: &str) -> String {

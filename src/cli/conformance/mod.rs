@@ -12,6 +12,7 @@ mod probe;
 mod tracker;
 
 use crate::chain::NetworkParams;
+use crate::json::json_str;
 use crate::runtime::resolve;
 use argh::FromArgs;
 use std::fmt::Write as _;
@@ -90,6 +91,20 @@ pub(crate) struct Case<C> {
     pub(crate) what: &'static str,
     pub(crate) bans: bool,
     pub(crate) run: fn(&mut C) -> Outcome,
+}
+
+/// What a case body returns: `Err` carries the outcome of an early stop (a failure,
+/// or a skip), so bodies can use `?` on every step.
+pub(crate) type R = Result<Outcome, Outcome>;
+
+/// A failure with its reason.
+pub(crate) fn fail(s: impl Into<String>) -> Outcome {
+    Outcome::Fail(s.into())
+}
+
+/// Runs a case body and folds its early stop into the outcome.
+pub(crate) fn attempt(body: impl FnOnce() -> R) -> Outcome {
+    body().unwrap_or_else(|o| o)
 }
 
 /// One graded line of the report.
@@ -205,25 +220,6 @@ fn totals(results: &[CaseResult]) -> (usize, usize, usize) {
         count(|o| matches!(o, Outcome::Fail(_))),
         count(|o| matches!(o, Outcome::Skip(_))),
     )
-}
-
-/// A JSON string literal.
-fn json_str(s: &str) -> String {
-    let mut o = String::with_capacity(s.len() + 2);
-    o.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => o.push_str("\\\""),
-            '\\' => o.push_str("\\\\"),
-            '\n' => o.push_str("\\n"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(o, "\\u{:04x}", c as u32);
-            }
-            c => o.push(c),
-        }
-    }
-    o.push('"');
-    o
 }
 
 /// The case list as text: id, section, whether it bans, what it checks.

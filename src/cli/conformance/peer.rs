@@ -3,7 +3,7 @@
 
 use super::craft::{coinbase_mut, fix_root, minable, mine, negate_s, unix_now, Mirror};
 use super::probe::{random_u64, version_of, Probe};
-use super::{run_cases, Case, CaseResult, Outcome, Target};
+use super::{attempt, fail, run_cases, Case, CaseResult, Outcome, Target};
 use crate::chain::{Block, BlockHeader, Hash256, Transaction, Transfer};
 use crate::wire::{
     InvItem, InvKind, Message, RejectCode, MAX_HEADERS, MAX_INV, MAX_LOCATOR, MAX_PAYLOAD_LEN,
@@ -11,6 +11,12 @@ use crate::wire::{
 };
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+mod blocks;
+mod txs;
+
+use blocks::*;
+use txs::*;
 
 /// State carried from case to case.
 pub(super) struct PeerCtx {
@@ -20,12 +26,6 @@ pub(super) struct PeerCtx {
     mirror_error: Option<String>,
     /// The valid transfer the target accepted into its pool, if any.
     relayed: Option<Transfer>,
-}
-
-type R = Result<Outcome, Outcome>;
-
-fn fail(s: impl Into<String>) -> Outcome {
-    Outcome::Fail(s.into())
 }
 
 impl PeerCtx {
@@ -109,7 +109,7 @@ impl PeerCtx {
     /// adopt the block.
     fn expect_block_cut(&mut self, b: Block) -> Outcome {
         let hash = b.hash();
-        let r = (|| -> R {
+        attempt(|| {
             let mut p = self.fresh()?;
             p.send(&Message::Block(Arc::new(b))).map_err(fail)?;
             p.wait_closed(self.t.timeout)
@@ -121,24 +121,22 @@ impl PeerCtx {
                     "could not check the tip afterwards: {e}"
                 ))),
             }
-        })();
-        r.unwrap_or_else(|o| o)
+        })
     }
 
     /// Sends `m` on a fresh connection and requires the target to close it.
     fn expect_msg_cut(&self, m: Message) -> Outcome {
-        let r = (|| -> R {
+        attempt(|| {
             let mut p = self.fresh()?;
             p.send(&m).map_err(fail)?;
             p.wait_closed(self.t.timeout).map_err(fail)?;
             Ok(Outcome::Pass)
-        })();
-        r.unwrap_or_else(|o| o)
+        })
     }
 
     /// Sends raw bytes on a fresh, handshaken connection and requires a close.
     fn expect_bytes_cut(&self, bytes: &[u8], handshake: bool) -> Outcome {
-        let r = (|| -> R {
+        attempt(|| {
             let mut p = if handshake {
                 self.fresh()?
             } else {
@@ -147,8 +145,7 @@ impl PeerCtx {
             p.send_bytes(bytes).map_err(fail)?;
             p.wait_closed(self.t.timeout).map_err(fail)?;
             Ok(Outcome::Pass)
-        })();
-        r.unwrap_or_else(|o| o)
+        })
     }
 
     /// A valid block on the mirror's tip, not yet sent, with `transfers`.
@@ -203,7 +200,7 @@ fn raw_frame(magic: [u8; 4], version: u16, msg_type: u16, payload: &[u8]) -> Vec
 // ---------------------------------------------------------------- wire and handshake
 
 fn version_at_once(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let mut p = c.raw()?;
         let v = p
             .wait_for(c.t.timeout, |m| match m {
@@ -221,8 +218,7 @@ fn version_at_once(c: &mut PeerCtx) -> Outcome {
             return Err(fail("version.network_id is not the network's genesis hash"));
         }
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn handshake(c: &mut PeerCtx) -> Outcome {
@@ -233,16 +229,15 @@ fn handshake(c: &mut PeerCtx) -> Outcome {
 }
 
 fn ping(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let mut p = c.fresh()?;
         alive(&mut p, c.t.timeout).map_err(fail)?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn chunked(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let mut p = c.fresh()?;
         let nonce = random_u64();
         let f = crate::wire::encode_frame(c.t.params.magic, &Message::Ping { nonce });
@@ -256,12 +251,11 @@ fn chunked(c: &mut PeerCtx) -> Outcome {
         })
         .map_err(|e| fail(format!("a ping sent one byte at a time: {e}")))?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn unknown_type(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let mut p = c.fresh()?;
         p.send_raw(PROTOCOL_VERSION, 0x00ee, b"hello")
             .map_err(fail)?;
@@ -269,12 +263,11 @@ fn unknown_type(c: &mut PeerCtx) -> Outcome {
         alive(&mut p, c.t.timeout)
             .map_err(|e| fail(format!("after frames of unknown types: {e}")))?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn wrong_network(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let mut p = c.raw()?;
         let mut other = c.t.params.clone();
         other.genesis_time ^= 1;
@@ -290,8 +283,7 @@ fn wrong_network(c: &mut PeerCtx) -> Outcome {
         }
         p.wait_closed(c.t.timeout).map_err(fail)?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn bad_magic(c: &mut PeerCtx) -> Outcome {
@@ -411,19 +403,18 @@ fn serves_chain(c: &mut PeerCtx) -> Outcome {
 }
 
 fn block_push(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let b = c.template(vec![])?;
         let mut p = c.fresh()?;
         p.send(&Message::Block(Arc::new(b.clone()))).map_err(fail)?;
         c.wait_tip(b.hash()).map_err(fail)?;
         c.mirror()?.adopt(&b).map_err(fail)?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn block_announced(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let b = c.template(vec![])?;
         let hash = b.hash();
         let mut watcher = c.fresh()?;
@@ -447,12 +438,11 @@ fn block_announced(c: &mut PeerCtx) -> Outcome {
             })?;
         c.mirror()?.adopt(&b).map_err(fail)?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn header_announce(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let b = c.template(vec![])?;
         let hash = b.hash();
         let mut p = c.fresh()?;
@@ -473,12 +463,11 @@ fn header_announce(c: &mut PeerCtx) -> Outcome {
         c.wait_tip(hash).map_err(fail)?;
         c.mirror()?.adopt(&b).map_err(fail)?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn most_work(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         c.refresh()?;
         let m = c.mirror()?;
         let base_hash = m.chain.tip();
@@ -506,12 +495,11 @@ fn most_work(c: &mut PeerCtx) -> Outcome {
             m.adopt(b).map_err(fail)?;
         }
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn locator(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let m = c.mirror()?;
         let genesis = m.chain.hash_at(0).ok_or_else(|| fail("no genesis"))?;
         let first = m.chain.hash_at(1);
@@ -536,12 +524,11 @@ fn locator(c: &mut PeerCtx) -> Outcome {
             ))),
             (None, Some(_)) => Err(fail("unknown locator hashes then genesis: empty answer")),
         }
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn stop_hash(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let m = c.mirror()?;
         let (Some(genesis), Some(one), Some(_)) =
             (m.chain.hash_at(0), m.chain.hash_at(1), m.chain.hash_at(2))
@@ -565,12 +552,11 @@ fn stop_hash(c: &mut PeerCtx) -> Outcome {
         } else {
             Err(fail(format!("stop at height 1 gave {} headers", hs.len())))
         }
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn not_found(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let mut p = c.fresh()?;
         let hash = Hash256([0x5a; 32]);
         p.send(&Message::GetData {
@@ -586,404 +572,7 @@ fn not_found(c: &mut PeerCtx) -> Outcome {
         })
         .map_err(|e| fail(format!("no not-found for an unknown block: {e}")))?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
-}
-
-// ---------------------------------------------------------------- transactions
-
-fn relay_tx(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
-        let t = c.funded_transfers(1)?.remove(0);
-        let txid = Transaction::Transfer(t).txid();
-        let mut p = c.fresh()?;
-        p.send(&Message::Tx(Box::new(Transaction::Transfer(t))))
-            .map_err(fail)?;
-        let deadline = Instant::now() + c.t.timeout;
-        loop {
-            p.send(&Message::Mempool).map_err(fail)?;
-            let found = p
-                .wait_for(c.t.timeout, |m| match m {
-                    Message::Inv { items } => Some(Ok(items.iter().any(|i| i.hash == txid))),
-                    Message::Reject { hash, reason, .. } if *hash == txid => {
-                        Some(Err(reason.clone()))
-                    }
-                    _ => None,
-                })
-                .map_err(fail)?
-                .map_err(|r| fail(format!("a valid transfer was rejected: {r}")))?;
-            if found {
-                c.relayed = Some(t);
-                return Ok(Outcome::Pass);
-            }
-            if Instant::now() >= deadline {
-                return Err(fail(
-                    "a valid transfer never appeared in the target's mempool",
-                ));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    })();
-    r.unwrap_or_else(|o| o)
-}
-
-fn duplicate_tx(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
-        let t = c
-            .relayed
-            .ok_or_else(|| Outcome::Skip("no transfer in the target's pool (relay.tx)".into()))?;
-        let txid = Transaction::Transfer(t).txid();
-        let mut p = c.fresh()?;
-        p.send(&Message::Tx(Box::new(Transaction::Transfer(t))))
-            .map_err(fail)?;
-        let code = p
-            .wait_for(c.t.timeout, |m| match m {
-                Message::Reject { code, hash, .. } if *hash == txid => Some(*code),
-                _ => None,
-            })
-            .map_err(|e| fail(format!("no reject for a transfer already in the pool: {e}")))?;
-        if code != RejectCode::Duplicate {
-            return Err(fail(format!("reject code {code:?}, not duplicate")));
-        }
-        alive(&mut p, c.t.timeout).map_err(|e| fail(format!("after the reject: {e}")))?;
-        Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
-}
-
-fn get_account(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
-        let pending = u64::from(c.relayed.is_some());
-        let m = c.mirror()?;
-        let (account, balance, seq) = (
-            m.account,
-            m.chain.balance(&m.account),
-            m.chain.next_sequence(&m.account),
-        );
-        let mut p = c.fresh()?;
-        p.send(&Message::GetAccount { account }).map_err(fail)?;
-        let (b, s) = p
-            .wait_for(c.t.timeout, |m| match m {
-                Message::Account {
-                    account: a,
-                    balance,
-                    next_sequence,
-                    ..
-                } if *a == account => Some((*balance, *next_sequence)),
-                _ => None,
-            })
-            .map_err(fail)?;
-        if b != balance {
-            return Err(fail(format!("balance {b}, the chain says {balance}")));
-        }
-        if s != seq + pending {
-            return Err(fail(format!(
-                "next sequence {s}, expected {} (chain {seq} + {pending} pending)",
-                seq + pending
-            )));
-        }
-        Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
-}
-
-/// Sends a transfer the state refuses; requires a `reject` naming it and an open link.
-fn expect_tx_rejected(c: &mut PeerCtx, t: Transfer) -> Outcome {
-    let r = (|| -> R {
-        let txid = Transaction::Transfer(t).txid();
-        let mut p = c.fresh()?;
-        p.send(&Message::Tx(Box::new(Transaction::Transfer(t))))
-            .map_err(fail)?;
-        p.wait_for(c.t.timeout, |m| match m {
-            Message::Reject { hash, .. } if *hash == txid => Some(()),
-            _ => None,
-        })
-        .map_err(|e| fail(format!("no reject: {e}")))?;
-        alive(&mut p, c.t.timeout).map_err(|e| {
-            fail(format!(
-                "an honest mistake must not cost the connection: {e}"
-            ))
-        })?;
-        Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
-}
-
-fn tx_bad_sequence(c: &mut PeerCtx) -> Outcome {
-    match c.funded_transfers(1) {
-        Ok(v) => {
-            let m = c.mirror.as_ref().expect("funded");
-            let mut t = v[0];
-            t.sequence += 50;
-            let t = m.transfer(t.recipient, t.amount, t.fee, t.sequence);
-            expect_tx_rejected(c, t)
-        }
-        Err(o) => o,
-    }
-}
-
-fn tx_insufficient(c: &mut PeerCtx) -> Outcome {
-    match c.funded_transfers(1) {
-        Ok(v) => {
-            let m = c.mirror.as_ref().expect("funded");
-            let t = m.transfer(v[0].recipient, u64::MAX / 4, 1, v[0].sequence + 1);
-            expect_tx_rejected(c, t)
-        }
-        Err(o) => o,
-    }
-}
-
-fn tx_self(c: &mut PeerCtx) -> Outcome {
-    match c.funded_transfers(1) {
-        Ok(v) => {
-            let m = c.mirror.as_ref().expect("funded");
-            let t = m.transfer(m.account, 1, 1, v[0].sequence + 1);
-            expect_tx_rejected(c, t)
-        }
-        Err(o) => o,
-    }
-}
-
-fn tx_cut(c: &mut PeerCtx, f: fn(&mut Transfer, &Mirror)) -> Outcome {
-    let pooled = usize::from(c.relayed.is_some());
-    match c.funded_transfers(2) {
-        Ok(v) => {
-            // The next sequence after any pooled transfer, so that only the defect
-            // under test is wrong.
-            let mut t = v[pooled];
-            f(&mut t, c.mirror.as_ref().expect("funded"));
-            c.expect_msg_cut(Message::Tx(Box::new(Transaction::Transfer(t))))
-        }
-        Err(o) => o,
-    }
-}
-
-fn tx_bad_signature(c: &mut PeerCtx) -> Outcome {
-    tx_cut(c, |t, _| t.signature[5] ^= 0x40)
-}
-
-fn tx_high_s(c: &mut PeerCtx) -> Outcome {
-    tx_cut(c, |t, _| negate_s(&mut t.signature))
-}
-
-fn tx_zero_amount(c: &mut PeerCtx) -> Outcome {
-    tx_cut(c, |t, m| *t = m.transfer(t.recipient, 0, t.fee, t.sequence))
-}
-
-fn tx_coinbase(c: &mut PeerCtx) -> Outcome {
-    let cb = c.t.params.genesis_block().txs[0];
-    c.expect_msg_cut(Message::Tx(Box::new(cb)))
-}
-
-// ---------------------------------------------------------------- blocks
-
-/// Builds a block with `f` applied to a valid template, re-mined, and requires a cut.
-fn block_cut(c: &mut PeerCtx, transfers: usize, f: fn(&mut Block, &mut Mirror)) -> Outcome {
-    let r = (|| -> R {
-        let ts = if transfers > 0 {
-            c.funded_transfers(transfers as u64)?
-        } else {
-            vec![]
-        };
-        let mut b = c.template(ts)?;
-        let m = c.mirror()?;
-        f(&mut b, m);
-        mine(&mut b, m.chain.params().pow_limit_bits);
-        Ok(c.expect_block_cut(b))
-    })();
-    r.unwrap_or_else(|o| o)
-}
-
-fn b_bad_pow(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
-        let mut b = c.template(vec![])?;
-        let limit = c.t.params.pow_limit_bits;
-        while crate::chain::pow::check_pow(&b.header, limit).is_ok() {
-            b.header.nonce = b.header.nonce.wrapping_add(1);
-        }
-        Ok(c.expect_block_cut(b))
-    })();
-    r.unwrap_or_else(|o| o)
-}
-
-fn b_bad_bits(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 0, |b, _| {
-        // Half the target: a valid, harder compact target that is not the required one.
-        let t = crate::chain::u256::U256::from_compact(b.header.bits).expect("valid bits");
-        b.header.bits = t.mul_div_u64(1, 2).expect("halving fits").to_compact();
     })
-}
-
-fn b_time_too_old(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 0, |b, m| {
-        b.header.time = m.chain.median_time_past(&b.header.prev).unwrap_or(0);
-    })
-}
-
-fn b_bad_merkle(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 0, |b, _| b.header.merkle_root.0[0] ^= 1)
-}
-
-fn b_no_tx(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 0, |b, _| {
-        b.txs.clear();
-        fix_root(b);
-    })
-}
-
-fn b_missing_coinbase(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 1, |b, _| {
-        b.txs.remove(0);
-        fix_root(b);
-    })
-}
-
-fn b_extra_coinbase(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 0, |b, _| {
-        let mut cb = b.txs[0];
-        if let Transaction::Coinbase(x) = &mut cb {
-            x.extra_nonce ^= 1;
-            x.amount = 0;
-        }
-        b.txs.push(cb);
-        fix_root(b);
-    })
-}
-
-fn b_mutated(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 2, |b, _| {
-        let last = b.txs[2];
-        b.txs.push(last);
-        fix_root(b);
-    })
-}
-
-fn b_duplicate_tx(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 2, |b, _| {
-        let t1 = b.txs[1];
-        b.txs.insert(2, t1);
-        fix_root(b);
-    })
-}
-
-fn b_coinbase_height(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 0, |b, _| {
-        if let Some(cb) = coinbase_mut(b) {
-            cb.height += 7;
-        }
-        fix_root(b);
-    })
-}
-
-fn b_coinbase_amount(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 0, |b, _| {
-        if let Some(cb) = coinbase_mut(b) {
-            cb.amount += 1;
-        }
-        fix_root(b);
-    })
-}
-
-fn b_bad_transfer_sig(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 1, |b, _| {
-        if let Transaction::Transfer(t) = &mut b.txs[1] {
-            t.signature[9] ^= 0x20;
-        }
-        fix_root(b);
-    })
-}
-
-fn b_overspend(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 1, |b, m| {
-        if let Transaction::Transfer(t) = b.txs[1] {
-            let spend = m.chain.balance(&m.account) + 1;
-            b.txs[1] = Transaction::Transfer(m.transfer(t.recipient, spend, 0, t.sequence));
-            if let Some(cb) = coinbase_mut(b) {
-                cb.amount = m.chain.params().block_reward;
-            }
-        }
-        fix_root(b);
-    })
-}
-
-fn b_bad_sequence(c: &mut PeerCtx) -> Outcome {
-    block_cut(c, 1, |b, m| {
-        if let Transaction::Transfer(t) = b.txs[1] {
-            b.txs[1] =
-                Transaction::Transfer(m.transfer(t.recipient, t.amount, t.fee, t.sequence + 9));
-        }
-        fix_root(b);
-    })
-}
-
-fn b_invalid_ancestor(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
-        let mut parent = c.template(vec![])?;
-        let m = c.mirror()?;
-        if let Some(cb) = coinbase_mut(&mut parent) {
-            cb.amount += 1;
-        }
-        fix_root(&mut parent);
-        mine(&mut parent, m.chain.params().pow_limit_bits);
-        let h = m.chain.height() + 1;
-        let child = m.child_of(&parent, h, vec![]);
-        let first = c.expect_block_cut(parent);
-        if first != Outcome::Pass {
-            return Err(Outcome::Skip(format!(
-                "the invalid parent itself: {first:?}"
-            )));
-        }
-        Ok(c.expect_block_cut(child))
-    })();
-    r.unwrap_or_else(|o| o)
-}
-
-/// A block the target must neither adopt nor punish: the link stays open.
-fn block_kept_open(c: &mut PeerCtx, f: fn(&mut Block, &Mirror)) -> Outcome {
-    let r = (|| -> R {
-        let mut b = c.template(vec![])?;
-        let m = c.mirror()?;
-        f(&mut b, m);
-        mine(&mut b, m.chain.params().pow_limit_bits);
-        let hash = b.hash();
-        let mut p = c.fresh()?;
-        p.send(&Message::Block(Arc::new(b))).map_err(fail)?;
-        alive(&mut p, c.t.timeout).map_err(|e| fail(format!("not punishable, yet: {e}")))?;
-        if c.is_tip(hash).map_err(fail)? {
-            return Err(fail("the target adopted the block"));
-        }
-        Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
-}
-
-fn b_time_too_new(c: &mut PeerCtx) -> Outcome {
-    block_kept_open(c, |b, m| {
-        b.header.time = (unix_now() + u64::from(m.chain.params().max_future_drift_secs) + 3600)
-            .min(u32::MAX as u64) as u32;
-    })
-}
-
-fn b_unknown_parent(c: &mut PeerCtx) -> Outcome {
-    block_kept_open(c, |b, _| {
-        b.header.prev = Hash256([0x3c; 32]);
-        if let Some(cb) = coinbase_mut(b) {
-            cb.height = 1_000_000;
-        }
-        fix_root(b);
-    })
-}
-
-fn headers_not_chained(c: &mut PeerCtx) -> Outcome {
-    let r = (|| -> R {
-        let a = c.template(vec![])?;
-        let mut b = c.template(vec![])?;
-        b.header.prev = Hash256([0x44; 32]);
-        mine(&mut b, c.t.params.pow_limit_bits);
-        let hs: Vec<BlockHeader> = vec![a.header, b.header];
-        Ok(c.expect_msg_cut(Message::Headers { headers: hs }))
-    })();
-    r.unwrap_or_else(|o| o)
 }
 
 // ---------------------------------------------------------------- the table

@@ -2,19 +2,13 @@
 //! request budget, refusals, and framing.
 
 use super::probe::{random_u64, version_of, Probe};
-use super::{run_cases, Case, CaseResult, Outcome, Target};
+use super::{attempt, fail, run_cases, Case, CaseResult, Outcome, Target, R};
 use crate::wire::{FrameHeader, Message, MAX_TRACKER_PAYLOAD_LEN, MSG_HEARTBEAT, PROTOCOL_VERSION};
 use std::net::SocketAddr;
 
 /// State carried from case to case.
 pub(super) struct TrackerCtx {
     t: Target,
-}
-
-type R = Result<Outcome, Outcome>;
-
-fn fail(s: impl Into<String>) -> Outcome {
-    Outcome::Fail(s.into())
 }
 
 /// A port to register that no other run is likely to use.
@@ -51,7 +45,7 @@ impl TrackerCtx {
 }
 
 fn register(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let port = some_port();
         let (_p, list) = c.registered(port)?;
         if list
@@ -61,12 +55,11 @@ fn register(c: &mut TrackerCtx) -> Outcome {
             return Err(fail("the peer-list contains the newcomer itself"));
         }
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn joined_and_listed(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let (pa, pb) = (some_port(), some_port());
         let (mut a, first_list) = c.registered(pa)?;
         let (_b, list_b) = c.registered(pb)?;
@@ -86,12 +79,11 @@ fn joined_and_listed(c: &mut TrackerCtx) -> Outcome {
         })
         .map_err(|e| fail(format!("no peer-joined for the second registration: {e}")))?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn peer_left(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let (pa, pb) = (some_port(), some_port());
         let (mut a, first_list) = c.registered(pa)?;
         let (b, _) = c.registered(pb)?;
@@ -107,12 +99,11 @@ fn peer_left(c: &mut TrackerCtx) -> Outcome {
         })
         .map_err(|e| fail(format!("no peer-left when a registered peer closed: {e}")))?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn get_peers(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let (mut a, _) = c.registered(some_port())?;
         a.send(&Message::Heartbeat).map_err(fail)?;
         a.send(&Message::GetPeers).map_err(fail)?;
@@ -122,12 +113,11 @@ fn get_peers(c: &mut TrackerCtx) -> Outcome {
         })
         .map_err(|e| fail(format!("no peer-list for get-peers after a heartbeat: {e}")))?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn unknown_type(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let (mut a, _) = c.registered(some_port())?;
         a.send_raw(PROTOCOL_VERSION, 0x00ee, b"x").map_err(fail)?;
         a.send(&Message::GetPeers).map_err(fail)?;
@@ -137,12 +127,11 @@ fn unknown_type(c: &mut TrackerCtx) -> Outcome {
         })
         .map_err(|e| fail(format!("after a frame of unknown type: {e}")))?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn takeover(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let port = some_port();
         let (mut holder, _) = c.registered(port)?;
         let mut intruder = c.raw()?;
@@ -163,12 +152,11 @@ fn takeover(c: &mut TrackerCtx) -> Outcome {
             })
             .map_err(|e| fail(format!("the live holder lost its link: {e}")))?;
         Ok(Outcome::Pass)
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn budget(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let (mut a, _) = c.registered(some_port())?;
         for _ in 0..50 {
             // A send error is the tracker closing mid-flood: what this case expects.
@@ -177,51 +165,46 @@ fn budget(c: &mut TrackerCtx) -> Outcome {
             }
         }
         c.expect_cut(&mut a, "50 get-peers at once were all served")
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn register_first(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let mut p = c.raw()?;
         p.send(&Message::Heartbeat).map_err(fail)?;
         c.expect_cut(&mut p, "a first message other than register")
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn port_zero(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let mut p = c.raw()?;
         p.send(&Message::Register { listen_port: 0 })
             .map_err(fail)?;
         c.expect_cut(&mut p, "register with port 0")
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn peer_message(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let (mut a, _) = c.registered(some_port())?;
         a.send(&version_of(&c.t.params, 1)).map_err(fail)?;
         c.expect_cut(&mut a, "a peer-protocol message on the tracker link")
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn bad_magic(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let mut p = c.raw()?;
         let mut f = Vec::new();
         crate::wire::encode_raw_frame([1, 2, 3, 4], PROTOCOL_VERSION, MSG_HEARTBEAT, &[], &mut f);
         p.send_bytes(&f).map_err(fail)?;
         c.expect_cut(&mut p, "a frame with a foreign magic")
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn oversized(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let mut p = c.raw()?;
         let mut f = Vec::new();
         FrameHeader {
@@ -234,20 +217,18 @@ fn oversized(c: &mut TrackerCtx) -> Outcome {
         .encode(&mut f);
         p.send_bytes(&f).map_err(fail)?;
         c.expect_cut(&mut p, "a header over MAX_TRACKER_PAYLOAD_LEN")
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 fn bad_checksum(c: &mut TrackerCtx) -> Outcome {
-    let r = (|| -> R {
+    attempt(|| {
         let mut p = c.raw()?;
         let mut f = Vec::new();
         crate::wire::encode_raw_frame(c.t.params.magic, PROTOCOL_VERSION, 0x0001, &[9, 9], &mut f);
         f[12] ^= 0xff;
         p.send_bytes(&f).map_err(fail)?;
         c.expect_cut(&mut p, "a frame with a bad checksum")
-    })();
-    r.unwrap_or_else(|o| o)
+    })
 }
 
 macro_rules! cases {
