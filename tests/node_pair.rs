@@ -649,13 +649,17 @@ fn a_replayed_nonce_on_an_inbound_connection_does_not_cut_a_real_link() {
 }
 
 /// Two nodes that dial each other keep exactly one link, whichever dials first and
-/// whichever nonce is larger; a third inbound claiming a nonce already seen is closed
-/// only if it is the newcomer next to a ready outbound link.
+/// whichever nonce is larger: the one opened by the node with the larger nonce.
 #[test]
 fn two_nodes_dialling_each_other_keep_one_link() {
     for (a, b) in [(0, 1), (1, 0)] {
         let mut net = Harness::new(2, &[]);
         net.tick(1);
+        let larger = if nonce_of(&mut net, 0) > nonce_of(&mut net, 1) {
+            0
+        } else {
+            1
+        };
         net.connect(a, b);
         net.connect(b, a);
         net.pump();
@@ -666,13 +670,115 @@ fn two_nodes_dialling_each_other_keep_one_link() {
             .sum();
         assert_eq!(links, 2, "one link, seen from both ends: {:?}", net.closed);
         assert_eq!(
-            net.nodes[a].status().peers_out,
+            net.nodes[larger].status().peers_out,
             1,
-            "the existing link stays"
+            "the link the larger nonce opened stays"
         );
         assert!(net
             .closed
             .iter()
             .all(|(_, _, r)| *r == DisconnectReason::Duplicate));
+    }
+}
+
+/// The order in which one end sees the two handshakes of a mutual dial.
+#[derive(Clone, Copy, Debug)]
+enum DialOrder {
+    /// Its outbound link is ready before the other's `version` arrives inbound.
+    OutboundReadyFirst,
+    /// Its outbound link got the other's `version`, not yet its `verack`.
+    OutboundVersionFirst,
+    /// The inbound link completed its handshake before the outbound one answered.
+    InboundReadyFirst,
+}
+
+/// Which of the two links of a mutual dial node `v` closes, seeing them in `order`,
+/// when the other node's nonce is `other` (true: the one `v` opened).
+fn closes(order: DialOrder, other: u64, v_seed: u64) -> Vec<bool> {
+    use cheesechain::node::NodeConfig;
+    use cheesechain::wire::{Version, PROTOCOL_VERSION};
+    let params = NetworkParams::regtest();
+    let now = cheesechain::service::Time(params.genesis_time as u64 * 1000 + 60_000);
+    let mut cfg = NodeConfig::new(params.clone());
+    cfg.seed = v_seed;
+    cfg.max_outbound = 0;
+    let mut n = Node::new(cfg, Vec::new(), now).0;
+    let remote: SocketAddr = "127.0.0.2:9000".parse().unwrap();
+    let version = Message::Version(Version {
+        version: PROTOCOL_VERSION as u32,
+        network_id: params.network_id(),
+        nonce: other,
+        best_height: 0,
+        listen_port: 9000,
+    });
+    let (out, inb) = (1u64, 2u64);
+    n.on_connected(out, remote, Direction::Outbound, Role::Peer, now);
+    match order {
+        DialOrder::OutboundReadyFirst => {
+            n.on_message(out, version.clone(), now);
+            n.on_message(out, Message::Verack, now);
+            n.on_connected(inb, remote, Direction::Inbound, Role::Peer, now);
+            n.on_message(inb, version, now);
+            n.on_message(inb, Message::Verack, now);
+        }
+        DialOrder::OutboundVersionFirst => {
+            n.on_message(out, version.clone(), now);
+            n.on_connected(inb, remote, Direction::Inbound, Role::Peer, now);
+            n.on_message(inb, version, now);
+            n.on_message(inb, Message::Verack, now);
+            n.on_message(out, Message::Verack, now);
+        }
+        DialOrder::InboundReadyFirst => {
+            n.on_connected(inb, remote, Direction::Inbound, Role::Peer, now);
+            n.on_message(inb, version.clone(), now);
+            n.on_message(inb, Message::Verack, now);
+            n.on_message(out, version, now);
+            n.on_message(out, Message::Verack, now);
+        }
+    }
+    let mut closed = Vec::new();
+    while let Some(a) = n.poll_action() {
+        if let Action::Disconnect { conn, reason } = a {
+            assert_eq!(reason, DisconnectReason::Duplicate);
+            closed.push(conn == out);
+        }
+    }
+    closed
+}
+
+/// Whatever order each end of a mutual dial sees the handshakes in (the two ends are
+/// ready at different moments), together they close exactly one of the two links and
+/// keep the one the larger nonce opened. A rule that let the ready link win could
+/// close both, and both nodes then redialled in lockstep.
+#[test]
+fn a_mutual_dial_keeps_one_link_in_every_interleaving() {
+    let orders = [
+        DialOrder::OutboundReadyFirst,
+        DialOrder::OutboundVersionFirst,
+        DialOrder::InboundReadyFirst,
+    ];
+    // The real nonces of the nodes with seeds 1 and 2, read from their `version`.
+    let mut net = Harness::new(2, &[]);
+    net.tick(1);
+    let (n1, n2) = (nonce_of(&mut net, 0), nonce_of(&mut net, 1));
+    assert_ne!(n1, n2);
+    for o1 in orders {
+        for o2 in orders {
+            // Node 1 sees node 2's nonce and vice versa; "the link node 1 opened" is
+            // the one node 2 accepted.
+            let by1 = closes(o1, n2, 1);
+            let by2 = closes(o2, n1, 2);
+            let opened_by_1_closed = by1.contains(&true) || by2.contains(&false);
+            let opened_by_2_closed = by1.contains(&false) || by2.contains(&true);
+            assert!(
+                opened_by_1_closed != opened_by_2_closed,
+                "{o1:?}/{o2:?}: node 1 closed {by1:?}, node 2 closed {by2:?}"
+            );
+            assert_eq!(
+                opened_by_2_closed,
+                n1 > n2,
+                "{o1:?}/{o2:?}: the link the larger nonce opened must stay"
+            );
+        }
     }
 }

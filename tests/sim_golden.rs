@@ -17,11 +17,11 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
     (
         "tracker100",
-        "5bc5cf03f533ae79774313006e46466fd30aa71126d2883f75ee3c0bc6e431db",
+        "1e3f9e46dbaa6373a5e6cc72f5e17ab51b9cabe82f105e1e2961efd9029ea703",
     ),
     (
         "faults",
-        "248426ea1999bd57b8cfd718efa769ca6810aa5683680dd8a89789f69acc122c",
+        "d8309978392e80f2b637e493bc5202b0600e3bc88cd7f94b170554f47de97430",
     ),
 ];
 

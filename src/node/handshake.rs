@@ -98,10 +98,15 @@ impl Node {
     /// A remote can put any nonce in its `version`, so only what it cannot forge
     /// against us decides: only an inbound connection is ever closed on account of a
     /// nonce an inbound connection claims; an outbound connection (we chose the
-    /// address, the far end answered) is closed only for another outbound one. The
-    /// existing ready connection wins; between two not yet ready, the one the node
-    /// with the larger nonce opened survives, so two nodes dialling each other at once
-    /// keep one link.
+    /// address, the far end answered) is closed only for another outbound one.
+    /// Between an inbound and an outbound link only the node with the larger nonce
+    /// acts: it keeps the link it opened and closes the one it accepted; the other
+    /// node closes nothing and waits. Both ends reach the same verdict whatever the
+    /// order of arrival or the readiness of either link, so two nodes dialling each
+    /// other at once always keep exactly one link. (An earlier rule let "the existing
+    /// ready link wins" decide; readiness differs between the two ends for a moment,
+    /// so both links could close, and both nodes redialled at the same instant
+    /// `PEER_RETRY_MS` later and could race again.)
     fn duplicate_to_close(&self, conn: ConnId, nonce: u64) -> Option<ConnId> {
         let new_dir = self.peers.get(&conn)?.dir;
         let ours_larger = self.nonce > nonce;
@@ -110,12 +115,8 @@ impl Node {
             .filter(|(c, q)| **c != conn && q.version().is_some_and(|w| w.nonce == nonce))
             .find_map(|(&old, q)| match (new_dir, q.dir) {
                 (Direction::Outbound, Direction::Outbound) => Some(conn),
-                (Direction::Inbound, Direction::Outbound) => {
-                    (q.is_ready() || ours_larger).then_some(conn)
-                }
-                (Direction::Outbound, Direction::Inbound) => {
-                    (!q.is_ready() && ours_larger).then_some(old)
-                }
+                (Direction::Inbound, Direction::Outbound) => ours_larger.then_some(conn),
+                (Direction::Outbound, Direction::Inbound) => ours_larger.then_some(old),
                 (Direction::Inbound, Direction::Inbound) => None,
             })
     }

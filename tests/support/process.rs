@@ -78,7 +78,10 @@ pub fn spawn(bin: &str, name: &str, args: &[&str], dir: &Path, netns: Option<&st
     };
     let mut child = cmd
         .args(args)
-        .env("RUST_LOG", "info")
+        .env(
+            "RUST_LOG",
+            std::env::var("TEST_RUST_LOG").unwrap_or_else(|_| "info".into()),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::from(log))
