@@ -681,15 +681,15 @@ fn two_nodes_dialling_each_other_keep_one_link() {
     }
 }
 
-/// The order in which one end sees the two handshakes of a mutual dial.
+/// Which handshake one end of a mutual dial sees get furthest first.
 #[derive(Clone, Copy, Debug)]
 enum DialOrder {
     /// Its outbound link is ready before the other's `version` arrives inbound.
-    OutboundReadyFirst,
+    OutboundReady,
     /// Its outbound link got the other's `version`, not yet its `verack`.
-    OutboundVersionFirst,
+    OutboundVersion,
     /// The inbound link completed its handshake before the outbound one answered.
-    InboundReadyFirst,
+    InboundReady,
 }
 
 /// Which of the two links of a mutual dial node `v` closes, seeing them in `order`,
@@ -714,21 +714,21 @@ fn closes(order: DialOrder, other: u64, v_seed: u64) -> Vec<bool> {
     let (out, inb) = (1u64, 2u64);
     n.on_connected(out, remote, Direction::Outbound, Role::Peer, now);
     match order {
-        DialOrder::OutboundReadyFirst => {
+        DialOrder::OutboundReady => {
             n.on_message(out, version.clone(), now);
             n.on_message(out, Message::Verack, now);
             n.on_connected(inb, remote, Direction::Inbound, Role::Peer, now);
             n.on_message(inb, version, now);
             n.on_message(inb, Message::Verack, now);
         }
-        DialOrder::OutboundVersionFirst => {
+        DialOrder::OutboundVersion => {
             n.on_message(out, version.clone(), now);
             n.on_connected(inb, remote, Direction::Inbound, Role::Peer, now);
             n.on_message(inb, version, now);
             n.on_message(inb, Message::Verack, now);
             n.on_message(out, Message::Verack, now);
         }
-        DialOrder::InboundReadyFirst => {
+        DialOrder::InboundReady => {
             n.on_connected(inb, remote, Direction::Inbound, Role::Peer, now);
             n.on_message(inb, version.clone(), now);
             n.on_message(inb, Message::Verack, now);
@@ -753,9 +753,9 @@ fn closes(order: DialOrder, other: u64, v_seed: u64) -> Vec<bool> {
 #[test]
 fn a_mutual_dial_keeps_one_link_in_every_interleaving() {
     let orders = [
-        DialOrder::OutboundReadyFirst,
-        DialOrder::OutboundVersionFirst,
-        DialOrder::InboundReadyFirst,
+        DialOrder::OutboundReady,
+        DialOrder::OutboundVersion,
+        DialOrder::InboundReady,
     ];
     // The real nonces of the nodes with seeds 1 and 2, read from their `version`.
     let mut net = Harness::new(2, &[]);
