@@ -41,4 +41,25 @@ for name, f in frames:
         stream += item
 put("chunked_stream", "all", b"\x03\x07\x00\x40\x00\x99\x01\x00\x00" + stream)
 put("frame_decoder", "all", b"\x01" + b"".join(f for _, f in frames))
+
+# Sessions (checks/session.rs input language): handshaken peers, mining, replays,
+# then each vector message delivered to a ready peer.
+hello = b"".join(bytes([0, 0, i, i]) for i in range(4))
+hello += b"".join(bytes([7, i, i + 1, 2, 3, 4, 5, 6, 7, 0]) for i in range(4))
+hello += b"".join(bytes([3, i, 5, 2, 0, 0]) for i in range(4))
+work = b"".join(b"\x0b\xff\xff\x0c\xe8\x03" for _ in range(10))
+work += b"".join(bytes([9, i, i, 2 * i + 1, 0, 12, 0xE8, 3]) for i in range(10))
+put("node_session", "scripted", hello + work)
+put("tracker_session", "scripted", hello + b"\x0c\x00\x00" * 4)
+for name, f in frames:
+    msg_type = int.from_bytes(f[6:8], "little")
+    payload = f[16:]
+    if len(payload) > 8191:
+        continue
+    raw = bytes([3, 0, 0xC0]) + msg_type.to_bytes(2, "little")
+    raw += len(payload).to_bytes(2, "little") + payload
+    if msg_type >= 0x10:
+        put("node_session", name, hello + raw + work)
+    else:
+        put("tracker_session", name, bytes([0, 0, 1, 1]) + raw + b"\x0c\x00\x00")
 print("seeded", len(frames), "vectors")
