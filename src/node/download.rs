@@ -95,7 +95,10 @@ impl Node {
             } else {
                 None
             };
-            match self.chain.accept_block(block, now.secs()) {
+            match self
+                .chain
+                .accept_block_with(block, now.secs(), Some(&mut self.sig_cache))
+            {
                 Ok(outcome) => {
                     // Durable before announced, and only once the whole ancestry has
                     // data, so that the block file lists every parent before its
