@@ -206,6 +206,12 @@ fn start_node(
     cfg.listen_port = addr.port();
     cfg.tracker = Some(tracker);
     cfg.seed = seed;
+    if let Some(n) = std::env::var("SYNC_RATE_IN_FLIGHT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.max_blocks_in_flight_per_peer = n;
+    }
     let (mut node, rejected) = Node::new(cfg, stored, wall_clock());
     assert_eq!(rejected, 0, "stored blocks are valid");
     let height = node.chain().height();
