@@ -331,6 +331,12 @@ impl Reactor {
                 hooks.store_block(&block)?;
                 self.unsynced = true;
             }
+            // A block request says nothing about what we accepted: it goes out at once,
+            // so the next blocks arrive while this group is being synced.
+            Action::Send {
+                conn,
+                msg: msg @ Message::GetData { .. },
+            } if self.unsynced && !self.holds_for(conn) => self.send(conn, msg),
             a if self.unsynced => {
                 if let Action::Disconnect { conn, .. } = &a {
                     // Closed for the service already: nothing more is read from it.
@@ -350,6 +356,14 @@ impl Reactor {
             Action::Event(ev) => hooks.event(&ev, now),
         }
         Ok(())
+    }
+
+    /// True if an action for `conn` is held, so a later one must wait behind it.
+    fn holds_for(&self, conn: ConnId) -> bool {
+        self.held.iter().any(|a| match a {
+            Action::Send { conn: c, .. } | Action::Disconnect { conn: c, .. } => *c == conn,
+            _ => false,
+        })
     }
 
     /// Syncs the blocks written since the last commit (one [`Hooks::sync_blocks`] for
