@@ -7,14 +7,17 @@
 //! 3. Writes it to a data directory with [`BlockFile`], starts a tracker and the node
 //!    holding the chain (loaded from that directory) and then a fresh non-mining node,
 //!    each on its own reactor thread over loopback. The fresh node finds the holder
-//!    through the tracker and syncs, storing every block in its own `blocks.dat` like
-//!    the `peer` binary. Measures the time until its height reaches `BLOCKS`.
+//!    through the tracker and syncs. Measures the time until its height reaches
+//!    `BLOCKS`, twice: keeping blocks in memory, then storing them in its own
+//!    `blocks.dat` like the `peer` binary (written as they arrive, one `fsync` per loop
+//!    iteration: group commit).
+//! 4. Prints the ratios durable / in-memory sync and in-memory sync / in-process
+//!    validation.
 //!
 //! Usage: `cargo run --release --example sync_rate [--memory] [BLOCKS [TRANSFERS]]`
 //!
-//! `--memory`: the fresh node keeps blocks in memory only (no `blocks.dat`, no
-//! `fsync` per block), which separates the protocol's rate from the disk's. The time
-//! the holder's file took to write (one `fsync` per block) is printed either way.
+//! `--memory`: only the in-memory sync. `SYNC_RATE_IN_FLIGHT=N` sets the nodes' blocks
+//! in flight per peer (default: the node's).
 
 use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer};
 use cheesechain::chain::pow::check_pow;
