@@ -7,14 +7,17 @@
 //! 3. Writes it to a data directory with [`BlockFile`], starts a tracker and the node
 //!    holding the chain (loaded from that directory) and then a fresh non-mining node,
 //!    each on its own reactor thread over loopback. The fresh node finds the holder
-//!    through the tracker and syncs, storing every block in its own `blocks.dat` like
-//!    the `peer` binary. Measures the time until its height reaches `BLOCKS`.
+//!    through the tracker and syncs. Measures the time until its height reaches
+//!    `BLOCKS`, twice: keeping blocks in memory, then storing them in its own
+//!    `blocks.dat` like the `peer` binary (written as they arrive, one `fsync` per loop
+//!    iteration: group commit).
+//! 4. Prints the ratios durable / in-memory sync and in-memory sync / in-process
+//!    validation.
 //!
 //! Usage: `cargo run --release --example sync_rate [--memory] [BLOCKS [TRANSFERS]]`
 //!
-//! `--memory`: the fresh node keeps blocks in memory only (no `blocks.dat`, no
-//! `fsync` per block), which separates the protocol's rate from the disk's. The time
-//! the holder's file took to write (one `fsync` per block) is printed either way.
+//! `--memory`: only the in-memory sync. `SYNC_RATE_IN_FLIGHT=N` sets the nodes' blocks
+//! in flight per peer (default: the node's).
 
 use cheesechain::chain::keys::{account_of, secret_from_bytes, sign_transfer};
 use cheesechain::chain::pow::check_pow;
@@ -31,7 +34,7 @@ use secp256k1::SecretKey;
 use std::io;
 use std::net::SocketAddr;
 use std::ops::ControlFlow;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -99,6 +102,8 @@ fn build_chain(params: &NetworkParams, n: u32, per_block: usize, now: u64) -> Ve
 #[derive(Default)]
 struct Progress {
     height: AtomicU32,
+    /// Group commits of the node's reactor (its `block_syncs`).
+    syncs: AtomicU64,
     first_peer: Mutex<Option<Instant>>,
     done: Mutex<Option<Instant>>,
 }
@@ -116,7 +121,14 @@ struct NodeHooks {
 impl Hooks<Node> for NodeHooks {
     fn store_block(&mut self, block: &Block) -> io::Result<()> {
         match &mut self.store {
-            Some(s) => s.append(block).map_err(|e| io::Error::other(e.to_string())),
+            Some(s) => s.write(block).map_err(|e| io::Error::other(e.to_string())),
+            None => Ok(()),
+        }
+    }
+
+    fn sync_blocks(&mut self) -> io::Result<()> {
+        match &mut self.store {
+            Some(s) => s.sync().map_err(|e| io::Error::other(e.to_string())),
             None => Ok(()),
         }
     }
@@ -138,7 +150,10 @@ impl Hooks<Node> for NodeHooks {
         }
     }
 
-    fn periodic(&mut self, _node: &Node, _stats: &ReactorStats, _now: Time) -> ControlFlow<()> {
+    fn periodic(&mut self, _node: &Node, stats: &ReactorStats, _now: Time) -> ControlFlow<()> {
+        self.progress
+            .syncs
+            .store(stats.block_syncs, Ordering::Relaxed);
         if self.stop.load(Ordering::Relaxed) {
             ControlFlow::Break(())
         } else {
@@ -194,6 +209,12 @@ fn start_node(
     cfg.listen_port = addr.port();
     cfg.tracker = Some(tracker);
     cfg.seed = seed;
+    if let Some(n) = std::env::var("SYNC_RATE_IN_FLIGHT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        cfg.max_blocks_in_flight_per_peer = n;
+    }
     let (mut node, rejected) = Node::new(cfg, stored, wall_clock());
     assert_eq!(rejected, 0, "stored blocks are valid");
     let height = node.chain().height();
@@ -209,58 +230,17 @@ fn start_node(
     (height, progress, handle)
 }
 
-fn main() {
-    let _ = env_logger::try_init();
-    let all: Vec<String> = std::env::args().skip(1).collect();
-    let memory = all.iter().any(|a| a == "--memory");
-    let mut args = all.into_iter().filter(|a| !a.starts_with("--"));
-    let n: u32 = args
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(DEFAULT_BLOCKS);
-    let per_block: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(0);
-    let params = NetworkParams::regtest();
-    let now = wall_clock().secs();
-
-    // 1. Build.
-    let t = Instant::now();
-    let blocks = build_chain(&params, n, per_block, now);
-    let bytes: usize = blocks.iter().map(Block::encoded_len).sum();
-    println!(
-        "built {n} regtest blocks ({per_block} transfers each, {:.1} MB) in {:.2?}",
-        bytes as f64 / 1e6,
-        t.elapsed()
-    );
-
-    // 2. In-process validation: replay into a fresh chain (copies made beforehand).
-    let copy = blocks.clone();
-    let mut chain = Chain::new(params.clone());
-    let t = Instant::now();
-    for b in copy {
-        chain.accept_block(b, now).expect("valid");
-    }
-    let in_process = t.elapsed();
-    assert_eq!(chain.height(), n);
-    let in_rate = f64::from(n) / in_process.as_secs_f64();
-    println!("in-process validation: {n} blocks in {in_process:.2?} = {in_rate:.0} blocks/s");
-
-    // 3. A real sync over loopback.
-    let tmp = tempfile::tempdir().expect("temp dir");
-    let (holder_dir, syncer_dir) = (tmp.path().join("holder"), tmp.path().join("syncer"));
-    let t = Instant::now();
-    {
-        let (mut bf, _, _) = BlockFile::open(&holder_dir).expect("create block file");
-        for b in &blocks {
-            bf.append(b).expect("append");
-        }
-    }
-    let write = t.elapsed();
-    println!(
-        "wrote the holder's blocks.dat in {write:.2?} ({:.0} us per block, each fsynced)",
-        write.as_secs_f64() * 1e6 / f64::from(n.max(1))
-    );
-    drop(blocks);
-
+/// One sync over loopback: a tracker, the holder loaded from `holder_dir` and a fresh
+/// non-mining node in `syncer_dir` (storing every block in its `blocks.dat` when
+/// `persist`, group-committed like the `peer` binary), each on its own reactor
+/// thread. Prints and returns the rate in blocks per second after the handshake.
+fn sync_once(
+    params: &NetworkParams,
+    holder_dir: &std::path::Path,
+    syncer_dir: &std::path::Path,
+    n: u32,
+    persist: bool,
+) -> f64 {
     let stop = Arc::new(AtomicBool::new(false));
     let mut tracker_reactor = listen_any(params.magic, MAX_PAYLOAD_LEN);
     let tracker_addr = tracker_reactor.local_addr().expect("listening");
@@ -270,8 +250,7 @@ fn main() {
         tracker_reactor.run(&mut tracker, &mut TrackerHooks(stop_t))
     });
     let t = Instant::now();
-    let (held, _, holder_thread) =
-        start_node(&params, &holder_dir, tracker_addr, n, &stop, 1, true);
+    let (held, _, holder_thread) = start_node(params, holder_dir, tracker_addr, n, &stop, 1, false);
     assert_eq!(held, n);
     println!(
         "holder loaded and re-validated its chain in {:.2?}",
@@ -282,7 +261,7 @@ fn main() {
 
     let start = Instant::now();
     let (h0, progress, syncer_thread) =
-        start_node(&params, &syncer_dir, tracker_addr, n, &stop, 2, !memory);
+        start_node(params, syncer_dir, tracker_addr, n, &stop, 2, persist);
     assert_eq!(h0, 0);
     let mut last_report = Instant::now();
     let done = loop {
@@ -317,18 +296,95 @@ fn main() {
     let total = done.duration_since(start);
     let syncing = done.duration_since(connected);
     let sync_rate = f64::from(n) / syncing.as_secs_f64();
+    let syncs = progress.syncs.load(Ordering::Relaxed);
     println!(
         "sync over loopback ({}): {n} blocks in {syncing:.2?} after the handshake \
-         ({:.2?} from start) = {sync_rate:.0} blocks/s",
-        if memory {
-            "blocks kept in memory"
+         ({total:.2?} from start) = {sync_rate:.0} blocks/s",
+        if persist {
+            format!("blocks appended to blocks.dat, {syncs} group fsyncs")
         } else {
-            "each block appended to blocks.dat and fsynced"
+            "blocks kept in memory".to_string()
         },
-        total
     );
+    sync_rate
+}
+
+fn main() {
+    let _ = env_logger::try_init();
+    let all: Vec<String> = std::env::args().skip(1).collect();
+    let memory_only = all.iter().any(|a| a == "--memory");
+    let mut args = all.into_iter().filter(|a| !a.starts_with("--"));
+    let n: u32 = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(DEFAULT_BLOCKS);
+    let per_block: usize = args.next().and_then(|a| a.parse().ok()).unwrap_or(0);
+    let params = NetworkParams::regtest();
+    let now = wall_clock().secs();
+
+    // 1. Build.
+    let t = Instant::now();
+    let blocks = build_chain(&params, n, per_block, now);
+    let bytes: usize = blocks.iter().map(Block::encoded_len).sum();
     println!(
-        "sync rate / in-process validation rate = {:.3}",
-        sync_rate / in_rate
+        "built {n} regtest blocks ({per_block} transfers each, {:.1} MB) in {:.2?}",
+        bytes as f64 / 1e6,
+        t.elapsed()
     );
+
+    // 2. In-process validation: replay into a fresh chain (copies made beforehand).
+    let copy = blocks.clone();
+    let mut chain = Chain::new(params.clone());
+    let t = Instant::now();
+    for b in copy {
+        chain.accept_block(b, now).expect("valid");
+    }
+    let in_process = t.elapsed();
+    assert_eq!(chain.height(), n);
+    let in_rate = f64::from(n) / in_process.as_secs_f64();
+    println!("in-process validation: {n} blocks in {in_process:.2?} = {in_rate:.0} blocks/s");
+
+    // 3. A real sync over loopback.
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let holder_dir = tmp.path().join("holder");
+    let t = Instant::now();
+    {
+        let (mut bf, _, _) = BlockFile::open(&holder_dir).expect("create block file");
+        for b in &blocks {
+            bf.append(b).expect("append");
+        }
+    }
+    let write = t.elapsed();
+    println!(
+        "wrote the holder's blocks.dat in {write:.2?} ({:.0} us per block, each fsynced)",
+        write.as_secs_f64() * 1e6 / f64::from(n.max(1))
+    );
+    drop(blocks);
+
+    let memory_rate = sync_once(
+        &params,
+        &holder_dir,
+        &tmp.path().join("syncer-mem"),
+        n,
+        false,
+    );
+    let durable_rate = if memory_only {
+        None
+    } else {
+        Some(sync_once(
+            &params,
+            &holder_dir,
+            &tmp.path().join("syncer-disk"),
+            n,
+            true,
+        ))
+    };
+    println!(
+        "in-memory sync / in-process validation = {:.3}",
+        memory_rate / in_rate
+    );
+    if let Some(d) = durable_rate {
+        println!("durable sync / in-memory sync = {:.3}", d / memory_rate);
+        println!("durable sync / in-process validation = {:.3}", d / in_rate);
+    }
 }

@@ -202,8 +202,10 @@ pub enum Action {
         /// Why.
         reason: DisconnectReason,
     },
-    /// Persist a block durably. Queued before any announcement of that block; the driver
-    /// must finish it before applying later actions.
+    /// Persist a block durably. Queued before any announcement of that block; the block
+    /// must be durable before the driver applies any later action. (A driver may write
+    /// several blocks and make them durable together, holding back the actions queued
+    /// after the first until then.)
     StoreBlock(Arc<Block>),
     /// Something worth showing or counting (status line, tests, simulator reports).
     Event(Event),

@@ -282,3 +282,189 @@ fn peers_connect_without_a_tracker() {
     assert_eq!(s.num("peers_out"), 1, "{s:?}");
     assert_eq!(s.num("bans"), 0);
 }
+
+/// Builds a regtest chain of `n` blocks (coinbase only) and writes it to `dir`'s block
+/// file. Returns the block hashes, index = height - 1.
+fn stored_regtest_chain(dir: &std::path::Path, n: u32) -> Vec<Hash256> {
+    use cheesechain::chain::pow::check_pow;
+    use cheesechain::chain::tree::Chain;
+    use cheesechain::chain::AccountId;
+    use cheesechain::miner::block_template;
+    use cheesechain::store::BlockFile;
+    let params = NetworkParams::regtest();
+    let mut chain = Chain::new(params.clone());
+    let (mut file, _, _) = BlockFile::open(dir).unwrap();
+    let mut hashes = Vec::new();
+    let mut time = u64::from(params.genesis_time);
+    for h in 1..=n {
+        time += 1;
+        let mut b = block_template(&chain, AccountId([2; 33]), Vec::new(), time, u64::from(h));
+        while check_pow(&b.header, params.pow_limit_bits).is_err() {
+            b.header.nonce += 1;
+        }
+        hashes.push(b.hash());
+        chain.accept_block(b.clone(), u64::MAX / 2).unwrap();
+        file.write(&b).unwrap();
+    }
+    file.sync().unwrap();
+    hashes
+}
+
+/// A regtest peer with its data in `dir`, no tracker, connected to `connect` if given.
+fn regtest_peer(dir: &std::path::Path, connect: Option<&str>) -> Proc {
+    let dir_s = dir.display().to_string();
+    let mut args = vec![
+        "--tracker",
+        "none",
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        &dir_s,
+        "--network",
+        "regtest",
+        "--status-secs",
+        "0",
+        "--no-mine",
+    ];
+    if let Some(c) = connect {
+        args.extend(["--connect", c]);
+    }
+    spawn(env!("CARGO_BIN_EXE_peer"), "peer", &args, dir, None)
+}
+
+/// A client that connects to a peer and records every block it announces (headers or
+/// pushed blocks), answering `get-headers` with nothing. Sends the announced hashes
+/// on `tx` as they arrive; ends when the connection does.
+fn watch_announcements(
+    addr: &str,
+    params: &NetworkParams,
+    tx: std::sync::mpsc::Sender<Hash256>,
+) -> std::thread::JoinHandle<()> {
+    use cheesechain::wire::{Decoded, FrameDecoder, MAX_PAYLOAD_LEN};
+    let mut s = handshake(addr, params);
+    let magic = params.magic;
+    std::thread::spawn(move || {
+        s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+        let mut w = s.try_clone().unwrap();
+        let mut d = FrameDecoder::new(magic, MAX_PAYLOAD_LEN);
+        let mut buf = vec![0u8; 1 << 16];
+        loop {
+            let n = match s.read(&mut buf) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            let mut input = &buf[..n];
+            loop {
+                match d.decode(&mut input) {
+                    Ok(Some(Decoded::Message(m))) => match m {
+                        Message::Headers { headers } => {
+                            for h in headers {
+                                let _ = tx.send(h.hash());
+                            }
+                        }
+                        Message::Block(b) => {
+                            let _ = tx.send(b.hash());
+                        }
+                        Message::GetHeaders { .. } => {
+                            let empty = Message::Headers {
+                                headers: Vec::new(),
+                            };
+                            let _ = w.write_all(&encode_frame(magic, &empty));
+                        }
+                        _ => {}
+                    },
+                    Ok(Some(_)) => {}
+                    Ok(None) => break,
+                    Err(_) => return,
+                }
+            }
+        }
+    })
+}
+
+#[test]
+fn a_peer_killed_while_syncing_kept_every_block_it_announced() {
+    use cheesechain::rng::SplitMix64;
+    use cheesechain::store::BlockFile;
+    use std::collections::{HashMap, HashSet};
+    let _g = serial();
+    let params = NetworkParams::regtest();
+    let tmp = tempfile::tempdir().unwrap();
+    const N: u32 = 20_000;
+    let hashes = stored_regtest_chain(&tmp.path().join("holder"), N);
+    let height_of: HashMap<Hash256, u32> = hashes
+        .iter()
+        .enumerate()
+        .map(|(i, h)| (*h, i as u32 + 1))
+        .collect();
+    let holder = regtest_peer(&tmp.path().join("holder"), None);
+    let dir = tmp.path().join("syncer");
+    // Kill at random heights (drawn from a fixed seed, so a failure repeats), each
+    // above what the previous run stored.
+    let mut rng = SplitMix64::new(0x6b69_6c6c);
+    let mut stored_height = 0u32;
+    let mut kills = 0;
+    for round in 0..5 {
+        if stored_height + 200 >= N {
+            break;
+        }
+        let target =
+            stored_height + 100 + (rng.next_u64() % u64::from((N - stored_height) / 2)) as u32;
+        let mut syncer = regtest_peer(&dir, Some(&holder.addr));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let watcher = watch_announcements(&syncer.addr, &params, tx);
+        let mut announced = Vec::new();
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        // Kill as soon as an announcement at or above the target arrives.
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let h = rx
+                .recv_timeout(left)
+                .unwrap_or_else(|e| panic!("round {round}: no announcement reached {target}: {e}"));
+            announced.push(h);
+            if height_of.get(&h).is_some_and(|&x| x >= target) {
+                break;
+            }
+        }
+        syncer.kill();
+        kills += 1;
+        // What it reported in its status file before dying counts as announced too.
+        let reported = syncer.status().map_or(0, |s| s.num("height"));
+        watcher.join().unwrap();
+        announced.extend(rx.try_iter());
+        let (_, blocks, _) = BlockFile::open(&dir).unwrap();
+        let stored: HashSet<Hash256> = blocks.iter().map(|b| b.hash()).collect();
+        let missing: Vec<u32> = announced
+            .iter()
+            .filter(|h| !stored.contains(h))
+            .filter_map(|h| height_of.get(h).copied())
+            .collect();
+        assert!(
+            missing.is_empty(),
+            "round {round}: announced blocks at heights {missing:?} were not stored ({} stored)",
+            stored.len()
+        );
+        let top = announced
+            .iter()
+            .filter_map(|h| height_of.get(h).copied())
+            .max()
+            .unwrap_or(0);
+        assert!(
+            u64::from(stored.len() as u32) >= reported,
+            "round {round}: reported height {reported}, stored {}",
+            stored.len()
+        );
+        eprintln!(
+            "round {round}: killed at announced height {top} (target {target}), {} blocks stored",
+            stored.len()
+        );
+        assert!(top >= target);
+        stored_height = stored.len() as u32;
+    }
+    assert!(kills >= 3, "only {kills} kills");
+    // Restarted once more, the peer finishes the sync from what it kept.
+    let syncer = regtest_peer(&dir, Some(&holder.addr));
+    wait_for(120, "the restarted peer synced the whole chain", || {
+        (height(&syncer) >= u64::from(N)).then_some(())
+    });
+}

@@ -184,6 +184,10 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     m.insert("MAX_ANNOUNCE_HEADERS", u(MAX_ANNOUNCE_HEADERS));
     m.insert("MAX_KNOWN_ADDRS", u(MAX_KNOWN_ADDRS));
     m.insert("DOWNLOAD_WINDOW", u(DOWNLOAD_WINDOW));
+    m.insert(
+        "SIG_CACHE_MAX_ENTRIES",
+        u(cheesechain::chain::sigcache::SIG_CACHE_MAX_ENTRIES),
+    );
     m.insert("TEMPLATE_RESERVED_BYTES", u(TEMPLATE_RESERVED_BYTES));
     m.insert("GET_PEERS_INTERVAL_MS", ms(GET_PEERS_INTERVAL));
     m.insert("SYNC_PAUSE_GAP", u64::from(SYNC_PAUSE_GAP));

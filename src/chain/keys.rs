@@ -138,6 +138,19 @@ pub fn verify_transfer_with_key(
     pk: &PublicKey,
     chain_id: &Hash256,
 ) -> Result<(), SignatureError> {
+    verify_transfer_digest(t, pk, &t.signing_digest(chain_id))
+}
+
+/// [`verify_transfer_with_key`] with the transfer's signing digest already computed
+/// (the caller makes sure `digest` is `t.signing_digest(chain_id)`).
+///
+/// # Errors
+/// A [`SignatureError`] other than `BadPublicKey`.
+pub fn verify_transfer_digest(
+    t: &Transfer,
+    pk: &PublicKey,
+    digest: &[u8; 32],
+) -> Result<(), SignatureError> {
     let sig =
         ecdsa::Signature::from_compact(&t.signature).map_err(|_| SignatureError::Malformed)?;
     let mut normal = sig;
@@ -145,7 +158,7 @@ pub fn verify_transfer_with_key(
     if normal != sig {
         return Err(SignatureError::HighS);
     }
-    let msg = Message::from_digest(t.signing_digest(chain_id));
+    let msg = Message::from_digest(*digest);
     ecdsa::verify(&sig, msg, pk).map_err(|_| SignatureError::Mismatch)
 }
 

@@ -3,6 +3,7 @@
 use super::block::Block;
 use super::error::{BlockError, TxError};
 use super::params::NetworkParams;
+use super::sigcache::SigCache;
 use super::tx::{AccountId, Transaction};
 use super::validate::{
     check_transfer_signature_cached, check_transfer_stateless, SenderKeys, TxContext,
@@ -100,7 +101,7 @@ impl Ledger {
             network_id: params.network_id(),
             verify_signatures: true,
         };
-        self.apply_block_with(block, height, params, &ctx)
+        self.apply_block_with(block, height, params, &ctx, None)
     }
 
     /// Applies a block that passed the stateless checks, atomically: on error the
@@ -113,6 +114,9 @@ impl Ledger {
     ///    the stateless rules, sequence, balance, recipient overflow, signature;
     /// 5. the coinbase is credited last (a miner cannot spend it in the same block).
     ///
+    /// With `sigs`, a signature found in that cache is not verified again (see
+    /// [`SigCache::verify_for_block`]); the result is the same either way.
+    ///
     /// # Errors
     /// The first failing rule; transfer failures are [`BlockError::Transfer`].
     pub fn apply_block_with(
@@ -121,6 +125,7 @@ impl Ledger {
         height: u32,
         params: &NetworkParams,
         ctx: &TxContext,
+        mut sigs: Option<&mut SigCache>,
     ) -> Result<Undo, BlockError> {
         let cb = match block.txs.first() {
             Some(Transaction::Coinbase(cb)) => cb,
@@ -181,8 +186,11 @@ impl Ledger {
                 .checked_add(t.amount)
                 .ok_or(fail(TxError::RecipientOverflow))?;
             if ctx.verify_signatures {
-                check_transfer_signature_cached(t, &ctx.network_id, &mut sender_keys)
-                    .map_err(fail)?;
+                match sigs.as_deref_mut() {
+                    Some(c) => c.verify_for_block(t, &ctx.network_id, &mut sender_keys),
+                    None => check_transfer_signature_cached(t, &ctx.network_id, &mut sender_keys),
+                }
+                .map_err(fail)?;
             }
             s.balance -= total;
             s.next_sequence += 1;

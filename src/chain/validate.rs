@@ -162,6 +162,20 @@ impl SenderKeys {
     pub fn new() -> SenderKeys {
         SenderKeys::default()
     }
+
+    /// The key of account `id`, parsed once and then remembered.
+    ///
+    /// # Errors
+    /// [`SignatureError::BadPublicKey`](super::keys::SignatureError::BadPublicKey)
+    /// (nothing is remembered then).
+    pub fn parse(&mut self, id: &AccountId) -> Result<PublicKey, super::keys::SignatureError> {
+        if let Some(pk) = self.keys.get(id) {
+            return Ok(*pk);
+        }
+        let pk = parse_sender(id)?;
+        self.keys.insert(*id, pk);
+        Ok(pk)
+    }
 }
 
 /// [`check_transfer_signature`] parsing the sender's key through `cache`: same result,
@@ -174,14 +188,7 @@ pub fn check_transfer_signature_cached(
     network_id: &Hash256,
     cache: &mut SenderKeys,
 ) -> Result<(), TxError> {
-    let pk = match cache.keys.get(&t.sender) {
-        Some(pk) => *pk,
-        None => {
-            let pk = parse_sender(&t.sender).map_err(TxError::Signature)?;
-            cache.keys.insert(t.sender, pk);
-            pk
-        }
-    };
+    let pk = cache.parse(&t.sender).map_err(TxError::Signature)?;
     verify_transfer_with_key(t, &pk, network_id).map_err(TxError::Signature)
 }
 

@@ -142,6 +142,9 @@ pub(crate) struct Conn {
     pub dirty: bool,
     /// Set when the connection must be removed at the end of the iteration.
     pub dead: Option<DisconnectReason>,
+    /// The service closed it, but the close waits behind unsynced blocks (group
+    /// commit): its input is already dropped, as for a closing connection.
+    pub close_held: bool,
 }
 
 /// Result of a flush attempt.
@@ -177,12 +180,18 @@ impl Conn {
             writable_interest: false,
             dirty: false,
             dead: None,
+            close_held: false,
         }
     }
 
     /// True while messages may be delivered to and sent from it.
     pub fn is_open(&self) -> bool {
         self.dead.is_none() && matches!(self.state, ConnState::Open)
+    }
+
+    /// True while its input is delivered to the service: open, and no close is held.
+    pub fn takes_input(&self) -> bool {
+        self.is_open() && !self.close_held
     }
 
     /// Bytes queued for this connection (write buffer plus delay queue).

@@ -222,7 +222,7 @@ impl Reactor {
                 }
             };
             self.stats.bytes_received += n as u64;
-            if !conn.is_open() {
+            if !conn.takes_input() {
                 // Closing: input is read and dropped so the close does not turn into
                 // a reset that destroys what we flush.
                 continue;
@@ -248,7 +248,7 @@ impl Reactor {
                 if !self
                     .conns
                     .get(key)
-                    .is_some_and(|c| c.id == id && c.is_open())
+                    .is_some_and(|c| c.id == id && c.takes_input())
                 {
                     break;
                 }

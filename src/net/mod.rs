@@ -116,14 +116,19 @@ pub struct ReactorStats {
     pub hash_rate: f64,
     /// The current mining budget per slice.
     pub mining_budget: u32,
+    /// Group commits: calls of [`Hooks::sync_blocks`] since start (each covers every
+    /// block stored since the one before).
+    pub block_syncs: u64,
 }
 
 /// What the reactor's owner plugs in: durable storage, event reporting and a periodic
 /// call that can stop the loop.
 pub trait Hooks<S> {
-    /// Persists a block ([`crate::service::Action::StoreBlock`]), before any later
-    /// action is applied. The default, for services that never store blocks (the
-    /// tracker), fails with `Unsupported`.
+    /// Writes a block ([`crate::service::Action::StoreBlock`]). It need not be durable
+    /// yet: the reactor calls [`Hooks::sync_blocks`] before it applies any action
+    /// queued after the block (group commit: the blocks of one loop iteration are
+    /// written one by one and synced once). The default, for services that never store
+    /// blocks (the tracker), fails with `Unsupported`.
     ///
     /// # Errors
     /// A failure is fatal: [`Reactor::run`] returns it.
@@ -132,6 +137,15 @@ pub trait Hooks<S> {
             io::ErrorKind::Unsupported,
             "this process does not store blocks",
         ))
+    }
+
+    /// Makes every block written by [`Hooks::store_block`] durable (`fdatasync`). The
+    /// default does nothing, for hooks whose `store_block` is durable by itself.
+    ///
+    /// # Errors
+    /// A failure is fatal: [`Reactor::run`] returns it.
+    fn sync_blocks(&mut self) -> io::Result<()> {
+        Ok(())
     }
 
     /// An [`Event`] the service reported.

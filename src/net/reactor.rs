@@ -12,7 +12,7 @@ use crate::wire::Message;
 use mio::net::{TcpListener, UnixListener};
 use mio::{Events, Interest, Poll, Token};
 use slab::Slab;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -69,6 +69,10 @@ pub struct Reactor {
     pub(super) enc_buf: Vec<u8>,
     mining: Mining,
     pub(super) stats: ReactorStats,
+    /// Blocks were written and not yet synced (group commit).
+    unsynced: bool,
+    /// Actions queued after an unsynced block, applied once it is synced.
+    held: VecDeque<Action>,
 }
 
 impl Reactor {
@@ -128,6 +132,8 @@ impl Reactor {
                 mining_budget: MiningBudget::new().get(),
                 ..ReactorStats::default()
             },
+            unsynced: false,
+            held: VecDeque::new(),
         })
     }
 
@@ -159,10 +165,16 @@ impl Reactor {
     ) -> io::Result<()> {
         let now = wall_clock();
         self.apply_actions(service, hooks, now)?;
+        self.commit(service, hooks, now)?;
         self.flush_dirty();
         self.remove_dead(service, hooks, now)?;
         let mut next_periodic = Instant::now();
         loop {
+            // Whatever the end of the last iteration stored goes out before we sleep.
+            if self.unsynced {
+                self.commit(service, hooks, wall_clock())?;
+                self.flush_dirty();
+            }
             let inst = Instant::now();
             if inst >= next_periodic {
                 self.refresh_stats(inst);
@@ -208,10 +220,13 @@ impl Reactor {
                 service.on_tick(now);
                 self.apply_actions(service, hooks, now)?;
             }
-            // Replies go out before the slice, not a slice later.
+            // The blocks this iteration stored are synced once, then what waited for
+            // them is applied; replies go out before the slice, not a slice later.
+            self.commit(service, hooks, now)?;
             self.flush_dirty();
             if service.wants_to_mine() {
                 self.mine_slice(service, hooks)?;
+                self.commit(service, hooks, wall_clock())?;
                 self.flush_dirty();
             }
             self.remove_dead(service, hooks, wall_clock())?;
@@ -287,6 +302,11 @@ impl Reactor {
     }
 
     /// Applies every queued action, in order (the one place actions take effect).
+    ///
+    /// Group commit: a [`Action::StoreBlock`] is written at once but synced only by
+    /// [`Reactor::commit`], at the end of the loop iteration; every action queued
+    /// after it waits in `held` until then, so nothing that follows a block (its
+    /// announcement, a reply that reports it) leaves before the block is durable.
     pub(super) fn apply_actions<S: Service, H: Hooks<S>>(
         &mut self,
         service: &mut S,
@@ -294,17 +314,75 @@ impl Reactor {
         now: Time,
     ) -> io::Result<()> {
         while let Some(action) = service.poll_action() {
-            match action {
-                Action::Send { conn, msg } => self.send(conn, msg),
-                Action::Connect { addr, role } => {
-                    if !self.connect(addr, role) {
-                        service.on_connect_failed(addr, role, now);
+            self.apply_one(action, service, hooks, now)?;
+        }
+        Ok(())
+    }
+
+    fn apply_one<S: Service, H: Hooks<S>>(
+        &mut self,
+        action: Action,
+        service: &mut S,
+        hooks: &mut H,
+        now: Time,
+    ) -> io::Result<()> {
+        match action {
+            Action::StoreBlock(block) => {
+                hooks.store_block(&block)?;
+                self.unsynced = true;
+            }
+            // A block request says nothing about what we accepted: it goes out at once,
+            // so the next blocks arrive while this group is being synced.
+            Action::Send {
+                conn,
+                msg: msg @ Message::GetData { .. },
+            } if self.unsynced && !self.holds_for(conn) => self.send(conn, msg),
+            a if self.unsynced => {
+                if let Action::Disconnect { conn, .. } = &a {
+                    // Closed for the service already: nothing more is read from it.
+                    if let Some(&key) = self.ids.get(conn) {
+                        self.conns[key].close_held = true;
                     }
                 }
-                Action::Disconnect { conn, reason } => self.close(conn, reason),
-                Action::StoreBlock(block) => hooks.store_block(&block)?,
-                Action::Event(ev) => hooks.event(&ev, now),
+                self.held.push_back(a);
             }
+            Action::Send { conn, msg } => self.send(conn, msg),
+            Action::Connect { addr, role } => {
+                if !self.connect(addr, role) {
+                    service.on_connect_failed(addr, role, now);
+                }
+            }
+            Action::Disconnect { conn, reason } => self.close(conn, reason),
+            Action::Event(ev) => hooks.event(&ev, now),
+        }
+        Ok(())
+    }
+
+    /// True if an action for `conn` is held, so a later one must wait behind it.
+    fn holds_for(&self, conn: ConnId) -> bool {
+        self.held.iter().any(|a| match a {
+            Action::Send { conn: c, .. } | Action::Disconnect { conn: c, .. } => *c == conn,
+            _ => false,
+        })
+    }
+
+    /// Syncs the blocks written since the last commit (one [`Hooks::sync_blocks`] for
+    /// all of them), then applies the actions held back behind them, in order, and
+    /// whatever those cause.
+    pub(super) fn commit<S: Service, H: Hooks<S>>(
+        &mut self,
+        service: &mut S,
+        hooks: &mut H,
+        now: Time,
+    ) -> io::Result<()> {
+        while self.unsynced {
+            hooks.sync_blocks()?;
+            self.unsynced = false;
+            self.stats.block_syncs += 1;
+            while let Some(a) = self.held.pop_front() {
+                self.apply_one(a, service, hooks, now)?;
+            }
+            self.apply_actions(service, hooks, now)?;
         }
         Ok(())
     }

@@ -5,13 +5,13 @@ use crate::service::{Budget, Time};
 
 /// `get-headers`: tokens (headers answered, plus `GET_HEADERS_COST` per request) a
 /// peer may use at once.
-pub const GET_HEADERS_BURST: u64 = 20_000;
+pub const GET_HEADERS_BURST: u64 = 100_000;
 /// `get-headers`: tokens regained per second.
-pub const GET_HEADERS_RATE: u64 = 8_000;
+pub const GET_HEADERS_RATE: u64 = 50_000;
 /// Tokens one `get-headers` costs besides the headers it returns (the locator search).
 pub const GET_HEADERS_COST: u64 = 8;
-/// `get-data`: items a peer may ask for at once (a `mempool` request counts as
-/// `MEMPOOL_COST`).
+/// `get-data`: transaction items a peer may ask for at once (a `mempool` request
+/// counts as `MEMPOOL_COST`; block items are not counted).
 pub const GET_DATA_BURST: u64 = 4_000;
 /// `get-data`: items regained per second.
 pub const GET_DATA_RATE: u64 = 1_000;

@@ -95,7 +95,10 @@ impl Node {
             } else {
                 None
             };
-            match self.chain.accept_block(block, now.secs()) {
+            match self
+                .chain
+                .accept_block_with(block, now.secs(), Some(&mut self.sig_cache))
+            {
                 Ok(outcome) => {
                     // Durable before announced, and only once the whole ancestry has
                     // data, so that the block file lists every parent before its
@@ -178,12 +181,18 @@ impl Node {
             return;
         }
         let max = self.cfg.max_blocks_in_flight_per_peer;
-        // Free request slots over all ready peers: nothing to do without one, and no
-        // point looking further ahead than the blocks already requested plus the slots.
+        // A peer gets new requests once at least half its slots are free, and is then
+        // filled up in this pass: one get-data per half window during a long
+        // download, not one per block, while the other half keeps the link busy.
+        let half = max.div_ceil(2);
+        let opens = |p: &Peer| p.is_ready() && max.saturating_sub(p.blocks_in_flight) >= half;
+        // Free request slots over the peers that take requests now: nothing to do
+        // without one, and no point looking further ahead than the blocks already
+        // requested plus the slots.
         let free: usize = self
             .peers
             .values()
-            .filter(|p| p.is_ready())
+            .filter(|p| opens(p))
             .map(|p| max.saturating_sub(p.blocks_in_flight))
             .sum();
         if free == 0 {
@@ -203,7 +212,11 @@ impl Node {
             let pick = self
                 .peers
                 .iter()
-                .filter(|(_, p)| p.is_ready() && p.blocks_in_flight < max)
+                .filter(|(c, p)| {
+                    p.is_ready()
+                        && p.blocks_in_flight < max
+                        && (opens(p) || batches.contains_key(*c))
+                })
                 .filter(|(_, p)| !p.lacks_blocks.contains(&hash))
                 .filter(|(_, p)| self.known.peer_has(p, &hash) || p.best_height >= height)
                 .min_by_key(|(_, p)| p.blocks_in_flight)

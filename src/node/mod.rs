@@ -38,6 +38,7 @@ use crate::chain::error::{BlockError, TxError};
 use crate::chain::header::HashedHeader;
 use crate::chain::mempool::Mempool;
 use crate::chain::orphans::OrphanPool;
+use crate::chain::sigcache::{SigCache, SIG_CACHE_MAX_ENTRIES};
 use crate::chain::tree::Chain;
 use crate::chain::{Block, BlockHeader, Hash256, Transaction, Transfer};
 use crate::miner::{block_template, Miner};
@@ -141,6 +142,9 @@ pub struct Node {
     chain: Chain,
     cfg: NodeConfig,
     mempool: Mempool,
+    /// Signatures verified on entry to the mempool, so their block need not verify
+    /// them again.
+    sig_cache: SigCache,
     orphans: OrphanPool,
     rng: SplitMix64,
     nonce: u64,
@@ -180,6 +184,7 @@ impl Node {
         let nonce = rng.next_u64();
         let mut node = Node {
             mempool: Mempool::new(cfg.mempool_max_txs),
+            sig_cache: SigCache::with_random_salt(SIG_CACHE_MAX_ENTRIES),
             orphans: OrphanPool::new(cfg.orphan_max_bytes, cfg.orphan_peer_bytes),
             chain,
             rng,
@@ -283,7 +288,9 @@ impl Node {
     /// # Errors
     /// The mempool's reason for refusing it.
     pub fn submit_transfer(&mut self, t: Transfer) -> Result<Hash256, TxError> {
-        let txid = self.mempool.add(t, &self.chain)?;
+        let txid = self
+            .mempool
+            .add_with(t, &self.chain, Some(&mut self.sig_cache))?;
         self.relay_tx(txid, None);
         self.mining.mark_dirty();
         Ok(txid)
@@ -394,7 +401,13 @@ impl Node {
                 }
             }
             Message::GetData { items } => {
-                if self.charge(conn, Budget::GetData, items.len(), now) {
+                // Only transaction items are budgeted. Block items are paid for by
+                // reading: at most MAX_BLOCKS_PER_GETDATA blocks per request, and a
+                // requester that does not read its answers fills its send queue and
+                // is cut; a syncing peer asks for blocks as fast as it takes them, far
+                // above any fixed rate.
+                let txs = items.iter().filter(|i| i.kind == InvKind::Tx).count();
+                if self.charge(conn, Budget::GetData, txs, now) {
                     self.on_getdata(conn, items);
                 }
             }

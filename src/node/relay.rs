@@ -51,7 +51,10 @@ impl Node {
         }
         // A transfer already in the pool is refused by the pool's first check, before
         // any signature work, and answered with `reject duplicate` like other races.
-        match self.mempool.add(t, &self.chain) {
+        match self
+            .mempool
+            .add_with(t, &self.chain, Some(&mut self.sig_cache))
+        {
             Ok(_) => {
                 self.mining.mark_dirty();
                 self.relay_tx(txid, Some(conn));

@@ -62,7 +62,13 @@ pub fn fmt_rate(hps: f64) -> String {
 impl Hooks<Node> for PeerHooks {
     fn store_block(&mut self, block: &Block) -> io::Result<()> {
         self.store
-            .append(block)
+            .write(block)
+            .map_err(|e| io::Error::other(e.to_string()))
+    }
+
+    fn sync_blocks(&mut self) -> io::Result<()> {
+        self.store
+            .sync()
             .map_err(|e| io::Error::other(e.to_string()))
     }
 

@@ -37,6 +37,11 @@ pub struct BlockFile {
     len: u64,
     /// Number of records in the file.
     records: u64,
+    /// Records were written since the last sync.
+    unsynced: bool,
+    /// `len` and `records` at the last sync (or open).
+    synced_len: u64,
+    synced_records: u64,
 }
 
 /// The 4-byte checksum of a payload.
@@ -182,6 +187,9 @@ impl BlockFile {
                 file,
                 len: offset,
                 records,
+                unsynced: false,
+                synced_len: offset,
+                synced_records: records,
             },
             blocks,
             recovery,
@@ -195,6 +203,20 @@ impl BlockFile {
     /// [`StoreError::Io`] if writing or syncing fails, in which case the file is cut back
     /// to its previous length when possible.
     pub fn append(&mut self, block: &Block) -> Result<(), StoreError> {
+        self.write(block)?;
+        self.sync()
+    }
+
+    /// Appends one block as a record without waiting for the disk: the record is
+    /// durable only after the next [`BlockFile::sync`] (group commit: many writes, one
+    /// sync). A crash before that loses it, and possibly the records written after it,
+    /// never the ones synced before.
+    ///
+    /// # Errors
+    /// [`StoreError::TooLarge`] for a block over [`MAX_BLOCK_BYTES`];
+    /// [`StoreError::Io`] if writing fails, in which case the file is cut back to the end
+    /// of the last complete record when possible.
+    pub fn write(&mut self, block: &Block) -> Result<(), StoreError> {
         let payload_len = block.encoded_len();
         if payload_len > MAX_BLOCK_BYTES {
             return Err(StoreError::TooLarge {
@@ -210,19 +232,44 @@ impl BlockFile {
         block.encode(&mut rec);
         let sum = checksum(&rec[RECORD_HEADER_LEN..]);
         rec[8..12].copy_from_slice(&sum);
-        let result = self
-            .file
-            .write_all(&rec)
-            .map_err(io_err(&self.path, "write"))
-            .and_then(|()| self.file.sync_data().map_err(io_err(&self.path, "sync")));
-        if let Err(e) = result {
+        if let Err(e) = self.file.write_all(&rec) {
             // Do not leave a partial record that a later append would bury mid-file.
             let _ = self.file.set_len(self.len);
-            return Err(e);
+            return Err(io_err(&self.path, "write")(e));
         }
         self.len += rec.len() as u64;
         self.records += 1;
+        self.unsynced = true;
         Ok(())
+    }
+
+    /// Waits until every record written so far is on disk (`sync_data`); returns at
+    /// once when nothing was written since the last sync.
+    ///
+    /// # Errors
+    /// [`StoreError::Io`] if syncing fails. The records written since the last sync are
+    /// then cut off when possible (their durability is unknown, and a node stops on
+    /// this error), so the file ends at its last synced record.
+    pub fn sync(&mut self) -> Result<(), StoreError> {
+        if !self.unsynced {
+            return Ok(());
+        }
+        if let Err(e) = self.file.sync_data() {
+            if self.file.set_len(self.synced_len).is_ok() {
+                self.len = self.synced_len;
+                self.records = self.synced_records;
+            }
+            return Err(io_err(&self.path, "sync")(e));
+        }
+        self.unsynced = false;
+        self.synced_len = self.len;
+        self.synced_records = self.records;
+        Ok(())
+    }
+
+    /// True if records were written since the last [`BlockFile::sync`].
+    pub fn has_unsynced(&self) -> bool {
+        self.unsynced
     }
 
     /// Path of the block file.

@@ -7,6 +7,7 @@ use crate::chain::error::BlockError;
 use crate::chain::hash::Hash256;
 use crate::chain::header::HashedHeader;
 use crate::chain::pow::{is_retarget_height, median_in_place, next_bits, work_of};
+use crate::chain::sigcache::SigCache;
 use crate::chain::validate::{
     body_matches_header, check_block_stateless, check_hashed_header_contextual, HeaderContext,
 };
@@ -112,6 +113,21 @@ impl Chain {
         block: impl Into<HashedBlock>,
         now: u64,
     ) -> Result<BlockOutcome, BlockError> {
+        self.accept_block_with(block, now, None)
+    }
+
+    /// [`Chain::accept_block`] answering signature checks from `sigs` where it can:
+    /// transfers verified before (on entry to the mempool) are not verified again. The
+    /// outcome is the same as without the cache.
+    ///
+    /// # Errors
+    /// As [`Chain::accept_block`].
+    pub fn accept_block_with(
+        &mut self,
+        block: impl Into<HashedBlock>,
+        now: u64,
+        sigs: Option<&mut SigCache>,
+    ) -> Result<BlockOutcome, BlockError> {
         let hashed: HashedBlock = block.into();
         let hash = hashed.hash();
         let i = match self.find(&hash) {
@@ -148,7 +164,7 @@ impl Chain {
         e.block = Some(block);
         e.status = BlockStatus::HaveData;
         let mut linked = self.link(i);
-        let mut outcome = self.activate_best_chain();
+        let mut outcome = self.activate_best_chain(sigs);
         outcome.hash = hash;
         linked.retain(|&l| self.entries[l as usize].block.is_some());
         outcome.linked = linked

@@ -5,6 +5,7 @@ use super::{BlockOutcome, BlockStatus, Chain, Idx, NONE};
 use crate::chain::block::Block;
 use crate::chain::error::BlockError;
 use crate::chain::hash::Hash256;
+use crate::chain::sigcache::SigCache;
 use crate::chain::validate::TxContext;
 use std::cmp::Reverse;
 
@@ -123,7 +124,11 @@ impl Chain {
         }
     }
 
-    pub(super) fn connect(&mut self, i: Idx) -> Result<(), BlockError> {
+    pub(super) fn connect(
+        &mut self,
+        i: Idx,
+        sigs: Option<&mut SigCache>,
+    ) -> Result<(), BlockError> {
         let e = &self.entries[i as usize];
         let ctx = TxContext {
             network_id: self.network_id,
@@ -132,7 +137,7 @@ impl Chain {
         let block = e.block.as_ref().expect("candidates have data");
         let undo = self
             .ledger
-            .apply_block_with(block, e.height, &self.params, &ctx)?;
+            .apply_block_with(block, e.height, &self.params, &ctx, sigs)?;
         self.active.push(e.hash);
         self.active_times.push(e.header.time);
         self.active_tip_work = e.work;
@@ -175,7 +180,7 @@ impl Chain {
         }
     }
 
-    pub(super) fn activate_best_chain(&mut self) -> BlockOutcome {
+    pub(super) fn activate_best_chain(&mut self, mut sigs: Option<&mut SigCache>) -> BlockOutcome {
         let start_tip = self.tip();
         let mut invalidated = Vec::new();
         loop {
@@ -196,7 +201,7 @@ impl Chain {
                 x = self.entries[x as usize].parent;
             }
             for x in path.into_iter().rev() {
-                if let Err(e) = self.connect(x) {
+                if let Err(e) = self.connect(x, sigs.as_deref_mut()) {
                     self.mark_invalid(x);
                     invalidated.push((self.entries[x as usize].hash, e));
                     break;
