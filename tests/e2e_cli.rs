@@ -134,3 +134,44 @@ fn peer_refuses_a_data_directory_of_another_network_and_touches_nothing() {
     assert_eq!(["node.key", "blocks.dat", "network"].map(snapshot), before);
     assert!(!dir.join("network.tmp").exists());
 }
+
+#[test]
+fn peer_benchmark_prints_a_hash_rate_for_every_supported_engine() {
+    let mut engines = vec![None];
+    engines.extend(["avx512", "sha-ni", "avx2", "scalar"].map(Some));
+    for engine in engines {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_peer"));
+        cmd.args(["--benchmark", "0.2"]);
+        if let Some(e) = engine {
+            cmd.args(["--miner-engine", e]);
+        }
+        let out = cmd.output().unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if !out.status.success() {
+            // Only an engine this CPU lacks may refuse, with a one-line reason.
+            assert!(engine.is_some(), "default engine failed: {stderr}");
+            assert!(stderr.contains("not supported by this CPU"), "{stderr}");
+            println!("engine {engine:?} skipped: {stderr}");
+            continue;
+        }
+        let line = stdout.lines().next().unwrap_or_default();
+        let rest = line
+            .strip_prefix("mining benchmark: ")
+            .unwrap_or_else(|| panic!("unexpected output {stdout:?}"));
+        let (rate, tail) = rest
+            .split_once(" MH/s (1 thread, ")
+            .expect("rate and engine");
+        assert!(rate.parse::<f64>().expect("a number") > 0.0, "{line}");
+        let name = tail.strip_suffix(')').expect("closing parenthesis");
+        if let Some(e) = engine {
+            assert_eq!(name, e);
+        }
+    }
+    let (code, stderr) = run(
+        env!("CARGO_BIN_EXE_peer"),
+        &["--benchmark", "1", "--miner-engine", "fast"],
+    );
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("--miner-engine \"fast\""), "{stderr}");
+}

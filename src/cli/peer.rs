@@ -1,6 +1,8 @@
 //! The `peer` command: parses its flags and runs a node under the reactor.
 
 use crate::chain::keys::account_of;
+use crate::miner::engine::Engine;
+use crate::miner::Miner;
 use crate::net::{wall_clock, Reactor, ReactorConfig};
 use crate::node::{Node, NodeConfig};
 use crate::runtime::{resolve, PeerHooks};
@@ -12,7 +14,7 @@ use crate::wire::MAX_PAYLOAD_LEN;
 use argh::FromArgs;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// A cheesechain peer: mines blocks ("cheeses"), relays blocks and transactions, and
 /// follows the valid chain with the most work. Its chain and key live in --data-dir and
@@ -94,9 +96,51 @@ pub struct PeerArgs {
     #[argh(switch)]
     pub exit_with_parent: bool,
 
+    /// SHA-256d engine the miner uses: avx512, sha-ni, avx2 or scalar (default: the
+    /// fastest this CPU supports; all find the same blocks)
+    #[argh(option)]
+    pub miner_engine: Option<String>,
+
+    /// mine nothing real for SECS seconds on one thread, print
+    /// `mining benchmark: X MH/s (1 thread, ENGINE)`, then exit (like cpuminer's
+    /// --benchmark; combine with --miner-engine to compare engines)
+    #[argh(option)]
+    pub benchmark: Option<f64>,
+
     /// print the name and version (`peer X.Y.Z`), then exit
     #[argh(switch)]
     pub version: bool,
+}
+
+/// Hashes per second of the miner on this thread for about `dur`: a template whose
+/// target (1) no hash meets, mined in batches of 2^20 nonces.
+fn benchmark(dur: Duration) -> f64 {
+    use crate::chain::block::Block;
+    use crate::chain::hash::Hash256;
+    use crate::chain::header::BlockHeader;
+    use crate::chain::tx::{Coinbase, Transaction};
+    let template = Block {
+        header: BlockHeader {
+            version: 1,
+            prev: Hash256([0x5a; 32]),
+            merkle_root: Hash256([0; 32]),
+            time: 1_700_000_000,
+            bits: 0x0300_0001,
+            nonce: 0,
+        },
+        txs: vec![Transaction::Coinbase(Coinbase {
+            height: 1,
+            recipient: crate::chain::tx::AccountId([2; 33]),
+            amount: 0,
+            extra_nonce: 0,
+        })],
+    };
+    let mut miner = Miner::new(template);
+    let t0 = Instant::now();
+    while t0.elapsed() < dur {
+        let _ = std::hint::black_box(miner.work(1 << 20));
+    }
+    miner.hashes_done() as f64 / t0.elapsed().as_secs_f64()
 }
 
 impl super::Versioned for PeerArgs {
@@ -110,6 +154,26 @@ impl super::Versioned for PeerArgs {
 /// # Errors
 /// A message for the user: bad flags, unusable data directory, bind failure.
 pub fn run(args: PeerArgs) -> Result<(), String> {
+    if let Some(name) = &args.miner_engine {
+        let engine = Engine::from_name(name).ok_or_else(|| {
+            format!("--miner-engine {name:?}: expected avx512, sha-ni, avx2 or scalar")
+        })?;
+        engine.select()?;
+    }
+    if let Some(secs) = args.benchmark {
+        if !(secs.is_finite() && secs > 0.0 && secs <= 86_400.0) {
+            return Err(format!(
+                "--benchmark {secs}: expected a number of seconds above 0, at most 86400"
+            ));
+        }
+        let rate = benchmark(Duration::from_secs_f64(secs));
+        println!(
+            "mining benchmark: {:.2} MH/s (1 thread, {})",
+            rate / 1e6,
+            Engine::selected().name()
+        );
+        return Ok(());
+    }
     let params = super::network_params(&args.network, args.block_time)?;
     let listen: SocketAddr = resolve(&args.listen)?;
     let tracker = match args.tracker.as_str() {

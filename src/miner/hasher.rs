@@ -6,7 +6,8 @@
 //! plus fixed padding) and the second SHA-256 over the 32-byte digest (a prepared
 //! padding block) are compressed: two compressions per hash instead of three.
 
-use super::shani::ShaNi;
+use super::engine::Engine;
+use super::sha256d::Prepared;
 use crate::chain::hash::Hash256;
 use crate::chain::header::{BlockHeader, HEADER_LEN};
 use sha2::block_api::compress256;
@@ -78,6 +79,8 @@ pub struct HeaderHasher {
     block: [u8; 64],
     /// The prepared padding block of the second SHA-256.
     pad: [u8; 64],
+    /// The nonce-independent precompute the SIMD engines start from.
+    prepared: Prepared,
 }
 
 impl HeaderHasher {
@@ -90,22 +93,29 @@ impl HeaderHasher {
         compress256(&mut midstate, &[first]);
         let mut tail_bytes = [0u8; 16];
         tail_bytes[..12].copy_from_slice(&bytes[64..76]);
+        let tail: [u32; 4] = core::array::from_fn(|i| {
+            if i == 3 {
+                return 0;
+            }
+            u32::from_le_bytes([
+                tail_bytes[4 * i],
+                tail_bytes[4 * i + 1],
+                tail_bytes[4 * i + 2],
+                tail_bytes[4 * i + 3],
+            ])
+        });
         HeaderHasher {
             midstate,
-            tail: core::array::from_fn(|i| {
-                if i == 3 {
-                    return 0;
-                }
-                u32::from_le_bytes([
-                    tail_bytes[4 * i],
-                    tail_bytes[4 * i + 1],
-                    tail_bytes[4 * i + 2],
-                    tail_bytes[4 * i + 3],
-                ])
-            }),
+            tail,
             block: header_tail_block(&tail_bytes),
             pad: digest_pad_block(),
+            prepared: Prepared::new(&midstate, &tail),
         }
+    }
+
+    /// The nonce-independent precompute of this header.
+    pub fn prepared(&self) -> &Prepared {
+        &self.prepared
     }
 
     /// The midstate: SHA-256 state after the first 64 header bytes.
@@ -144,13 +154,10 @@ impl HeaderHasher {
     /// `u32::MAX`) and stops at the first whose hash meets `target` (32 little-endian
     /// bytes). Returns the winning nonce, if any, and how many nonces were hashed.
     ///
-    /// Uses the 4-way SHA-NI hasher ([`ShaNi`]) when the CPU has it, otherwise
-    /// [`HeaderHasher::scan_portable`]; both give the same answer.
+    /// Uses [`Engine::selected`] (the fastest engine the CPU has unless overridden);
+    /// every engine, and [`HeaderHasher::scan_portable`], gives the same answer.
     pub fn scan(&mut self, start: u32, count: u32, target: &[u8; 32]) -> (Option<u32>, u32) {
-        match ShaNi::detect() {
-            Some(ni) => ni.scan(&self.midstate, &self.tail, start, count, target),
-            None => self.scan_portable(start, count, target),
-        }
+        Engine::selected().scan(self, start, count, target)
     }
 
     /// [`HeaderHasher::scan`] with `compress256`, one nonce at a time, on any CPU.

@@ -6,7 +6,13 @@
 //! a block without a coinbase, the header time) so the search goes on with a new
 //! merkle root.
 
+#[allow(unsafe_code)]
+pub mod avx2;
+#[allow(unsafe_code)]
+pub mod avx512;
+pub mod engine;
 pub mod hasher;
+pub mod sha256d;
 #[allow(unsafe_code)]
 pub mod shani;
 pub mod template;
