@@ -1,5 +1,6 @@
 //! `cheese-cli` against a real peer: the control socket (mode 0600), info JSON, mine N,
-//! block, tips, the peer-port mode refusing control commands, and stop.
+//! block, tips, the peer-port mode refusing control commands, stop, and the hash rate
+//! of a mining peer.
 
 mod support;
 
@@ -26,6 +27,7 @@ fn ok(args: &[&str]) -> String {
 
 #[test]
 fn control_socket_info_mine_block_tips_and_stop() {
+    let _serial = serial();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("p");
     let mut p = peer(&dir, "none", &["--no-mine"]);
@@ -78,4 +80,56 @@ fn control_socket_info_mine_block_tips_and_stop() {
     ok(&["--data-dir", d, "stop"]);
     wait_for(30, "peer exits", || p.child.try_wait().ok().flatten());
     assert!(!sock.exists(), "control socket removed on exit");
+}
+
+/// The number after `"field":` in a JSON object (0 if missing).
+fn json_num(json: &str, field: &str) -> u64 {
+    let key = format!("\"{field}\":");
+    json.find(&key).map_or(0, |i| {
+        json[i + key.len()..]
+            .chars()
+            .take_while(char::is_ascii_digit)
+            .collect::<String>()
+            .parse()
+            .unwrap_or(0)
+    })
+}
+
+#[test]
+fn info_hash_rate_is_above_zero_while_mining_on_regtest() {
+    let _serial = serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("m");
+    let d = dir.to_str().unwrap();
+    let _p = spawn(
+        env!("CARGO_BIN_EXE_peer"),
+        "peer",
+        &[
+            "--network",
+            "regtest",
+            "--tracker",
+            "none",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            d,
+            "--status-secs",
+            "0",
+        ],
+        &dir,
+        None,
+    );
+    // Mining from the start; a measurement needs two slices, so poll.
+    let info = wait_for(30, "a hash rate above 0 while mining", || {
+        let out = cli(&["--data-dir", d, "info", "--json"]);
+        let s = String::from_utf8_lossy(&out.stdout).to_string();
+        (json_num(&s, "height") > 0 && json_num(&s, "hash_rate") > 0).then_some(s)
+    });
+    assert!(info.contains("\"mining\":true"), "{info}");
+    let text = ok(&["--data-dir", d, "info"]);
+    let rate = text
+        .lines()
+        .find_map(|l| l.strip_prefix("hash rate "))
+        .unwrap_or_else(|| panic!("no hash rate line in {text}"));
+    assert_ne!(rate, "0 H/s", "{text}");
 }

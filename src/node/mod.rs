@@ -432,7 +432,7 @@ impl Node {
                 }
                 self.answer_mempool(conn)
             }
-            Message::GetAccount { account } => self.answer_account(conn, account),
+            Message::GetAccount { account } => self.answer_account(conn, account, true),
             m if query::is_query(&m) || m.is_control() => self.on_peer_query(conn, m, now),
             m if query::is_answer(&m) => {
                 debug!(target: "net", "ignoring an unasked {} from a peer", m.name());
