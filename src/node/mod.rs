@@ -108,6 +108,9 @@ pub struct Status {
     pub peers_in: usize,
     /// Ready outbound peers.
     pub peers_out: usize,
+    /// Distinct ready peers (two connections with one peer, one each way, count once:
+    /// peers are told apart by their version nonce).
+    pub peers_distinct: usize,
     /// Transactions in the mempool.
     pub mempool: usize,
     /// Blocks being downloaded.
@@ -265,6 +268,13 @@ impl Node {
             best_header_height: self.chain.best_header().1,
             peers_in: ready(Direction::Inbound),
             peers_out: ready(Direction::Outbound),
+            peers_distinct: self
+                .peers
+                .values()
+                .filter(|p| p.is_ready())
+                .filter_map(|p| p.version().map(|v| v.nonce))
+                .collect::<BTreeSet<u64>>()
+                .len(),
             mempool: self.mempool.len(),
             blocks_in_flight: self.block_requests.len(),
             tracker_connected: self.tracker.conn.is_some(),
