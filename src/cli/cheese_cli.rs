@@ -270,7 +270,7 @@ pub fn short_account(a: &AccountId) -> String {
 }
 
 /// The blocks of a `tree` answer for [`crate::tree_svg::render`], each miner named
-/// by `label`.
+/// by `label` (genesis is named `genesis`).
 pub fn tree_blocks(
     t: &crate::wire::TreeInfo,
     label: &dyn Fn(&AccountId) -> String,
@@ -281,7 +281,12 @@ pub fn tree_blocks(
             hash: e.hash,
             parent: e.parent,
             height: e.height,
-            miner: t.miners.get(usize::from(e.miner)).map(label),
+            // The genesis coinbase pays nobody who mines.
+            miner: if e.height == 0 {
+                Some("genesis".to_string())
+            } else {
+                t.miners.get(usize::from(e.miner)).map(label)
+            },
             arrival: u64::from(e.arrival),
             active: e.status == crate::wire::ChainStatus::Active,
         })
