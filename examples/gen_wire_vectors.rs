@@ -384,6 +384,48 @@ fn main() {
                 message: "stopping".into(),
             },
         ),
+        (
+            "get-tree",
+            "twenty heights below the tip",
+            Message::GetTree { depth: 20 },
+        ),
+        (
+            "tree",
+            "two blocks at height 5, one active; a header-only block has no miner",
+            Message::Tree(Box::new(TreeInfo {
+                tip_height: 5,
+                total: 3,
+                miners: vec![transfer_sender],
+                blocks: vec![
+                    TreeEntry {
+                        hash: Hash256::sha256d(b"tip"),
+                        parent: Hash256::sha256d(b"parent"),
+                        height: 5,
+                        arrival: 7,
+                        status: ChainStatus::Active,
+                        miner: 0,
+                    },
+                    TreeEntry {
+                        hash: Hash256::sha256d(b"stale"),
+                        parent: Hash256::sha256d(b"parent"),
+                        height: 5,
+                        arrival: 8,
+                        status: ChainStatus::HeadersOnly,
+                        miner: MINER_UNKNOWN,
+                    },
+                ],
+            })),
+        ),
+        (
+            "tree-empty",
+            "",
+            Message::Tree(Box::new(TreeInfo {
+                tip_height: 0,
+                total: 0,
+                miners: vec![],
+                blocks: vec![],
+            })),
+        ),
     ];
 
     let mut records: Vec<Record> = valid
@@ -581,6 +623,32 @@ fn main() {
             raw_frame(magic, PROTOCOL_VERSION, MSG_QUERY_ERROR, &[0x2b, 0, 6, 0]),
             "malformed",
             Some("invalid-tag"),
+        ),
+        bad(
+            "tree-miner-index-past-list",
+            "one tree entry whose miner index 0 points past an empty miner list",
+            MAX_PAYLOAD_LEN,
+            raw_frame(magic, PROTOCOL_VERSION, MSG_TREE, &{
+                let mut p = vec![5, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1, 0];
+                p.extend_from_slice(&[0x11; 64]);
+                p.extend_from_slice(&[5, 0, 0, 0, 7, 0, 0, 0, 1, 0, 0]);
+                p
+            }),
+            "malformed",
+            Some("invalid-value"),
+        ),
+        bad(
+            "tree-over-limit",
+            "tree block count MAX_TREE_BLOCKS + 1 (2049), refused before reading entries",
+            MAX_PAYLOAD_LEN,
+            raw_frame(
+                magic,
+                PROTOCOL_VERSION,
+                MSG_TREE,
+                &[0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01, 0x08],
+            ),
+            "malformed",
+            Some("too-many"),
         ),
         bad(
             "mined-over-limit",

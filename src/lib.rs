@@ -21,6 +21,7 @@
 //! - [`runtime`] and [`cli`]: hooks, the status file, address parsing and the
 //!   commands of the binaries.
 //! - [`sim`]: a deterministic network simulator that drives the real node and tracker.
+//! - [`tree_svg`]: draws a block tree (active chain, stale branches, miners) as SVG.
 //!
 //! The byte-level reference for all of it is `spec/` at the top of the repository.
 #![deny(unsafe_code)]
@@ -39,4 +40,5 @@ pub mod service;
 pub mod sim;
 pub mod store;
 pub mod tracker;
+pub mod tree_svg;
 pub mod wire;

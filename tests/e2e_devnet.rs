@@ -35,6 +35,27 @@ fn devnet_reaches_the_goal_height_and_reports() {
         "{stdout}"
     );
     assert!(stdout.contains("bytes sent per block"), "{stdout}");
+    // The picture of peer-0's tree, every block labelled with the peer that mined it.
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("fork tree of peer-0: "))
+        .unwrap_or_else(|| panic!("no fork tree line: {stdout}"));
+    assert!(line.contains("tree.svg"), "{line}");
+    let svg = std::fs::read_to_string(dir.join("tree.svg")).unwrap();
+    assert!(
+        svg.starts_with("<svg") && svg.contains("mined by peer-"),
+        "{line}"
+    );
+    // The table fits 80 columns and names the tracker and its columns.
+    assert!(stdout.contains("tracker 127.0.0.1:"), "{stdout}");
+    assert!(stdout.contains("height/best header"), "{stdout}");
+    let summary = ["converged", "elapsed", "fork tree"];
+    for l in stdout
+        .lines()
+        .filter(|l| !summary.iter().any(|s| l.starts_with(s)))
+    {
+        assert!(l.chars().count() <= 80, "wider than 80 columns: {l:?}");
+    }
     for i in 0..3 {
         assert!(dir.join(format!("peer-{i}/blocks.dat")).exists());
     }

@@ -73,3 +73,110 @@ fn withheld_blocks_are_not_given_to_a_peer_that_connects_later() {
     assert_eq!(h.nodes[1].chain().height(), 0);
     assert_eq!(h.nodes[0].chain().height(), 3);
 }
+
+/// Sends `m` to node `n` on `conn` and returns every message the node answers with.
+fn ask(
+    n: &mut cheesechain::node::Node,
+    conn: cheesechain::service::ConnId,
+    m: cheesechain::wire::Message,
+    now: cheesechain::service::Time,
+) -> Vec<cheesechain::wire::Message> {
+    use cheesechain::service::{Action, Service};
+    n.on_message(conn, m, now);
+    let mut out = Vec::new();
+    while let Some(a) = n.poll_action() {
+        if let Action::Send { conn: c, msg } = a {
+            if c == conn {
+                out.push(msg);
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn public_queries_do_not_reveal_withheld_blocks_but_the_control_socket_does() {
+    use cheesechain::service::{Direction, Role, Service};
+    use cheesechain::wire::{BlockQuery, ChainStatus, Message, Version, PROTOCOL_VERSION};
+    let mut h = pair();
+    h.mine(0, 2);
+    let now = h.now;
+    let n = &mut h.nodes[0];
+    let withheld = n.chain().tip();
+    let first = n.chain().hash_at(1).unwrap();
+    let genesis = n.chain().hash_at(0).unwrap();
+    assert_eq!(n.selfish().map(|s| s.withheld()), Some(2));
+    // A public client on the peer port: handshake, then the queries.
+    let (public, control) = (900, 901);
+    let client = "127.0.0.9:4000".parse().unwrap();
+    n.on_connected(public, client, Direction::Inbound, Role::Peer, now);
+    let v = Version {
+        version: PROTOCOL_VERSION as u32,
+        network_id: n.chain().network_id(),
+        nonce: 77,
+        best_height: 0,
+        listen_port: 0,
+    };
+    ask(n, public, Message::Version(v), now);
+    ask(n, public, Message::Verack, now);
+    n.on_connected(control, client, Direction::Inbound, Role::Control, now);
+
+    let info = |n: &mut cheesechain::node::Node, c| match &ask(n, c, Message::GetInfo, now)[..] {
+        [Message::Info(i)] => (i.height, i.tip, i.best_header),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(info(n, public), (0, genesis, genesis));
+    assert_eq!(info(n, control), (2, withheld, withheld));
+
+    let block =
+        |n: &mut cheesechain::node::Node, c, q| match &ask(n, c, Message::GetBlock(q), now)[..] {
+            [Message::BlockInfo(b)] => Some(b.height),
+            [Message::QueryError { .. }] => None,
+            other => panic!("{other:?}"),
+        };
+    for q in [
+        BlockQuery::Height(1),
+        BlockQuery::Height(2),
+        BlockQuery::Hash(first),
+        BlockQuery::Hash(withheld),
+    ] {
+        assert_eq!(block(n, public, q), None, "{q:?} revealed");
+        assert!(
+            block(n, control, q).is_some(),
+            "{q:?} on the control socket"
+        );
+    }
+    assert_eq!(block(n, public, BlockQuery::Height(0)), Some(0));
+
+    let tips = |n: &mut cheesechain::node::Node, c| match &ask(n, c, Message::GetTips, now)[..] {
+        [Message::Tips { tips, .. }] => tips
+            .iter()
+            .map(|t| (t.hash, t.height, t.status))
+            .collect::<Vec<_>>(),
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(tips(n, public), vec![(genesis, 0, ChainStatus::Active)]);
+    assert_eq!(tips(n, control), vec![(withheld, 2, ChainStatus::Active)]);
+
+    // The coinbases of the withheld blocks are not in the public balance.
+    let account = n.config().mine_to.unwrap();
+    let balance =
+        |n: &mut cheesechain::node::Node, c| match &ask(n, c, Message::GetAccount { account }, now)
+            [..]
+        {
+            [Message::Account {
+                balance, height, ..
+            }] => (*balance, *height),
+            other => panic!("{other:?}"),
+        };
+    assert_eq!(balance(n, public), (0, 0));
+    let (coins, height) = balance(n, control);
+    assert!(coins > 0 && height == 2, "{coins} at {height}");
+
+    // Once published, the public view shows them.
+    h.mine(1, 1);
+    let n = &mut h.nodes[0];
+    assert_eq!(n.selfish().map(|s| s.withheld()), Some(0));
+    assert_eq!(info(n, public), (2, withheld, withheld));
+    assert_eq!(block(n, public, BlockQuery::Hash(first)), Some(1));
+}

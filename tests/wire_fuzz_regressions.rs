@@ -46,6 +46,22 @@ fn message_roundtrip_regressions() {
         format!("0019{}ffffffff", "00".repeat(80)),
         // headers count 2001
         "0015d107".to_owned(),
+        // get-tree, depth 20
+        "003114000000".to_owned(),
+        // tree entry whose miner index points past an empty miner list
+        format!(
+            "00320500000001000000000001 00{}0500000007000000010000",
+            "11".repeat(64)
+        )
+        .replace(' ', ""),
+        // tree with one miner and an entry of unknown miner
+        format!(
+            "0032050000000100000001 00{}0100{}05000000070000000{}",
+            "02".repeat(33),
+            "22".repeat(64),
+            "4ffff"
+        )
+        .replace(' ', ""),
     ] {
         message_roundtrip::check(&bytes(&h));
     }

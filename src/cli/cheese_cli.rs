@@ -19,7 +19,9 @@ use std::time::{Duration, Instant};
 pub const CLI_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Asks a running cheesechain peer about its state. Commands: info, tips, block
-/// HEIGHT|HASH, tx TXID, mempool, balance ACCOUNT (public: both modes); peers, mine N,
+/// HEIGHT|HASH, tx TXID, mempool, balance ACCOUNT, tree [--svg FILE] [--depth N]
+/// (public: both modes; tree draws the block tree near the tip, default depth
+/// 20 heights, as an SVG picture); peers, mine N,
 /// connect HOST:PORT, disconnect HOST:PORT, stop (control socket only). JSON fields of
 /// `info --json`: network, height, tip, tip_time, best_header_height, best_header,
 /// bits, hash_rate, mining, peers_in, peers_out, mempool, mempool_bytes, data_dir.
@@ -233,6 +235,87 @@ fn tx_text(tx: &Transaction) -> (String, String) {
                 t.sender, t.recipient, t.amount, t.fee, t.sequence
             ),
         ),
+    }
+}
+
+/// Default `--depth` of `tree`: heights below the tip drawn.
+pub const DEFAULT_TREE_DEPTH: u32 = 20;
+
+/// Parses `tree`'s own flags: `--svg FILE` and `--depth N`.
+fn tree_flags(rest: &[String]) -> Result<(Option<PathBuf>, u32), String> {
+    let (mut svg, mut depth) = (None, DEFAULT_TREE_DEPTH);
+    let mut it = rest.iter();
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--svg" => svg = Some(PathBuf::from(it.next().ok_or("--svg needs a FILE")?)),
+            "--depth" => {
+                depth = it
+                    .next()
+                    .and_then(|d| d.parse().ok())
+                    .ok_or("--depth needs a number of heights")?
+            }
+            other => {
+                return Err(format!(
+                    "tree takes --svg FILE and --depth N, not {other:?}"
+                ))
+            }
+        }
+    }
+    Ok((svg, depth))
+}
+
+/// The first 8 hex digits of an account, a label short enough for a picture.
+pub fn short_account(a: &AccountId) -> String {
+    a.to_string().chars().take(8).collect()
+}
+
+/// The blocks of a `tree` answer for [`crate::tree_svg::render`], each miner named
+/// by `label` (genesis is named `genesis`).
+pub fn tree_blocks(
+    t: &crate::wire::TreeInfo,
+    label: &dyn Fn(&AccountId) -> String,
+) -> Vec<crate::tree_svg::TreeBlock> {
+    t.blocks
+        .iter()
+        .map(|e| crate::tree_svg::TreeBlock {
+            hash: e.hash,
+            parent: e.parent,
+            height: e.height,
+            // The genesis coinbase pays nobody who mines.
+            miner: if e.height == 0 {
+                Some("genesis".to_string())
+            } else {
+                t.miners.get(usize::from(e.miner)).map(label)
+            },
+            arrival: u64::from(e.arrival),
+            active: e.status == crate::wire::ChainStatus::Active,
+        })
+        .collect()
+}
+
+/// Asks the node with data directory `dir` (its control socket) for its tree within
+/// `depth` heights of the tip (`block_time`: of a devnet node).
+///
+/// # Errors
+/// One line: no node there, or it did not answer.
+pub fn fetch_tree(
+    dir: &std::path::Path,
+    depth: u32,
+    block_time: u32,
+) -> Result<crate::wire::TreeInfo, String> {
+    let args = CliArgs {
+        data_dir: Some(dir.to_path_buf()),
+        peer: None,
+        network: String::new(),
+        block_time,
+        json: false,
+        version: false,
+        command: Vec::new(),
+    };
+    let mut c = connect(&args)?;
+    match c.ask(&Message::GetTree { depth })? {
+        Message::Tree(t) => Ok(*t),
+        _ => Err("unexpected answer to get-tree".into()),
     }
 }
 
@@ -482,6 +565,75 @@ pub fn run(args: CliArgs) -> Result<(), String> {
                 message.clone(),
                 format!("{{\"done\":\"{}\"}}", message.replace('"', "'")),
             )
+        }
+        "tree" => {
+            let (svg, depth) = tree_flags(&cmd[1..])?;
+            let Message::Tree(t) = c.ask(&Message::GetTree { depth })? else {
+                return Err("unexpected answer".into());
+            };
+            let blocks = tree_blocks(&t, &|a| short_account(a));
+            let stale = crate::tree_svg::stale_count(&blocks);
+            let mut text = String::new();
+            if let Some(path) = &svg {
+                let title = match (&args.data_dir, &args.peer) {
+                    (Some(d), _) => format!("Block tree of the node in {}", d.display()),
+                    (_, Some(p)) => format!("Block tree of peer {p}"),
+                    _ => "Block tree".to_string(),
+                };
+                std::fs::write(path, crate::tree_svg::render(&blocks, &title))
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                text = format!(
+                    "wrote {}: {} blocks, {stale} stale, tip at height {}\n",
+                    path.display(),
+                    blocks.len(),
+                    t.tip_height
+                );
+            }
+            let list = t
+                .blocks
+                .iter()
+                .zip(&blocks)
+                .map(|(e, b)| {
+                    format!(
+                        "{} {} {} parent {} miner {} arrival {}",
+                        e.height,
+                        e.hash,
+                        e.status.name(),
+                        e.parent.short(),
+                        b.miner.as_deref().unwrap_or("-"),
+                        e.arrival
+                    )
+                })
+                .collect::<Vec<_>>();
+            text.push_str(&list.join("\n"));
+            let items = t
+                .blocks
+                .iter()
+                .map(|e| {
+                    format!(
+                        "{{\"hash\":\"{}\",\"parent\":\"{}\",\"height\":{},\"arrival\":{},\"status\":\"{}\",\"miner\":{}}}",
+                        e.hash,
+                        e.parent,
+                        e.height,
+                        e.arrival,
+                        e.status.name(),
+                        t.miners
+                            .get(usize::from(e.miner))
+                            .map_or("null".to_string(), |m| format!("\"{m}\""))
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join(",");
+            let json = format!(
+                "{{\"tip_height\":{},\"total\":{},\"stale\":{stale},{}\"blocks\":[{items}]}}",
+                t.tip_height,
+                t.total,
+                svg.as_ref().map_or(String::new(), |p| format!(
+                    "\"svg\":{},",
+                    crate::json::json_str(&p.display().to_string())
+                ))
+            );
+            (text, json)
         }
         other => return Err(format!("unknown command {other:?} (see cheese-cli --help)")),
     };

@@ -109,6 +109,9 @@ pub struct Status {
     pub peers_in: usize,
     /// Ready outbound peers.
     pub peers_out: usize,
+    /// Distinct ready peers (two connections with one peer, one each way, count once:
+    /// peers are told apart by their version nonce).
+    pub peers_distinct: usize,
     /// Transactions in the mempool.
     pub mempool: usize,
     /// Blocks being downloaded.
@@ -270,6 +273,13 @@ impl Node {
             best_header_height: self.chain.best_header().1,
             peers_in: ready(Direction::Inbound),
             peers_out: ready(Direction::Outbound),
+            peers_distinct: self
+                .peers
+                .values()
+                .filter(|p| p.is_ready())
+                .filter_map(|p| p.version().map(|v| v.nonce))
+                .collect::<BTreeSet<u64>>()
+                .len(),
             mempool: self.mempool.len(),
             blocks_in_flight: self.block_requests.len(),
             tracker_connected: self.tracker.conn.is_some(),
@@ -445,7 +455,7 @@ impl Node {
                 }
                 self.answer_mempool(conn)
             }
-            Message::GetAccount { account } => self.answer_account(conn, account),
+            Message::GetAccount { account } => self.answer_account(conn, account, true),
             m if query::is_query(&m) || m.is_control() => self.on_peer_query(conn, m, now),
             m if query::is_answer(&m) => {
                 debug!(target: "net", "ignoring an unasked {} from a peer", m.name());

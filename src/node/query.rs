@@ -10,7 +10,8 @@ use crate::chain::tx::TRANSFER_LEN;
 use crate::chain::AccountId;
 use crate::wire::{
     BlockData, BlockInfo, BlockQuery, ChainStatus, NodeInfo, PeerEntry, QueryErrorCode, TipEntry,
-    TxInfo, TxLocation, MAX_MINE_BLOCKS, MAX_PEER_INFO, MAX_TIPS, PING_UNKNOWN,
+    TreeEntry, TreeInfo, TxInfo, TxLocation, MAX_MINE_BLOCKS, MAX_PEER_INFO, MAX_TIPS,
+    MAX_TREE_BLOCKS, MAX_TREE_DEPTH, MAX_TREE_MINERS, MINER_UNKNOWN, PING_UNKNOWN,
 };
 
 /// Queries a peer connection may send at once (the bucket's size).
@@ -65,38 +66,72 @@ pub(super) struct MineRequest {
     pub(super) hashes: Vec<Hash256>,
 }
 
-/// The node's own hash rate, measured over windows of about a second of mining.
+/// How long without a mining slice before the hash rate reads 0.
+pub const HASH_RATE_IDLE: Duration = Duration::from_secs(2);
+/// Length of one hash-rate window: the rate is measured over the current window and
+/// the one before it.
+pub const HASH_RATE_WINDOW: Duration = Duration::from_secs(1);
+
+/// The node's own hash rate, from the nonces the driver reports tried at each `now`.
+///
+/// A report says "`n` nonces were tried, ending at `now`": the first report after an
+/// idle spell only starts the clock (its nonces took an unknown time), every later one
+/// counts. The rate is the nonces counted over the time covered by the current window
+/// and the previous one (so it reads more than 0 from the second slice on and follows
+/// changes within about two windows); it reads 0 after [`HASH_RATE_IDLE`] without a
+/// report.
 #[derive(Clone, Copy, Debug, Default)]
-pub(super) struct HashMeter {
-    window_start: Time,
-    window_hashes: u64,
-    rate: u64,
-    last: Time,
+pub struct HashMeter {
+    /// Start of the current window and nonces counted in it.
+    start: Time,
+    hashes: u64,
+    /// The previous window: nonces and milliseconds covered.
+    prev_hashes: u64,
+    prev_ms: u64,
+    /// Time of the last report, `None` before the first.
+    last: Option<Time>,
 }
 
 impl HashMeter {
-    pub(super) fn record(&mut self, hashes: u64, now: Time) {
-        if now.since(self.last) > Duration::from_secs(2) {
-            self.window_start = now;
-            self.window_hashes = 0;
+    /// `hashes` nonces were tried in a slice that ended at `now`.
+    pub fn record(&mut self, hashes: u64, now: Time) {
+        let idle = self
+            .last
+            .is_none_or(|l| now.since(l) > HASH_RATE_IDLE || now < l);
+        if idle {
+            *self = HashMeter {
+                start: now,
+                last: Some(now),
+                ..HashMeter::default()
+            };
+            return;
         }
-        self.last = now;
-        self.window_hashes += hashes;
-        let ms = now.0.saturating_sub(self.window_start.0);
-        if ms >= 1000 {
-            self.rate = self.window_hashes.saturating_mul(1000) / ms;
-            self.window_start = now;
-            self.window_hashes = 0;
+        self.last = Some(now);
+        self.hashes = self.hashes.saturating_add(hashes);
+        let ms = now.0.saturating_sub(self.start.0);
+        if ms >= whole_ms(HASH_RATE_WINDOW) {
+            self.prev_hashes = self.hashes;
+            self.prev_ms = ms;
+            self.start = now;
+            self.hashes = 0;
         }
     }
 
-    /// Hashes per second, 0 after two seconds without mining.
-    pub(super) fn rate(&self, now: Time) -> u64 {
-        if now.since(self.last) > Duration::from_secs(2) {
-            0
-        } else {
-            self.rate
+    /// Hashes per second at `now`: 0 before two reports, and after [`HASH_RATE_IDLE`]
+    /// without one.
+    pub fn rate(&self, now: Time) -> u64 {
+        let Some(last) = self.last else {
+            return 0;
+        };
+        if now.since(last) > HASH_RATE_IDLE {
+            return 0;
         }
+        let ms = self.prev_ms + last.0.saturating_sub(self.start.0);
+        let hashes = u128::from(self.prev_hashes) + u128::from(self.hashes);
+        if ms == 0 {
+            return 0;
+        }
+        u64::try_from(hashes * 1000 / u128::from(ms)).unwrap_or(u64::MAX)
     }
 }
 
@@ -104,7 +139,11 @@ impl HashMeter {
 pub(super) fn is_query(m: &Message) -> bool {
     matches!(
         m,
-        Message::GetInfo | Message::GetBlock(_) | Message::GetTx { .. } | Message::GetTips
+        Message::GetInfo
+            | Message::GetBlock(_)
+            | Message::GetTx { .. }
+            | Message::GetTips
+            | Message::GetTree { .. }
     )
 }
 
@@ -120,6 +159,7 @@ pub fn is_answer(m: &Message) -> bool {
             | Message::PeerInfo { .. }
             | Message::Mined { .. }
             | Message::Done { .. }
+            | Message::Tree(_)
     )
 }
 
@@ -135,10 +175,29 @@ impl Node {
         self.stop_requested
     }
 
-    /// What `get-info` answers.
-    pub fn node_info(&self, now: Time) -> NodeInfo {
-        let tip = self.chain.tip();
-        let (best_header, best_header_height) = self.chain.best_header();
+    /// The height of the newest block a query may show: the active tip, except that
+    /// on a peer connection (`public`) a selfish node shows only the chain below the
+    /// blocks it withholds.
+    fn visible_height(&self, public: bool) -> u32 {
+        match self.selfish.as_ref().and_then(|s| s.withheld_from()) {
+            Some(h) if public => h.saturating_sub(1),
+            _ => self.chain.height(),
+        }
+    }
+
+    /// True if a `public` answer must not mention `hash` (a withheld block).
+    fn hidden(&self, public: bool, hash: &Hash256) -> bool {
+        public && self.is_withheld(hash)
+    }
+
+    /// What `get-info` answers; `public` (a peer connection) hides withheld blocks.
+    pub fn node_info(&self, now: Time, public: bool) -> NodeInfo {
+        let height = self.visible_height(public);
+        let tip = self.chain.hash_at(height).unwrap_or(self.chain.tip());
+        let (mut best_header, mut best_header_height) = self.chain.best_header();
+        if self.hidden(public, &best_header) {
+            (best_header, best_header_height) = (tip, height);
+        }
         let ready = |d: Direction| {
             let n = self
                 .peers
@@ -149,14 +208,14 @@ impl Node {
         };
         NodeInfo {
             network: self.cfg.params.name.clone(),
-            height: self.chain.height(),
+            height,
             tip,
             tip_time: self.chain.header(&tip).map_or(0, |h| h.time),
             best_header_height,
             best_header,
             bits: self.chain.next_bits(&tip).unwrap_or(0),
             hash_rate: self.hash_meter.rate(now),
-            mining: self.cfg.mine_to.is_some(),
+            mining: self.cfg.mine_to.is_some() || self.mine_request.is_some(),
             peers_in: ready(Direction::Inbound),
             peers_out: ready(Direction::Outbound),
             mempool_txs: u32::try_from(self.mempool.len()).unwrap_or(u32::MAX),
@@ -176,33 +235,39 @@ impl Node {
         }
     }
 
-    fn confirmations(&self, hash: &Hash256, height: u32) -> u32 {
+    /// Active blocks from `height` up to the `visible` height, or 0 if `hash` is not
+    /// active.
+    fn confirmations(&self, hash: &Hash256, height: u32, visible: u32) -> u32 {
         if self.chain.is_active(hash) {
-            self.chain.height() - height + 1
+            (visible + 1).saturating_sub(height)
         } else {
             0
         }
     }
 
-    /// What `get-block` answers.
-    fn block_info(&self, q: BlockQuery) -> Result<BlockInfo, Refusal> {
+    /// What `get-block` answers; `public` hides withheld blocks.
+    fn block_info(&self, q: BlockQuery, public: bool) -> Result<BlockInfo, Refusal> {
+        let visible = self.visible_height(public);
         let hash = match q {
-            BlockQuery::Height(h) => self.chain.hash_at(h).ok_or_else(|| {
-                not_found(format!(
-                    "no block at height {h}: the tip is at {}",
-                    self.chain.height()
-                ))
-            })?,
+            BlockQuery::Height(h) => {
+                self.chain
+                    .hash_at(h)
+                    .filter(|_| h <= visible)
+                    .ok_or_else(|| {
+                        not_found(format!("no block at height {h}: the tip is at {visible}"))
+                    })?
+            }
             BlockQuery::Hash(h) => h,
         };
         let header = *self
             .chain
             .header(&hash)
+            .filter(|_| !self.hidden(public, &hash))
             .ok_or_else(|| not_found(format!("unknown block {hash}")))?;
         let height = self.chain.height_of(&hash).unwrap_or(0);
         Ok(BlockInfo {
             height,
-            confirmations: self.confirmations(&hash, height),
+            confirmations: self.confirmations(&hash, height, visible),
             status: self.chain_status(&hash),
             data: match self.chain.shared_block(&hash) {
                 Some(b) => BlockData::Full(b),
@@ -212,15 +277,16 @@ impl Node {
     }
 
     /// What `get-tx` answers: the mempool, then the newest [`TX_SEARCH_BLOCKS`] active
-    /// blocks, at most [`TX_SEARCH_TXS`] transactions examined.
-    fn tx_info(&self, txid: &Hash256) -> Result<TxInfo, Refusal> {
+    /// blocks (below the withheld ones if `public`), at most [`TX_SEARCH_TXS`]
+    /// transactions examined.
+    fn tx_info(&self, txid: &Hash256, public: bool) -> Result<TxInfo, Refusal> {
         if let Some(t) = self.mempool.get(txid) {
             return Ok(TxInfo {
                 location: TxLocation::Mempool,
                 tx: Transaction::Transfer(*t),
             });
         }
-        let tip = self.chain.height();
+        let tip = self.visible_height(public);
         let mut examined = 0;
         'blocks: for h in (0..=tip).rev().take(TX_SEARCH_BLOCKS as usize) {
             let Some(hash) = self.chain.hash_at(h) else {
@@ -302,19 +368,104 @@ impl Node {
         );
     }
 
-    /// Answers a public query (`m` satisfies [`is_query`]).
-    pub(super) fn answer_query(&mut self, conn: ConnId, m: Message, now: Time) {
+    /// What `tips` answers: the chain's tips; if `public`, the active tip is the
+    /// newest block below the withheld ones and no withheld block is listed.
+    fn tip_entries(&self, public: bool) -> (u32, Vec<TipEntry>) {
+        let (total, mut tips) = self.chain.tips(MAX_TIPS, MAX_BRANCH_WALK);
+        let visible = self.visible_height(public);
+        if visible < self.chain.height() {
+            tips.retain(|t| !t.active && !self.hidden(public, &t.hash));
+            if let Some(hash) = self.chain.hash_at(visible) {
+                tips.insert(
+                    0,
+                    TipInfo {
+                        hash,
+                        height: visible,
+                        branch_len: 0,
+                        status: BlockStatus::Valid,
+                        linked: true,
+                        active: true,
+                    },
+                );
+            }
+        }
+        let total = u32::try_from(total).unwrap_or(u32::MAX);
+        (total, tips.iter().map(|t| self.tip_entry(t)).collect())
+    }
+
+    /// What `tree` answers: the blocks from `depth` heights below the visible tip up,
+    /// without the withheld ones if `public`; at most [`MAX_TREE_BLOCKS`], the highest
+    /// kept.
+    pub fn tree_info(&self, depth: u32, public: bool) -> TreeInfo {
+        let visible = self.visible_height(public);
+        let min = visible.saturating_sub(depth.min(MAX_TREE_DEPTH));
+        // Withheld blocks are few (the private lead): ask for that many more, drop them.
+        let withheld = if public {
+            self.selfish.as_ref().map_or(0, |s| s.withheld())
+        } else {
+            0
+        };
+        let (total, blocks) = self.chain.blocks_near_tip(min, MAX_TREE_BLOCKS + withheld);
+        let mut miners: Vec<AccountId> = Vec::new();
+        let mut entries = Vec::with_capacity(blocks.len().min(MAX_TREE_BLOCKS));
+        for b in blocks.iter().filter(|b| !self.hidden(public, &b.hash)) {
+            let miner = match b.miner {
+                Some(m) => match miners.iter().position(|x| *x == m) {
+                    Some(k) => k as u16,
+                    None if miners.len() < MAX_TREE_MINERS => {
+                        miners.push(m);
+                        (miners.len() - 1) as u16
+                    }
+                    None => MINER_UNKNOWN,
+                },
+                None => MINER_UNKNOWN,
+            };
+            let status = if b.active {
+                ChainStatus::Active
+            } else {
+                match b.status {
+                    BlockStatus::Invalid => ChainStatus::Invalid,
+                    BlockStatus::Valid => ChainStatus::ValidFork,
+                    BlockStatus::HaveData if b.linked => ChainStatus::ValidHeaders,
+                    _ => ChainStatus::HeadersOnly,
+                }
+            };
+            entries.push(TreeEntry {
+                hash: b.hash,
+                parent: b.parent,
+                height: b.height,
+                arrival: b.arrival,
+                status,
+                miner,
+            });
+        }
+        entries.truncate(MAX_TREE_BLOCKS);
+        TreeInfo {
+            tip_height: visible,
+            total: u32::try_from(total.saturating_sub(withheld)).unwrap_or(u32::MAX),
+            miners,
+            blocks: entries,
+        }
+    }
+
+    /// Answers a query (`m` satisfies [`is_query`]); `public` for a peer connection,
+    /// whose answers never show a block a selfish node withholds.
+    pub(super) fn answer_query(&mut self, conn: ConnId, m: Message, now: Time, public: bool) {
         let request = m.msg_type();
         let answer = match m {
-            Message::GetInfo => Ok(Message::Info(Box::new(self.node_info(now)))),
-            Message::GetBlock(q) => self.block_info(q).map(|b| Message::BlockInfo(Box::new(b))),
-            Message::GetTx { txid } => self.tx_info(&txid).map(|t| Message::TxInfo(Box::new(t))),
+            Message::GetInfo => Ok(Message::Info(Box::new(self.node_info(now, public)))),
+            Message::GetBlock(q) => self
+                .block_info(q, public)
+                .map(|b| Message::BlockInfo(Box::new(b))),
+            Message::GetTx { txid } => self
+                .tx_info(&txid, public)
+                .map(|t| Message::TxInfo(Box::new(t))),
             Message::GetTips => {
-                let (total, tips) = self.chain.tips(MAX_TIPS, MAX_BRANCH_WALK);
-                Ok(Message::Tips {
-                    total: u32::try_from(total).unwrap_or(u32::MAX),
-                    tips: tips.iter().map(|t| self.tip_entry(t)).collect(),
-                })
+                let (total, tips) = self.tip_entries(public);
+                Ok(Message::Tips { total, tips })
+            }
+            Message::GetTree { depth } => {
+                Ok(Message::Tree(Box::new(self.tree_info(depth, public))))
             }
             _ => return,
         };
@@ -324,14 +475,40 @@ impl Node {
         }
     }
 
-    /// Answers `get-account`.
-    pub(super) fn answer_account(&mut self, conn: ConnId, account: AccountId) {
+    /// Answers `get-account`; `public` answers as of the newest block below the
+    /// withheld ones (their coinbases and transfers taken back out).
+    pub(super) fn answer_account(&mut self, conn: ConnId, account: AccountId, public: bool) {
         let pending = self.mempool.pending_count(&account);
+        let mut balance = self.chain.balance(&account);
+        let mut sequence = self.chain.next_sequence(&account);
+        let visible = self.visible_height(public);
+        for h in visible + 1..=self.chain.height() {
+            let Some(block) = self.chain.hash_at(h).and_then(|b| self.chain.block(&b)) else {
+                continue;
+            };
+            for tx in &block.txs {
+                match tx {
+                    Transaction::Coinbase(c) if c.recipient == account => {
+                        balance = balance.saturating_sub(c.amount);
+                    }
+                    Transaction::Coinbase(_) => {}
+                    Transaction::Transfer(t) => {
+                        if t.sender == account {
+                            balance = balance.saturating_add(t.amount.saturating_add(t.fee));
+                            sequence = sequence.saturating_sub(1);
+                        }
+                        if t.recipient == account {
+                            balance = balance.saturating_sub(t.amount);
+                        }
+                    }
+                }
+            }
+        }
         let msg = Message::Account {
             account,
-            balance: self.chain.balance(&account),
-            next_sequence: self.chain.next_sequence(&account) + pending,
-            height: self.chain.height(),
+            balance,
+            next_sequence: sequence + pending,
+            height: visible,
         };
         self.send(conn, msg);
     }
@@ -372,7 +549,7 @@ impl Node {
             .get_mut(&conn)
             .is_some_and(|p| p.queries.take(now));
         if allowed {
-            self.answer_query(conn, m, now);
+            self.answer_query(conn, m, now, true);
         } else {
             let why = format!("over the query budget of {QUERY_RATE} per second");
             self.query_error(conn, request, (QueryErrorCode::Busy, why));
@@ -400,8 +577,8 @@ impl Node {
     pub(super) fn on_control_message(&mut self, conn: ConnId, m: Message, now: Time) {
         let request = m.msg_type();
         match m {
-            m if is_query(&m) => self.answer_query(conn, m, now),
-            Message::GetAccount { account } => self.answer_account(conn, account),
+            m if is_query(&m) => self.answer_query(conn, m, now, false),
+            Message::GetAccount { account } => self.answer_account(conn, account, false),
             Message::Mempool => self.answer_mempool(conn),
             Message::GetPeerInfo => {
                 let peers = self.peer_entries();
@@ -519,5 +696,55 @@ impl Node {
             );
             self.mining.mark_dirty();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hash_meter_reads_the_rate_from_the_second_report_on() {
+        let mut m = HashMeter::default();
+        assert_eq!(m.rate(Time(0)), 0);
+        m.record(500, Time(1000));
+        // The first report's nonces took an unknown time: nothing to measure yet.
+        assert_eq!(m.rate(Time(1000)), 0);
+        m.record(500, Time(1005));
+        assert_eq!(m.rate(Time(1005)), 100_000);
+        // Slices of 1000 nonces every 5 ms: 200 000 per second, across windows.
+        for i in 2..=600 {
+            m.record(1000, Time(1000 + 5 * i));
+        }
+        let r = m.rate(Time(4000));
+        assert!((190_000..=210_000).contains(&r), "{r}");
+    }
+
+    #[test]
+    fn hash_meter_reads_zero_when_idle_and_restarts() {
+        let mut m = HashMeter::default();
+        for i in 0..10 {
+            m.record(100, Time(10 * i));
+        }
+        assert_eq!(m.rate(Time(90)), 10_000);
+        assert_eq!(m.rate(Time(90) + HASH_RATE_IDLE), 10_000);
+        assert_eq!(m.rate(Time(91) + HASH_RATE_IDLE), 0);
+        // Back from idle: the old windows do not count.
+        m.record(1, Time(10_000));
+        assert_eq!(m.rate(Time(10_000)), 0);
+        m.record(50, Time(10_010));
+        assert_eq!(m.rate(Time(10_010)), 5_000);
+        // A clock that steps back restarts the measurement instead of dividing by 0.
+        m.record(50, Time(5));
+        assert_eq!(m.rate(Time(5)), 0);
+    }
+
+    #[test]
+    fn hash_meter_never_overflows() {
+        let mut m = HashMeter::default();
+        m.record(u64::MAX, Time(0));
+        m.record(u64::MAX, Time(1));
+        m.record(u64::MAX, Time(2));
+        assert_eq!(m.rate(Time(2)), u64::MAX);
     }
 }

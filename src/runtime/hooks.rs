@@ -118,6 +118,7 @@ impl Hooks<Node> for PeerHooks {
             f.set("best_header", s.best_header_height);
             f.set("peers_in", s.peers_in);
             f.set("peers_out", s.peers_out);
+            f.set("peers_distinct", s.peers_distinct);
             f.set("mempool", s.mempool);
             f.set("in_flight", s.blocks_in_flight);
             f.set("tracker", u8::from(s.tracker_connected));

@@ -22,7 +22,7 @@ mod index;
 mod locator;
 mod tips;
 
-pub use tips::TipInfo;
+pub use tips::{TipInfo, TreeBlockInfo};
 
 use super::block::Block;
 use super::error::BlockError;

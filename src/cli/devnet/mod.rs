@@ -78,6 +78,54 @@ impl crate::cli::Versioned for DevnetArgs {
     }
 }
 
+/// Heights below the tip in the picture of peer-0's tree that devnet writes.
+pub const TREE_DEPTH: u32 = 40;
+/// Name of that picture in the data directory.
+pub const TREE_FILE: &str = "tree.svg";
+
+/// Writes the picture of peer-0's block tree (miners named `peer-N`) to
+/// `DATA_DIR/tree.svg`; returns the line that says so, or why not.
+fn write_tree(args: &DevnetArgs, dirs: &[(String, String, PathBuf)]) -> String {
+    let Some((_, _, dir0)) = dirs.first() else {
+        return "fork tree: no peer".into();
+    };
+    let names: Vec<(crate::chain::AccountId, String)> = dirs
+        .iter()
+        .filter_map(|(name, _, d)| {
+            let sk = crate::store::keyfile::load_key(&d.join("node.key")).ok()?;
+            Some((crate::chain::keys::account_of(&sk), name.clone()))
+        })
+        .collect();
+    let tree = match crate::cli::cheese_cli::fetch_tree(dir0, TREE_DEPTH, args.block_time) {
+        Ok(t) => t,
+        Err(e) => return format!("fork tree of peer-0 not written: {e}"),
+    };
+    let label = |a: &crate::chain::AccountId| {
+        names.iter().find(|(x, _)| x == a).map_or_else(
+            || crate::cli::cheese_cli::short_account(a),
+            |(_, n)| n.clone(),
+        )
+    };
+    let blocks = crate::cli::cheese_cli::tree_blocks(&tree, &label);
+    let title = format!(
+        "Block tree of peer-0 ({} peers, {} network, {} ms delay)",
+        dirs.len(),
+        args.network,
+        args.delay_ms
+    );
+    let path = args.data_dir.join(TREE_FILE);
+    match std::fs::write(&path, crate::tree_svg::render(&blocks, &title)) {
+        Ok(()) => format!(
+            "fork tree of peer-0: {} ({} blocks in the last {} heights, {} stale)",
+            path.display(),
+            blocks.len(),
+            TREE_DEPTH,
+            crate::tree_svg::stale_count(&blocks)
+        ),
+        Err(e) => format!("fork tree of peer-0 not written: {}: {e}", path.display()),
+    }
+}
+
 /// Runs the devnet until Ctrl-C, or until the goal height (see [`DevnetArgs`]).
 ///
 /// # Errors
@@ -160,7 +208,7 @@ pub fn run(args: DevnetArgs) -> Result<(), String> {
             dirs.iter().map(|(_, _, d)| StatusFile::read(d)).collect();
         if tty || last_print.elapsed() >= Duration::from_secs(5) {
             last_print = Instant::now();
-            let table = render_table(&dirs, &statuses, start.elapsed());
+            let table = render_table(&taddr, &dirs, &statuses, start.elapsed());
             let mut out = std::io::stdout().lock();
             if tty {
                 let _ = write!(out, "\x1b[2J\x1b[H");
@@ -171,6 +219,7 @@ pub fn run(args: DevnetArgs) -> Result<(), String> {
         if let Some(goal) = args.until_height {
             if let Some(summary) = converged(&statuses, goal, start.elapsed()) {
                 println!("{summary}");
+                println!("{}", write_tree(&args, &dirs));
                 return Ok(());
             }
             if start.elapsed() >= Duration::from_secs(args.timeout_secs) {

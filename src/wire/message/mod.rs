@@ -31,8 +31,9 @@ pub use common::{truncate_reason, RejectCode, MAX_REASON_LEN};
 pub use handshake::{Version, VERSION_LEN};
 pub use query::{
     BlockData, BlockInfo, BlockQuery, ChainStatus, NodeInfo, PeerEntry, QueryErrorCode, TipEntry,
-    TxInfo, TxLocation, MAX_MINE_BLOCKS, MAX_PEER_INFO, MAX_TIPS, PEER_ENTRY_LEN, PING_UNKNOWN,
-    TIP_ENTRY_LEN,
+    TreeEntry, TreeInfo, TxInfo, TxLocation, MAX_MINE_BLOCKS, MAX_PEER_INFO, MAX_TIPS,
+    MAX_TREE_BLOCKS, MAX_TREE_DEPTH, MAX_TREE_MINERS, MINER_UNKNOWN, PEER_ENTRY_LEN, PING_UNKNOWN,
+    TIP_ENTRY_LEN, TREE_ENTRY_LEN,
 };
 pub use relay::{InvItem, InvKind, INV_ITEM_LEN, MAX_INV};
 pub use tracker::{decode_addr, encode_addr, ADDR_LEN, MAX_PEER_LIST};
@@ -239,6 +240,14 @@ pub enum Message {
         /// What was done, for people (at most [`MAX_REASON_LEN`] bytes).
         message: String,
     },
+    /// `0x0031`: asks for the blocks of the tree within `depth` heights below the
+    /// active tip (and any above it), answered by [`Message::Tree`].
+    GetTree {
+        /// How many heights below the tip (cut to [`MAX_TREE_DEPTH`]).
+        depth: u32,
+    },
+    /// `0x0032`: the blocks of the answering node's tree near its tip.
+    Tree(Box<TreeInfo>),
 }
 
 impl Message {
@@ -284,6 +293,8 @@ impl Message {
             Message::DisconnectPeer { .. } => MSG_DISCONNECT_PEER,
             Message::Stop => MSG_STOP,
             Message::Done { .. } => MSG_DONE,
+            Message::GetTree { .. } => MSG_GET_TREE,
+            Message::Tree(_) => MSG_TREE,
         }
     }
 
@@ -413,6 +424,8 @@ impl Message {
                 put_u16(out, *request);
                 encode_reason(message, out);
             }
+            Message::GetTree { depth } => put_u32(out, *depth),
+            Message::Tree(t) => t.encode(out),
         }
     }
 
@@ -450,6 +463,8 @@ impl Message {
             Message::Mined { hashes, .. } => 4 + 2 + hashes.len().min(MAX_MINE_BLOCKS) * 32,
             Message::ConnectPeer { .. } | Message::DisconnectPeer { .. } => ADDR_LEN,
             Message::Done { message, .. } => 2 + 1 + truncate_reason(message).len(),
+            Message::GetTree { .. } => 4,
+            Message::Tree(t) => t.encoded_len(),
         }
     }
 
@@ -590,6 +605,10 @@ impl Message {
                 request: r.u16("done request")?,
                 message: decode_reason(r)?,
             },
+            MSG_GET_TREE => Message::GetTree {
+                depth: r.u32("get-tree depth")?,
+            },
+            MSG_TREE => Message::Tree(Box::new(TreeInfo::decode(r)?)),
             _ => return Ok(None),
         };
         r.finish()?;

@@ -549,3 +549,126 @@ impl std::fmt::Display for QueryErrorCode {
         f.write_str(self.name())
     }
 }
+
+/// Most blocks listed in one `tree` answer.
+pub const MAX_TREE_BLOCKS: usize = 2048;
+/// Most distinct miners listed in one `tree` answer.
+pub const MAX_TREE_MINERS: usize = 256;
+/// Most heights below the tip a `get-tree` may ask for (larger depths are cut to it).
+pub const MAX_TREE_DEPTH: u32 = 10_000;
+/// Encoded length of one [`TreeEntry`].
+pub const TREE_ENTRY_LEN: usize = 32 + 32 + 4 + 4 + 1 + 2;
+/// [`TreeEntry::miner`] of a block whose miner is not known (no block data).
+pub const MINER_UNKNOWN: u16 = u16::MAX;
+
+/// One block in a `tree` answer.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct TreeEntry {
+    /// The block's hash.
+    pub hash: Hash256,
+    /// Its parent's hash.
+    pub parent: Hash256,
+    /// Its height.
+    pub height: u32,
+    /// The order its header arrived in at the answering node (0 is genesis; larger
+    /// came later).
+    pub arrival: u32,
+    /// Where it stands.
+    pub status: ChainStatus,
+    /// Index of its coinbase's recipient in the answer's miner list, or
+    /// [`MINER_UNKNOWN`].
+    pub miner: u16,
+}
+
+impl TreeEntry {
+    fn encode(&self, out: &mut Vec<u8>) {
+        out.extend_from_slice(&self.hash.0);
+        out.extend_from_slice(&self.parent.0);
+        put_u32(out, self.height);
+        put_u32(out, self.arrival);
+        out.push(self.status as u8);
+        put_u16(out, self.miner);
+    }
+
+    fn decode(r: &mut Reader<'_>, miners: usize) -> Result<TreeEntry, DecodeError> {
+        let e = TreeEntry {
+            hash: Hash256(r.array("tree block hash")?),
+            parent: Hash256(r.array("tree block parent")?),
+            height: r.u32("tree block height")?,
+            arrival: r.u32("tree block arrival")?,
+            status: ChainStatus::from_u8(r.u8("tree block status")?)?,
+            miner: r.u16("tree block miner")?,
+        };
+        if e.miner != MINER_UNKNOWN && usize::from(e.miner) >= miners {
+            return Err(DecodeError::InvalidValue {
+                what: "tree block miner index past the miner list",
+            });
+        }
+        Ok(e)
+    }
+}
+
+/// Answer to `get-tree`: the blocks of the answering node's tree near its tip.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TreeInfo {
+    /// Height of the answering node's active tip.
+    pub tip_height: u32,
+    /// Blocks the node knows at the heights asked for (may exceed the list).
+    pub total: u32,
+    /// The coinbase recipients the entries point to (at most [`MAX_TREE_MINERS`]).
+    pub miners: Vec<crate::chain::tx::AccountId>,
+    /// The blocks, at most [`MAX_TREE_BLOCKS`].
+    pub blocks: Vec<TreeEntry>,
+}
+
+impl TreeInfo {
+    /// Encoded length (lists cut to their limits).
+    pub fn encoded_len(&self) -> usize {
+        4 + 4
+            + 2
+            + self.miners.len().min(MAX_TREE_MINERS) * 33
+            + 2
+            + self.blocks.len().min(MAX_TREE_BLOCKS) * TREE_ENTRY_LEN
+    }
+
+    pub(super) fn encode(&self, out: &mut Vec<u8>) {
+        put_u32(out, self.tip_height);
+        put_u32(out, self.total);
+        let miners = &self.miners[..self.miners.len().min(MAX_TREE_MINERS)];
+        put_u16(out, miners.len() as u16);
+        for m in miners {
+            out.extend_from_slice(&m.0);
+        }
+        let blocks = &self.blocks[..self.blocks.len().min(MAX_TREE_BLOCKS)];
+        put_u16(out, blocks.len() as u16);
+        for b in blocks {
+            // An index past a cut miner list would not decode: say "unknown" instead.
+            let mut b = *b;
+            if b.miner != MINER_UNKNOWN && usize::from(b.miner) >= miners.len() {
+                b.miner = MINER_UNKNOWN;
+            }
+            b.encode(out);
+        }
+    }
+
+    pub(super) fn decode(r: &mut Reader<'_>) -> Result<TreeInfo, DecodeError> {
+        let tip_height = r.u32("tree tip height")?;
+        let total = r.u32("tree total")?;
+        let n = read_count(r, "tree miners", MAX_TREE_MINERS, 33)?;
+        let mut miners = Vec::with_capacity(n);
+        for _ in 0..n {
+            miners.push(crate::chain::tx::AccountId(r.array("tree miner")?));
+        }
+        let k = read_count(r, "tree blocks", MAX_TREE_BLOCKS, TREE_ENTRY_LEN)?;
+        let mut blocks = Vec::with_capacity(k);
+        for _ in 0..k {
+            blocks.push(TreeEntry::decode(r, miners.len())?);
+        }
+        Ok(TreeInfo {
+            tip_height,
+            total,
+            miners,
+            blocks,
+        })
+    }
+}

@@ -55,6 +55,8 @@ message_types! {
     MSG_DISCONNECT_PEER = 0x002e, "disconnect-peer", DisconnectPeer;
     MSG_STOP = 0x002f, "stop", Stop;
     MSG_DONE = 0x0030, "done", Done;
+    MSG_GET_TREE = 0x0031, "get-tree", GetTree;
+    MSG_TREE = 0x0032, "tree", Tree;
 }
 
 /// The log name of a message type, or `None` if the type is unknown.
