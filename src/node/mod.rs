@@ -26,6 +26,7 @@ mod ping;
 pub mod query;
 mod relay;
 mod replay;
+mod rivals;
 pub mod strategy;
 mod sync;
 mod timers;
@@ -163,6 +164,8 @@ pub struct Node {
     stop_requested: bool,
     /// The selfish-mining state, for a node whose strategy is selfish.
     selfish: Option<Selfish>,
+    /// Equal-work rival tips whose blocks to fetch (random tie-break; see [`rivals`]).
+    rivals: Vec<Hash256>,
 }
 
 impl Node {
@@ -209,6 +212,7 @@ impl Node {
             hash_meter: query::HashMeter::default(),
             stop_requested: false,
             selfish: None,
+            rivals: Vec::new(),
             cfg,
         };
         if node.cfg.strategy == Strategy::Selfish {

@@ -61,6 +61,7 @@ impl Node {
                 self.known.record(p, &hash);
                 p.best_height = p.best_height.max(height);
             }
+            self.note_rival(hash);
             last = Some(hash);
             top = top.max(height);
         }
@@ -183,6 +184,7 @@ impl Node {
             reorg_depth,
         }));
         self.announce_tip();
+        self.note_tip_rivals();
     }
 
     /// Sends the newest headers of the active chain to every ready peer that does not
