@@ -77,6 +77,17 @@ struct Args {
     /// (seeded per node; Eyal and Sirer's defence)
     #[argh(option, default = "String::from(\"first-seen\")")]
     tie_break: String,
+    /// give each node a clock off by a fixed offset drawn from the seed, uniform in
+    /// [-MS, +MS] milliseconds (default 0: one true clock); past the network's limit
+    /// on block times ahead of the clock (7200 s on regtest, so offsets above 3600000 make some pairs disagree) nodes refuse blocks for a
+    /// while, and the report counts them
+    #[argh(option, default = "0")]
+    clock_skew: u64,
+    /// hash-power shares of the miners as a comma-separated list of positive weights,
+    /// e.g. 0.3,0.2,0.2,0.1 (they need not sum to 1; replaces --miners, which then
+    /// counts the list)
+    #[argh(option)]
+    hash_shares: Option<String>,
     /// print the report as JSON instead of text
     #[argh(switch)]
     json: bool,
@@ -123,6 +134,21 @@ fn secs_list(s: &str, n: usize, what: &str) -> Result<Vec<f64>, String> {
     Ok(v)
 }
 
+/// A `--hash-shares` list: comma-separated positive finite weights.
+fn parse_shares(s: &str) -> Result<Vec<f64>, String> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("bad --hash-shares {s:?}: expected numbers like 0.3,0.2,0.1"))?;
+    if v.is_empty() || v.iter().any(|x| !x.is_finite() || *x <= 0.0) {
+        return Err(format!(
+            "bad --hash-shares {s:?}: every share must be positive"
+        ));
+    }
+    Ok(v)
+}
+
 /// `secs` seconds rounded to whole milliseconds, as the flags are documented.
 fn secs(secs: f64) -> Duration {
     Duration::from_millis((secs * 1000.0).round() as u64)
@@ -149,6 +175,10 @@ fn config(a: &Args) -> Result<SimConfig, String> {
     c.block_push_peers = a.push_peers;
     c.keepalive = a.keepalive;
     c.selfish = a.selfish;
+    c.clock_skew_ms = a.clock_skew;
+    if let Some(list) = &a.hash_shares {
+        c.miner_shares = parse_shares(list)?;
+    }
     c.tie_break_random = match a.tie_break.as_str() {
         "first-seen" => false,
         "random" => true,

@@ -136,6 +136,9 @@ impl Node {
                 }
                 Err(e) if !block_error_punishable(&e) => {
                     debug!(target: "chain", "block {hash} not accepted: {e}");
+                    if matches!(e, BlockError::TimeTooNew { .. }) {
+                        self.stats.time_too_new += 1;
+                    }
                 }
                 Err(e) => {
                     warn!(target: "chain", "invalid block {hash}: {e}");

@@ -94,6 +94,9 @@ pub struct NodeStats {
     pub blocks_received: u64,
     /// Peers disconnected for misbehaviour.
     pub bans: u64,
+    /// Headers and blocks refused for now because their time was too far ahead of this
+    /// node's clock (they are accepted once announced again when the clock caught up).
+    pub time_too_new: u64,
 }
 
 /// A one-line summary of the node.

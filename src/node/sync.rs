@@ -50,6 +50,9 @@ impl Node {
                 }
                 Err(e) if !block_error_punishable(&e) => {
                     debug!(target: "chain", "header {hash} not accepted now: {e}");
+                    if matches!(e, BlockError::TimeTooNew { .. }) {
+                        self.stats.time_too_new += 1;
+                    }
                     break;
                 }
                 Err(e) => {

@@ -23,6 +23,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Largest `--clock-skew` accepted: a day, beyond any timestamp rule of the presets.
+pub const MAX_CLOCK_SKEW_MS: u64 = 86_400_000;
+
 /// Why a run stopped early.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SimError {
@@ -144,6 +147,8 @@ pub struct Sim {
     pub(super) rng_mine: SplitMix64,
     /// The selfish miner's node, if any.
     pub(super) selfish_node: Option<usize>,
+    /// Each host's clock offset in ms (`--clock-skew`; empty without skew).
+    pub(super) skew_ms: Vec<i64>,
     /// Honest blocks mined during a 1-vs-1 race, and those of them on the selfish branch.
     pub(super) race_blocks: (u64, u64),
     pub(super) digest: Sha256,
@@ -219,6 +224,11 @@ impl Sim {
             return Err(SimError::Config(
                 "crash of a node that does not exist".into(),
             ));
+        }
+        if cfg.clock_skew_ms > MAX_CLOCK_SKEW_MS {
+            return Err(SimError::Config(format!(
+                "clock skew must be at most {MAX_CLOCK_SKEW_MS} ms"
+            )));
         }
         let mut cfg = cfg;
         if let Some(a) = cfg.selfish {
@@ -306,6 +316,7 @@ impl Sim {
             rng_net: SplitMix64::new(derive_seed(cfg.seed, 1)),
             rng_mine: SplitMix64::new(derive_seed(cfg.seed, 2)),
             selfish_node: cfg.selfish.map(|_| (m - 1) * n / m),
+            skew_ms: draw_skews(cfg.seed, n, cfg.clock_skew_ms),
             race_blocks: (0, 0),
             digest: Sha256::new(),
             tip_count: HashMap256::default(),
@@ -397,14 +408,25 @@ impl Sim {
         self.queue.push(at.0, ev);
     }
 
-    pub(super) fn now(&self) -> Time {
-        self.clock.to_time()
+    /// Host `h`'s clock: the virtual time plus its fixed skew (`--clock-skew`).
+    pub(super) fn now_of(&self, h: HostId) -> Time {
+        match self.skew_ms.get(h.index()) {
+            Some(&s) if s != 0 => Time((self.clock.ms() as i64 + s).max(0) as u64),
+            _ => self.clock.to_time(),
+        }
+    }
+
+    /// The virtual instant at which host `h`'s clock shows `t`.
+    pub(super) fn sim_time_of(&self, h: HostId, t: Time) -> SimTime {
+        match self.skew_ms.get(h.index()) {
+            Some(&s) if s != 0 => SimTime::from_ms((t.0 as i64 - s).max(0) as u64),
+            _ => SimTime::from_ms(t.0),
+        }
     }
 
     pub(super) fn process(&mut self, ev: Ev) -> Result<(), SimError> {
         self.events += 1;
         let kind = ev.kind();
-        let now = self.now();
         match ev {
             Ev::Tick(h, inc) => {
                 if self.hosts[h.index()].tick_at != self.clock || self.hosts[h.index()].inc != inc {
@@ -413,6 +435,7 @@ impl Sim {
                 }
                 self.record(h, kind, 0);
                 self.hosts[h.index()].tick_at = SimTime::NEVER;
+                let now = self.now_of(h);
                 if let Some(s) = self.service(h) {
                     s.on_tick(now);
                 }
@@ -428,6 +451,7 @@ impl Sim {
                     return Ok(());
                 }
                 self.record(h, kind, msg.msg_type());
+                let now = self.now_of(h);
                 if let Some(s) = self.service(h) {
                     s.on_message(conn, msg, now);
                 }
@@ -444,6 +468,7 @@ impl Sim {
                 let info = &self.conn_info[conn as usize];
                 let (addr, role) = (info.addr, info.role);
                 self.record(h, kind, 0);
+                let now = self.now_of(h);
                 if let Some(s) = self.service(h) {
                     if was_established {
                         s.on_disconnected(conn, &DisconnectReason::RemoteClosed, now);
@@ -484,6 +509,7 @@ impl Sim {
                 self.conns[ct as usize].established = true;
                 self.pair_ends(cf, ct);
                 self.schedule(self.clock + lat, Ev::Established(cf));
+                let now = self.now_of(to);
                 if let Some(s) = self.service(to) {
                     s.on_connected(ct, src, Direction::Inbound, Role::Peer, now);
                 }
@@ -499,6 +525,7 @@ impl Sim {
                 let (addr, role, open) = (info.addr, info.role, e.open);
                 e.established = open;
                 self.record(h, kind, 0);
+                let now = self.now_of(h);
                 if open {
                     if let Some(s) = self.service(h) {
                         s.on_connected(conn, addr, Direction::Outbound, role, now);
@@ -518,6 +545,7 @@ impl Sim {
                     return Ok(());
                 }
                 self.record(host, kind, 0);
+                let now = self.now_of(host);
                 if let Some(s) = self.service(host) {
                     s.on_connect_failed(addr, role, now);
                 }
@@ -700,4 +728,19 @@ impl Sim {
     pub fn run(cfg: SimConfig) -> Result<Report, SimError> {
         Sim::new(cfg)?.finish()
     }
+}
+
+/// Each node's fixed clock offset, uniform in [-`skew_ms`, +`skew_ms`] from its own
+/// stream of the seed (so the other streams, and runs without skew, are unchanged);
+/// the tracker (last host) keeps the true time. Empty without skew.
+fn draw_skews(seed: u64, nodes: usize, skew_ms: u64) -> Vec<i64> {
+    if skew_ms == 0 {
+        return Vec::new();
+    }
+    let mut r = SplitMix64::new(derive_seed(seed, 5));
+    let mut v: Vec<i64> = (0..nodes)
+        .map(|_| r.below(2 * skew_ms + 1) as i64 - skew_ms as i64)
+        .collect();
+    v.push(0);
+    v
 }

@@ -110,6 +110,13 @@ impl Sim {
                 digest,
                 selfish: self.selfish_node.zip(self.cfg.selfish),
                 race_blocks: self.race_blocks,
+                clock_skew_ms: self.cfg.clock_skew_ms,
+                time_too_new: self
+                    .nodes
+                    .iter()
+                    .flatten()
+                    .map(|n| n.stats().time_too_new)
+                    .sum(),
             },
         ))
     }

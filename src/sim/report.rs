@@ -78,6 +78,11 @@ pub struct Totals {
     pub selfish: Option<(usize, f64)>,
     /// Honest blocks mined during a 1-vs-1 race, and those on the selfish branch.
     pub race_blocks: (u64, u64),
+    /// The clock skew bound (`--clock-skew`), ms.
+    pub clock_skew_ms: u64,
+    /// Headers and blocks the live nodes refused for now because their time was too
+    /// far ahead of the node's clock (summed over nodes).
+    pub time_too_new: u64,
 }
 
 /// What a run with a selfish miner measured.
@@ -379,6 +384,13 @@ impl Report {
             "traffic: {:.0} messages and {:.0} bytes per block ({} lost, {} duplicated)",
             self.messages_per_block, self.bytes_per_block, t.lost_msgs, t.dup_msgs
         );
+        if t.clock_skew_ms > 0 || t.time_too_new > 0 {
+            let _ = writeln!(
+                s,
+                "clock skew: each node within ±{} ms; {} headers or blocks refused for a time too far ahead (retried when announced again)",
+                t.clock_skew_ms, t.time_too_new
+            );
+        }
         if let Some(c) = t.converge_after_heal_ms {
             let _ = writeln!(s, "partition healed: all tips agreed after {c} ms");
         }
@@ -448,6 +460,8 @@ impl Report {
             ("lost_messages", t.lost_msgs.to_string()),
             ("duplicated_messages", t.dup_msgs.to_string()),
             ("lost_finds", t.lost_finds.to_string()),
+            ("clock_skew_ms", t.clock_skew_ms.to_string()),
+            ("time_too_new", t.time_too_new.to_string()),
             ("invariant_checks", t.invariant_checks.to_string()),
             (
                 "converge_after_heal_ms",
