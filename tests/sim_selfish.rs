@@ -26,9 +26,13 @@ fn revenue_matches_eyal_sirer_and_exceeds_the_share_above_the_threshold() {
         // First-seen ties on equal links: honest miners learn the honest block first.
         assert!(s.gamma < 0.1, "gamma {}", s.gamma);
         assert!((s.predicted - eyal_sirer_revenue(alpha, s.gamma)).abs() < 1e-12);
-        // The tolerance (±0.015); the binomial s.e. is ~0.004 at this size, so
-        // the bound is also 4 standard errors wide.
-        let tol = 0.015_f64.max(4.0 * s.revenue_se);
+        // The tolerance (±0.015), or 3 batch-means standard errors if wider.
+        // Over seeds 1-5 the revenue minus the prediction averaged +0.003 (first-seen
+        // and random alike) with a seed-to-seed spread of 0.004 at alpha = 1/3 and
+        // 0.008 at 0.40 (twice the binomial s.e.: long private leads win many blocks
+        // at once), so a fixed ±0.015 is only two spreads wide at alpha = 0.40; the
+        // batch-means s.e. measures that spread within the run.
+        let tol = 0.015_f64.max(3.0 * s.revenue_se_batch);
         assert!(
             (s.revenue_share - s.predicted).abs() <= tol,
             "alpha {alpha}: revenue {} vs predicted {} (tol {tol})",
@@ -55,6 +59,14 @@ fn random_tie_break_makes_gamma_one_half() {
         "gamma {} over {} race blocks",
         s.gamma,
         s.race_blocks
+    );
+    let tol = 0.015_f64.max(3.0 * s.revenue_se_batch);
+    assert!(
+        (s.revenue_share - s.predicted).abs() <= tol,
+        "revenue {} vs predicted {} at gamma {} (tol {tol})",
+        s.revenue_share,
+        s.predicted,
+        s.gamma
     );
     // Against first-seen on equal links (gamma ~0) the random rule helps the selfish
     // miner: the defence is against a badly placed miner whose gamma is near 1.

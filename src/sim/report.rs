@@ -92,8 +92,15 @@ pub struct SelfishReport {
     pub share: f64,
     /// Its share of the counted blocks in the final best chain.
     pub revenue_share: f64,
-    /// Binomial standard error of `revenue_share`.
+    /// Binomial standard error of `revenue_share` (as if blocks were independent).
     pub revenue_se: f64,
+    /// Batch-means standard error of `revenue_share`: the best chain cut into
+    /// [`REVENUE_BATCHES`] runs of consecutive heights, the spread of their revenue
+    /// shares over the square root of their number. It counts the correlation between
+    /// neighbouring blocks (a long private lead wins many blocks at once), which the
+    /// binomial one ignores: at alpha = 0.4 the revenue varies from seed to seed about
+    /// twice as much as the binomial s.e. says.
+    pub revenue_se_batch: f64,
     /// Counted best-chain blocks (the sample size of `revenue_share`).
     pub best_blocks: u64,
     /// γ measured: of the honest blocks mined during a 1-vs-1 race, the share built on
@@ -103,6 +110,26 @@ pub struct SelfishReport {
     pub race_blocks: u64,
     /// Eyal and Sirer's revenue at α and the measured γ.
     pub predicted: f64,
+}
+
+/// Batches of consecutive best-chain blocks for [`SelfishReport::revenue_se_batch`].
+pub const REVENUE_BATCHES: usize = 20;
+
+/// Batch-means standard error of the share of `ours` among `flags` (in chain order).
+fn batch_se(flags: &[bool]) -> f64 {
+    let k = REVENUE_BATCHES;
+    if flags.len() < 2 * k {
+        return f64::NAN;
+    }
+    let size = flags.len() / k;
+    let means: Vec<f64> = flags
+        .chunks_exact(size)
+        .take(k)
+        .map(|c| c.iter().filter(|x| **x).count() as f64 / size as f64)
+        .collect();
+    let mean = means.iter().sum::<f64>() / k as f64;
+    let var = means.iter().map(|m| (m - mean) * (m - mean)).sum::<f64>() / (k - 1) as f64;
+    (var / k as f64).sqrt()
 }
 
 /// Eyal and Sirer's (2014) relative revenue of a selfish pool with share `a` and
@@ -296,6 +323,12 @@ impl Report {
                 let nb = best.len() as u64;
                 let ours = best.iter().filter(|b| b.miner as usize == node).count();
                 let r = ours as f64 / (nb.max(1)) as f64;
+                let mut chain: Vec<(u32, bool)> = best
+                    .iter()
+                    .map(|b| (b.height, b.miner as usize == node))
+                    .collect();
+                chain.sort_unstable();
+                let flags: Vec<bool> = chain.into_iter().map(|(_, o)| o).collect();
                 let (races, on) = totals.race_blocks;
                 let gamma = if races > 0 {
                     on as f64 / races as f64
@@ -306,6 +339,7 @@ impl Report {
                     share,
                     revenue_share: r,
                     revenue_se: (r * (1.0 - r) / nb.max(1) as f64).sqrt(),
+                    revenue_se_batch: batch_se(&flags),
                     best_blocks: nb,
                     gamma,
                     race_blocks: races,
@@ -406,8 +440,8 @@ impl Report {
         if let Some(x) = &self.selfish {
             let _ = writeln!(
                 s,
-                "selfish miner: share {:.4}, revenue share {:.4} (±{:.4} s.e., {} blocks), gamma {:.3} ({} race blocks); Eyal-Sirer predicts {:.4}",
-                x.share, x.revenue_share, x.revenue_se, x.best_blocks, x.gamma, x.race_blocks, x.predicted
+                "selfish miner: share {:.4}, revenue share {:.4} (±{:.4} binomial, ±{:.4} batch-means s.e., {} blocks), gamma {:.3} ({} race blocks); Eyal-Sirer predicts {:.4}",
+                x.share, x.revenue_share, x.revenue_se, x.revenue_se_batch, x.best_blocks, x.gamma, x.race_blocks, x.predicted
             );
         }
         let _ = writeln!(s, "trace digest: {}", self.digest_hex());
@@ -477,10 +511,11 @@ impl Report {
                 "selfish",
                 self.selfish.as_ref().map_or("null".into(), |x| {
                     format!(
-                        "{{\"share\":{},\"revenue_share\":{},\"revenue_se\":{},\"best_blocks\":{},\"gamma\":{},\"race_blocks\":{},\"predicted\":{}}}",
+                        "{{\"share\":{},\"revenue_share\":{},\"revenue_se\":{},\"revenue_se_batch\":{},\"best_blocks\":{},\"gamma\":{},\"race_blocks\":{},\"predicted\":{}}}",
                         json_num(x.share),
                         json_num(x.revenue_share),
                         json_num(x.revenue_se),
+                        json_num(x.revenue_se_batch),
                         x.best_blocks,
                         json_num(x.gamma),
                         x.race_blocks,
