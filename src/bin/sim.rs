@@ -88,6 +88,12 @@ struct Args {
     /// counts the list)
     #[argh(option)]
     hash_shares: Option<String>,
+    /// write a trace of the run to this file as JSON lines: every first arrival of a
+    /// block at a node (block, node, time_ms, from), then every block (hash, parent,
+    /// height, miner, mined_at_ms, counted, best: on the final best chain); times are
+    /// milliseconds since mining started
+    #[argh(option)]
+    trace: Option<String>,
     /// print the report as JSON instead of text
     #[argh(switch)]
     json: bool,
@@ -255,13 +261,28 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let sim = match Sim::new(cfg) {
+    if let Some(path) = &args.trace {
+        if let Err(e) = check_writable(Path::new(path)) {
+            eprintln!("sim: cannot write --trace {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let mut sim = match Sim::new(cfg) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("sim: {e}");
             return ExitCode::FAILURE;
         }
     };
+    if let Some(path) = &args.trace {
+        match std::fs::File::create(path) {
+            Ok(f) => sim.set_trace(Box::new(std::io::BufWriter::new(f))),
+            Err(e) => {
+                eprintln!("sim: cannot write --trace {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
     // A failed check still prints the report of the run as far as it got: it is what
     // shows what went wrong.
     let (report, outcome) = sim.finish_with_report();
@@ -270,6 +291,10 @@ fn main() -> ExitCode {
             print!("{}", report.json());
         } else {
             print!("{}", report.text());
+        }
+        if let (Some(path), Some(e)) = (&args.trace, &report.totals.trace_error) {
+            eprintln!("sim: cannot write --trace {path}: {e}");
+            return ExitCode::FAILURE;
         }
         if let Some(path) = &args.svg {
             if let Err(e) = std::fs::write(path, report.svg()) {

@@ -149,6 +149,12 @@ pub struct Sim {
     pub(super) selfish_node: Option<usize>,
     /// Each host's clock offset in ms (`--clock-skew`; empty without skew).
     pub(super) skew_ms: Vec<i64>,
+    /// Where `--trace` lines go (see [`Sim::set_trace`]).
+    pub(super) trace: Option<Box<dyn std::io::Write>>,
+    pub(super) trace_error: Option<String>,
+    /// While a delivered message is handled: the host that sent it (the trace's
+    /// `from` of the blocks stored meanwhile).
+    pub(super) delivering_from: Option<HostId>,
     /// Honest blocks mined during a 1-vs-1 race, and those of them on the selfish branch.
     pub(super) race_blocks: (u64, u64),
     pub(super) digest: Sha256,
@@ -317,6 +323,9 @@ impl Sim {
             rng_mine: SplitMix64::new(derive_seed(cfg.seed, 2)),
             selfish_node: cfg.selfish.map(|_| (m - 1) * n / m),
             skew_ms: draw_skews(cfg.seed, n, cfg.clock_skew_ms),
+            trace: None,
+            trace_error: None,
+            delivering_from: None,
             race_blocks: (0, 0),
             digest: Sha256::new(),
             tip_count: HashMap256::default(),
@@ -452,10 +461,13 @@ impl Sim {
                 }
                 self.record(h, kind, msg.msg_type());
                 let now = self.now_of(h);
+                self.delivering_from = Some(self.conn_info[conn as usize].remote_host);
                 if let Some(s) = self.service(h) {
                     s.on_message(conn, msg, now);
                 }
-                self.drain(h)?;
+                let r = self.drain(h);
+                self.delivering_from = None;
+                r?;
             }
             Ev::RemoteClose(conn) => {
                 let e = &mut self.conns[conn as usize];
@@ -633,6 +645,16 @@ impl Sim {
     /// Milliseconds since mining started (0 before).
     pub fn now_ms(&self) -> u64 {
         self.clock.saturating_since(self.mining_start) / 1000
+    }
+
+    /// Writes a trace of the run to `w` as JSON lines: every first arrival of a block
+    /// at a node as it happens (`{"type":"arrival","block","node","time_ms","from"}`,
+    /// `from` the node whose message delivered it), then at the end every block
+    /// (`{"type":"block","hash","parent","height","miner","mined_at_ms","counted",
+    /// "best"}`, `best` meaning on the final best chain). Times are milliseconds since
+    /// mining started. Tracing changes nothing in the run (nor its digest).
+    pub fn set_trace(&mut self, w: Box<dyn std::io::Write>) {
+        self.trace = Some(w);
     }
 
     /// Node `i`, unless it is crashed.

@@ -13,6 +13,8 @@ use std::fmt::Write;
 pub struct BlockRec {
     /// Its hash.
     pub hash: Hash256,
+    /// Its parent's hash.
+    pub parent: Hash256,
     /// The node that mined it.
     pub miner: u32,
     /// Its height (filled in at the end).
@@ -80,6 +82,8 @@ pub struct Totals {
     pub race_blocks: (u64, u64),
     /// The clock skew bound (`--clock-skew`), ms.
     pub clock_skew_ms: u64,
+    /// Why writing the `--trace` file failed, if it did (the run itself is complete).
+    pub trace_error: Option<String>,
     /// Headers and blocks the live nodes refused for now because their time was too
     /// far ahead of the node's clock (summed over nodes).
     pub time_too_new: u64,
