@@ -94,6 +94,10 @@ struct Args {
     /// milliseconds since mining started
     #[argh(option)]
     trace: Option<String>,
+    /// no progress lines on stderr (by default a run that takes longer than 5 s prints
+    /// one every 5 s)
+    #[argh(switch)]
+    quiet: bool,
     /// print the report as JSON instead of text
     #[argh(switch)]
     json: bool,
@@ -282,6 +286,25 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
         }
+    }
+    if !args.quiet {
+        let start = std::time::Instant::now();
+        let mut last = start;
+        sim.set_progress(Box::new(move |p| {
+            let now = std::time::Instant::now();
+            if now.duration_since(last).as_secs() >= 5 {
+                last = now;
+                eprintln!(
+                    "sim: {} of {} blocks mined (+{} settling), {} events, {:.0} s virtual, {:.0} s wall",
+                    p.counted_mined,
+                    p.counted_target,
+                    p.tail_mined,
+                    p.events,
+                    p.virtual_ms as f64 / 1000.0,
+                    now.duration_since(start).as_secs_f64()
+                );
+            }
+        }));
     }
     // A failed check still prints the report of the run as far as it got: it is what
     // shows what went wrong.

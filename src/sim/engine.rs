@@ -26,6 +26,21 @@ use std::time::Duration;
 /// Largest `--clock-skew` accepted: a day, beyond any timestamp rule of the presets.
 pub const MAX_CLOCK_SKEW_MS: u64 = 86_400_000;
 
+/// How far a run is, for a progress line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Counted blocks mined so far.
+    pub counted_mined: u64,
+    /// Counted blocks to mine.
+    pub counted_target: u64,
+    /// Blocks mined after the counted ones, while the nodes settle.
+    pub tail_mined: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Virtual time since mining started, ms.
+    pub virtual_ms: u64,
+}
+
 /// Why a run stopped early.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SimError {
@@ -155,6 +170,8 @@ pub struct Sim {
     /// While a delivered message is handled: the host that sent it (the trace's
     /// `from` of the blocks stored meanwhile).
     pub(super) delivering_from: Option<HostId>,
+    /// Called now and then during [`Sim::finish`] (see [`Sim::set_progress`]).
+    pub(super) progress: Option<Box<dyn FnMut(Progress)>>,
     /// Honest blocks mined during a 1-vs-1 race, and those of them on the selfish branch.
     pub(super) race_blocks: (u64, u64),
     pub(super) digest: Sha256,
@@ -326,6 +343,7 @@ impl Sim {
             trace: None,
             trace_error: None,
             delivering_from: None,
+            progress: None,
             race_blocks: (0, 0),
             digest: Sha256::new(),
             tip_count: HashMap256::default(),
@@ -657,6 +675,12 @@ impl Sim {
         self.trace = Some(w);
     }
 
+    /// Calls `f` about every 65 536 events while [`Sim::finish`] runs, with how far the
+    /// run is (for a progress line; it cannot change the run).
+    pub fn set_progress(&mut self, f: Box<dyn FnMut(Progress)>) {
+        self.progress = Some(f);
+    }
+
     /// Node `i`, unless it is crashed.
     pub fn node(&self, i: usize) -> Option<&Node> {
         self.nodes.get(i).and_then(|n| n.as_ref())
@@ -709,6 +733,17 @@ impl Sim {
             let (t, ev) = self.queue.pop().expect("peeked");
             self.clock = SimTime(t);
             self.process(ev)?;
+            if self.events & 0xffff == 0 {
+                if let Some(f) = self.progress.as_mut() {
+                    f(Progress {
+                        counted_mined: self.counted_found,
+                        counted_target: self.cfg.blocks,
+                        tail_mined: self.tail_found,
+                        events: self.events,
+                        virtual_ms: self.clock.saturating_since(self.mining_start) / 1000,
+                    });
+                }
+            }
         }
         let within = if !self.cfg.converge_within.is_zero() {
             SimDuration::from(self.cfg.converge_within)

@@ -27,7 +27,7 @@ pub mod report;
 mod time;
 mod workload;
 
-pub use engine::{Sim, SimError};
+pub use engine::{Progress, Sim, SimError};
 pub use hosts::HostId;
 pub use model::Latency;
 pub use report::Report;

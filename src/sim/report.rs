@@ -201,6 +201,69 @@ pub struct Report {
     pub totals: Totals,
 }
 
+/// The time axis of the CDF picture: a unit that keeps the tick labels short (ms, s,
+/// min or h by the axis length), a round step (1, 2 or 5 times a power of ten of that
+/// unit, at most 10 steps) and the axis end (a whole number of steps).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct TimeAxis {
+    /// The unit's name.
+    pub unit: &'static str,
+    /// Milliseconds per unit.
+    pub unit_ms: f64,
+    /// Milliseconds between ticks.
+    pub step_ms: f64,
+    /// The axis end, ms.
+    pub end_ms: f64,
+}
+
+impl TimeAxis {
+    /// The axis for data reaching `max_ms` (at least 1 ms).
+    pub fn for_max(max_ms: f64) -> TimeAxis {
+        let max_ms = if max_ms.is_finite() {
+            max_ms.max(1.0)
+        } else {
+            1.0
+        };
+        let (unit, unit_ms) = match max_ms {
+            m if m < 2_000.0 => ("ms", 1.0),
+            m if m < 120_000.0 => ("s", 1_000.0),
+            m if m < 7_200_000.0 => ("min", 60_000.0),
+            _ => ("h", 3_600_000.0),
+        };
+        let max = max_ms / unit_ms;
+        let mag = 10f64.powf((max / 10.0).log10().floor());
+        let step = [1.0, 2.0, 5.0, 10.0]
+            .iter()
+            .map(|m| m * mag)
+            .find(|s| max / s <= 10.0)
+            .unwrap_or(10.0 * mag);
+        let steps = (max / step - 1e-9).ceil().max(1.0);
+        TimeAxis {
+            unit,
+            unit_ms,
+            step_ms: step * unit_ms,
+            end_ms: steps * step * unit_ms,
+        }
+    }
+
+    /// The ticks from 0 to the end: (position in ms, label in the unit).
+    pub fn ticks(&self) -> Vec<(f64, String)> {
+        let step = self.step_ms / self.unit_ms;
+        let decimals = if step >= 1.0 {
+            0
+        } else {
+            (-step.log10()).ceil() as usize
+        };
+        let n = (self.end_ms / self.step_ms).round() as usize;
+        (0..=n)
+            .map(|i| {
+                let v = i as f64 * step;
+                (v * self.unit_ms, format!("{v:.decimals$}"))
+            })
+            .collect()
+    }
+}
+
 fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return f64::NAN;
@@ -548,13 +611,8 @@ impl Report {
             .iter()
             .filter_map(|c| c.get(c.len().saturating_sub(1) * 99 / 100).copied())
             .fold(1.0f64, f64::max);
-        // A round axis end: 1, 2 or 5 times a power of ten.
-        let mag = 10f64.powf(max_ms.log10().floor());
-        let axis = [1.0, 2.0, 5.0, 10.0]
-            .iter()
-            .map(|m| m * mag)
-            .find(|v| *v >= max_ms)
-            .unwrap_or(10.0 * mag);
+        let ta = TimeAxis::for_max(max_ms);
+        let axis = ta.end_ms;
         let sx = |ms: f64| x0 + (x1 - x0) * ms.min(axis) / axis;
         let sy = |f: f64| y1 - (y1 - y0) * f;
         let mut s = String::new();
@@ -578,10 +636,11 @@ impl Report {
                 tx = x0 - 6.0,
                 ty = sy(f) + 4.0
             );
-            let ms = axis * f;
+        }
+        for (ms, label) in ta.ticks() {
             let _ = writeln!(
                 s,
-                r##"<line x1="{x:.1}" y1="{y0}" x2="{x:.1}" y2="{y1}" stroke="#eee"/><text x="{x:.1}" y="{ty}" text-anchor="middle">{ms}</text>"##,
+                r##"<line x1="{x:.1}" y1="{y0}" x2="{x:.1}" y2="{y1}" stroke="#eee"/><text x="{x:.1}" y="{ty}" text-anchor="middle">{label}</text>"##,
                 x = sx(ms),
                 ty = y1 + 16.0
             );
@@ -589,12 +648,13 @@ impl Report {
         let _ = writeln!(
             s,
             r##"<rect x="{x0}" y="{y0}" width="{}" height="{}" fill="none" stroke="#333"/>
-<text x="{}" y="{}" text-anchor="middle">time since the block was mined (ms)</text>
+<text x="{}" y="{}" text-anchor="middle">time since the block was mined ({})</text>
 <text x="18" y="{}" transform="rotate(-90 18 {})" text-anchor="middle">fraction of blocks</text>"##,
             x1 - x0,
             y1 - y0,
             (x0 + x1) / 2.0,
             y1 + 36.0,
+            ta.unit,
             (y0 + y1) / 2.0,
             (y0 + y1) / 2.0
         );
@@ -678,5 +738,48 @@ mod tests {
         assert_eq!(percentile(&v, 1.0), 10.0);
         assert!(percentile(&[], 0.5).is_nan());
         assert_eq!(json_str("a\"b\\\n"), "\"a\\\"b\\\\\\u000a\"");
+    }
+
+    fn labels(max_ms: f64) -> (String, Vec<String>) {
+        let a = TimeAxis::for_max(max_ms);
+        assert!(a.end_ms >= max_ms.max(1.0) - 1e-6, "{a:?}");
+        (
+            a.unit.to_string(),
+            a.ticks().into_iter().map(|t| t.1).collect(),
+        )
+    }
+
+    fn strs(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn time_axis_labels_stay_short_for_any_run_length() {
+        assert_eq!(
+            labels(150.0),
+            (
+                "ms".into(),
+                strs(&["0", "20", "40", "60", "80", "100", "120", "140", "160"])
+            )
+        );
+        let l = labels(0.3).1;
+        assert_eq!((l.len(), l[1].as_str(), l[10].as_str()), (11, "0.1", "1.0"));
+        assert_eq!(
+            labels(11_300.0),
+            ("s".into(), strs(&["0", "2", "4", "6", "8", "10", "12"]))
+        );
+        assert_eq!(labels(6_462_906.6).0, "min");
+        assert_eq!(
+            labels(9_632_999.5),
+            (
+                "h".into(),
+                strs(&["0.0", "0.5", "1.0", "1.5", "2.0", "2.5", "3.0"])
+            )
+        );
+        for max in [1.0, 7.0, 999.0, 1999.0, 2000.0, 59_999.0, 1e6, 1e8, 1e10] {
+            let (_, l) = labels(max);
+            assert!(l.len() >= 2 && l.len() <= 11, "{max}: {l:?}");
+            assert!(l.iter().all(|s| s.len() <= 5), "{max}: {l:?}");
+        }
     }
 }
