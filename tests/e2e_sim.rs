@@ -149,3 +149,34 @@ fn sim_prints_its_report_when_a_check_fails() {
         "no report: {stdout}"
     );
 }
+
+#[test]
+fn sim_takes_a_hash_share_list() {
+    let out = sim(
+        &[
+            "--nodes",
+            "8",
+            "--hash-shares",
+            "0.6,0.2,0.1,0.1",
+            "--topology",
+            "mesh",
+            "--blocks",
+            "10",
+            "--json",
+        ],
+        None,
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let json = String::from_utf8_lossy(&out.stdout);
+    assert!(json.contains("\"miners\": 4"), "{json}");
+    for bad in ["0.5,-1", "0.5,,0.2", "x"] {
+        let out = sim(&["--hash-shares", bad], None);
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("--hash-shares"), "{err}");
+    }
+}

@@ -77,6 +77,27 @@ struct Args {
     /// (seeded per node; Eyal and Sirer's defence)
     #[argh(option, default = "String::from(\"first-seen\")")]
     tie_break: String,
+    /// give each node a clock off by a fixed offset drawn from the seed, uniform in
+    /// [-MS, +MS] milliseconds (default 0: one true clock); past the network's limit
+    /// on block times ahead of the clock (7200 s on regtest, so offsets above 3600000 make some pairs disagree) nodes refuse blocks for a
+    /// while, and the report counts them
+    #[argh(option, default = "0")]
+    clock_skew: u64,
+    /// hash-power shares of the miners as a comma-separated list of positive weights,
+    /// e.g. 0.3,0.2,0.2,0.1 (they need not sum to 1; replaces --miners, which then
+    /// counts the list)
+    #[argh(option)]
+    hash_shares: Option<String>,
+    /// write a trace of the run to this file as JSON lines: every first arrival of a
+    /// block at a node (block, node, time_ms, from), then every block (hash, parent,
+    /// height, miner, mined_at_ms, counted, best: on the final best chain); times are
+    /// milliseconds since mining started
+    #[argh(option)]
+    trace: Option<String>,
+    /// no progress lines on stderr (by default a run that takes longer than 5 s prints
+    /// one every 5 s)
+    #[argh(switch)]
+    quiet: bool,
     /// print the report as JSON instead of text
     #[argh(switch)]
     json: bool,
@@ -123,6 +144,21 @@ fn secs_list(s: &str, n: usize, what: &str) -> Result<Vec<f64>, String> {
     Ok(v)
 }
 
+/// A `--hash-shares` list: comma-separated positive finite weights.
+fn parse_shares(s: &str) -> Result<Vec<f64>, String> {
+    let v: Vec<f64> = s
+        .split(',')
+        .map(|p| p.trim().parse::<f64>())
+        .collect::<Result<_, _>>()
+        .map_err(|_| format!("bad --hash-shares {s:?}: expected numbers like 0.3,0.2,0.1"))?;
+    if v.is_empty() || v.iter().any(|x| !x.is_finite() || *x <= 0.0) {
+        return Err(format!(
+            "bad --hash-shares {s:?}: every share must be positive"
+        ));
+    }
+    Ok(v)
+}
+
 /// `secs` seconds rounded to whole milliseconds, as the flags are documented.
 fn secs(secs: f64) -> Duration {
     Duration::from_millis((secs * 1000.0).round() as u64)
@@ -149,6 +185,10 @@ fn config(a: &Args) -> Result<SimConfig, String> {
     c.block_push_peers = a.push_peers;
     c.keepalive = a.keepalive;
     c.selfish = a.selfish;
+    c.clock_skew_ms = a.clock_skew;
+    if let Some(list) = &a.hash_shares {
+        c.miner_shares = parse_shares(list)?;
+    }
     c.tie_break_random = match a.tie_break.as_str() {
         "first-seen" => false,
         "random" => true,
@@ -225,13 +265,47 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
-    let sim = match Sim::new(cfg) {
+    if let Some(path) = &args.trace {
+        if let Err(e) = check_writable(Path::new(path)) {
+            eprintln!("sim: cannot write --trace {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
+    let mut sim = match Sim::new(cfg) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("sim: {e}");
             return ExitCode::FAILURE;
         }
     };
+    if let Some(path) = &args.trace {
+        match std::fs::File::create(path) {
+            Ok(f) => sim.set_trace(Box::new(std::io::BufWriter::new(f))),
+            Err(e) => {
+                eprintln!("sim: cannot write --trace {path}: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if !args.quiet {
+        let start = std::time::Instant::now();
+        let mut last = start;
+        sim.set_progress(Box::new(move |p| {
+            let now = std::time::Instant::now();
+            if now.duration_since(last).as_secs() >= 5 {
+                last = now;
+                eprintln!(
+                    "sim: {} of {} blocks mined (+{} settling), {} events, {:.0} s virtual, {:.0} s wall",
+                    p.counted_mined,
+                    p.counted_target,
+                    p.tail_mined,
+                    p.events,
+                    p.virtual_ms as f64 / 1000.0,
+                    now.duration_since(start).as_secs_f64()
+                );
+            }
+        }));
+    }
     // A failed check still prints the report of the run as far as it got: it is what
     // shows what went wrong.
     let (report, outcome) = sim.finish_with_report();
@@ -240,6 +314,10 @@ fn main() -> ExitCode {
             print!("{}", report.json());
         } else {
             print!("{}", report.text());
+        }
+        if let (Some(path), Some(e)) = (&args.trace, &report.totals.trace_error) {
+            eprintln!("sim: cannot write --trace {path}: {e}");
+            return ExitCode::FAILURE;
         }
         if let Some(path) = &args.svg {
             if let Err(e) = std::fs::write(path, report.svg()) {

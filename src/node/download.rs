@@ -107,6 +107,11 @@ impl Node {
                         let b = self.chain.shared_block(h).expect("linked blocks have data");
                         self.push(Action::StoreBlock(b));
                     }
+                    if self.random_ties() {
+                        for h in &outcome.linked {
+                            self.relay_rival(*h);
+                        }
+                    }
                     if from.is_some() {
                         self.stats.blocks_received += 1;
                         if let Some(h) = self.chain.height_of(&hash) {
@@ -134,6 +139,9 @@ impl Node {
                 }
                 Err(e) if !block_error_punishable(&e) => {
                     debug!(target: "chain", "block {hash} not accepted: {e}");
+                    if matches!(e, BlockError::TimeTooNew { .. }) {
+                        self.stats.time_too_new += 1;
+                    }
                 }
                 Err(e) => {
                     warn!(target: "chain", "invalid block {hash}: {e}");
@@ -169,7 +177,12 @@ impl Node {
     pub(super) fn request_blocks(&mut self, now: Time) {
         // Nothing missing (the usual case once a block has arrived): no side effects
         // either way, so skip the per-peer scan below.
-        if !self.chain.has_missing_blocks() {
+        let rivals = if self.rivals.is_empty() {
+            Vec::new()
+        } else {
+            self.rival_missing()
+        };
+        if !self.chain.has_missing_blocks() && rivals.is_empty() {
             return;
         }
         // Usually every missing block is requested already (announcements keep
@@ -177,7 +190,12 @@ impl Node {
         // below is skipped.
         let pending = self.block_requests.len();
         let first = self.chain.missing_blocks(pending + 1);
-        if first.len() <= pending && first.iter().all(|h| self.block_requests.contains(h)) {
+        if first.len() <= pending
+            && first
+                .iter()
+                .chain(&rivals)
+                .all(|h| self.block_requests.contains(h))
+        {
             return;
         }
         let max = self.cfg.max_blocks_in_flight_per_peer;
@@ -199,7 +217,12 @@ impl Node {
             return;
         }
         let window = (self.block_requests.len() + free).min(DOWNLOAD_WINDOW);
-        let missing = self.chain.missing_blocks(window);
+        let mut missing = self.chain.missing_blocks(window);
+        for h in rivals {
+            if !missing.contains(&h) {
+                missing.push(h);
+            }
+        }
         if missing.is_empty() {
             return;
         }

@@ -26,6 +26,7 @@ mod ping;
 pub mod query;
 mod relay;
 mod replay;
+mod rivals;
 pub mod strategy;
 mod sync;
 mod timers;
@@ -94,6 +95,9 @@ pub struct NodeStats {
     pub blocks_received: u64,
     /// Peers disconnected for misbehaviour.
     pub bans: u64,
+    /// Headers and blocks refused for now because their time was too far ahead of this
+    /// node's clock (they are accepted once announced again when the clock caught up).
+    pub time_too_new: u64,
 }
 
 /// A one-line summary of the node.
@@ -170,6 +174,8 @@ pub struct Node {
     stop_requested: bool,
     /// The selfish-mining state, for a node whose strategy is selfish.
     selfish: Option<Selfish>,
+    /// Equal-work rival tips whose blocks to fetch (random tie-break; see [`rivals`]).
+    rivals: Vec<Hash256>,
 }
 
 impl Node {
@@ -217,6 +223,7 @@ impl Node {
             hash_meter: query::HashMeter::default(),
             stop_requested: false,
             selfish: None,
+            rivals: Vec::new(),
             cfg,
         };
         if node.cfg.strategy == Strategy::Selfish {

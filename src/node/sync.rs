@@ -50,6 +50,9 @@ impl Node {
                 }
                 Err(e) if !block_error_punishable(&e) => {
                     debug!(target: "chain", "header {hash} not accepted now: {e}");
+                    if matches!(e, BlockError::TimeTooNew { .. }) {
+                        self.stats.time_too_new += 1;
+                    }
                     break;
                 }
                 Err(e) => {
@@ -61,6 +64,7 @@ impl Node {
                 self.known.record(p, &hash);
                 p.best_height = p.best_height.max(height);
             }
+            self.note_rival(hash);
             last = Some(hash);
             top = top.max(height);
         }
@@ -183,6 +187,7 @@ impl Node {
             reorg_depth,
         }));
         self.announce_tip();
+        self.note_tip_rivals();
     }
 
     /// Sends the newest headers of the active chain to every ready peer that does not

@@ -23,6 +23,24 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+/// Largest `--clock-skew` accepted: a day, beyond any timestamp rule of the presets.
+pub const MAX_CLOCK_SKEW_MS: u64 = 86_400_000;
+
+/// How far a run is, for a progress line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Progress {
+    /// Counted blocks mined so far.
+    pub counted_mined: u64,
+    /// Counted blocks to mine.
+    pub counted_target: u64,
+    /// Blocks mined after the counted ones, while the nodes settle.
+    pub tail_mined: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Virtual time since mining started, ms.
+    pub virtual_ms: u64,
+}
+
 /// Why a run stopped early.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum SimError {
@@ -144,6 +162,16 @@ pub struct Sim {
     pub(super) rng_mine: SplitMix64,
     /// The selfish miner's node, if any.
     pub(super) selfish_node: Option<usize>,
+    /// Each host's clock offset in ms (`--clock-skew`; empty without skew).
+    pub(super) skew_ms: Vec<i64>,
+    /// Where `--trace` lines go (see [`Sim::set_trace`]).
+    pub(super) trace: Option<Box<dyn std::io::Write>>,
+    pub(super) trace_error: Option<String>,
+    /// While a delivered message is handled: the host that sent it (the trace's
+    /// `from` of the blocks stored meanwhile).
+    pub(super) delivering_from: Option<HostId>,
+    /// Called now and then during [`Sim::finish`] (see [`Sim::set_progress`]).
+    pub(super) progress: Option<Box<dyn FnMut(Progress)>>,
     /// Honest blocks mined during a 1-vs-1 race, and those of them on the selfish branch.
     pub(super) race_blocks: (u64, u64),
     pub(super) digest: Sha256,
@@ -219,6 +247,11 @@ impl Sim {
             return Err(SimError::Config(
                 "crash of a node that does not exist".into(),
             ));
+        }
+        if cfg.clock_skew_ms > MAX_CLOCK_SKEW_MS {
+            return Err(SimError::Config(format!(
+                "clock skew must be at most {MAX_CLOCK_SKEW_MS} ms"
+            )));
         }
         let mut cfg = cfg;
         if let Some(a) = cfg.selfish {
@@ -306,6 +339,11 @@ impl Sim {
             rng_net: SplitMix64::new(derive_seed(cfg.seed, 1)),
             rng_mine: SplitMix64::new(derive_seed(cfg.seed, 2)),
             selfish_node: cfg.selfish.map(|_| (m - 1) * n / m),
+            skew_ms: draw_skews(cfg.seed, n, cfg.clock_skew_ms),
+            trace: None,
+            trace_error: None,
+            delivering_from: None,
+            progress: None,
             race_blocks: (0, 0),
             digest: Sha256::new(),
             tip_count: HashMap256::default(),
@@ -397,14 +435,25 @@ impl Sim {
         self.queue.push(at.0, ev);
     }
 
-    pub(super) fn now(&self) -> Time {
-        self.clock.to_time()
+    /// Host `h`'s clock: the virtual time plus its fixed skew (`--clock-skew`).
+    pub(super) fn now_of(&self, h: HostId) -> Time {
+        match self.skew_ms.get(h.index()) {
+            Some(&s) if s != 0 => Time((self.clock.ms() as i64 + s).max(0) as u64),
+            _ => self.clock.to_time(),
+        }
+    }
+
+    /// The virtual instant at which host `h`'s clock shows `t`.
+    pub(super) fn sim_time_of(&self, h: HostId, t: Time) -> SimTime {
+        match self.skew_ms.get(h.index()) {
+            Some(&s) if s != 0 => SimTime::from_ms((t.0 as i64 - s).max(0) as u64),
+            _ => SimTime::from_ms(t.0),
+        }
     }
 
     pub(super) fn process(&mut self, ev: Ev) -> Result<(), SimError> {
         self.events += 1;
         let kind = ev.kind();
-        let now = self.now();
         match ev {
             Ev::Tick(h, inc) => {
                 if self.hosts[h.index()].tick_at != self.clock || self.hosts[h.index()].inc != inc {
@@ -413,6 +462,7 @@ impl Sim {
                 }
                 self.record(h, kind, 0);
                 self.hosts[h.index()].tick_at = SimTime::NEVER;
+                let now = self.now_of(h);
                 if let Some(s) = self.service(h) {
                     s.on_tick(now);
                 }
@@ -428,10 +478,14 @@ impl Sim {
                     return Ok(());
                 }
                 self.record(h, kind, msg.msg_type());
+                let now = self.now_of(h);
+                self.delivering_from = Some(self.conn_info[conn as usize].remote_host);
                 if let Some(s) = self.service(h) {
                     s.on_message(conn, msg, now);
                 }
-                self.drain(h)?;
+                let r = self.drain(h);
+                self.delivering_from = None;
+                r?;
             }
             Ev::RemoteClose(conn) => {
                 let e = &mut self.conns[conn as usize];
@@ -444,6 +498,7 @@ impl Sim {
                 let info = &self.conn_info[conn as usize];
                 let (addr, role) = (info.addr, info.role);
                 self.record(h, kind, 0);
+                let now = self.now_of(h);
                 if let Some(s) = self.service(h) {
                     if was_established {
                         s.on_disconnected(conn, &DisconnectReason::RemoteClosed, now);
@@ -484,6 +539,7 @@ impl Sim {
                 self.conns[ct as usize].established = true;
                 self.pair_ends(cf, ct);
                 self.schedule(self.clock + lat, Ev::Established(cf));
+                let now = self.now_of(to);
                 if let Some(s) = self.service(to) {
                     s.on_connected(ct, src, Direction::Inbound, Role::Peer, now);
                 }
@@ -499,6 +555,7 @@ impl Sim {
                 let (addr, role, open) = (info.addr, info.role, e.open);
                 e.established = open;
                 self.record(h, kind, 0);
+                let now = self.now_of(h);
                 if open {
                     if let Some(s) = self.service(h) {
                         s.on_connected(conn, addr, Direction::Outbound, role, now);
@@ -518,6 +575,7 @@ impl Sim {
                     return Ok(());
                 }
                 self.record(host, kind, 0);
+                let now = self.now_of(host);
                 if let Some(s) = self.service(host) {
                     s.on_connect_failed(addr, role, now);
                 }
@@ -607,6 +665,22 @@ impl Sim {
         self.clock.saturating_since(self.mining_start) / 1000
     }
 
+    /// Writes a trace of the run to `w` as JSON lines: every first arrival of a block
+    /// at a node as it happens (`{"type":"arrival","block","node","time_ms","from"}`,
+    /// `from` the node whose message delivered it), then at the end every block
+    /// (`{"type":"block","hash","parent","height","miner","mined_at_ms","counted",
+    /// "best"}`, `best` meaning on the final best chain). Times are milliseconds since
+    /// mining started. Tracing changes nothing in the run (nor its digest).
+    pub fn set_trace(&mut self, w: Box<dyn std::io::Write>) {
+        self.trace = Some(w);
+    }
+
+    /// Calls `f` about every 65 536 events while [`Sim::finish`] runs, with how far the
+    /// run is (for a progress line; it cannot change the run).
+    pub fn set_progress(&mut self, f: Box<dyn FnMut(Progress)>) {
+        self.progress = Some(f);
+    }
+
     /// Node `i`, unless it is crashed.
     pub fn node(&self, i: usize) -> Option<&Node> {
         self.nodes.get(i).and_then(|n| n.as_ref())
@@ -659,6 +733,17 @@ impl Sim {
             let (t, ev) = self.queue.pop().expect("peeked");
             self.clock = SimTime(t);
             self.process(ev)?;
+            if self.events & 0xffff == 0 {
+                if let Some(f) = self.progress.as_mut() {
+                    f(Progress {
+                        counted_mined: self.counted_found,
+                        counted_target: self.cfg.blocks,
+                        tail_mined: self.tail_found,
+                        events: self.events,
+                        virtual_ms: self.clock.saturating_since(self.mining_start) / 1000,
+                    });
+                }
+            }
         }
         let within = if !self.cfg.converge_within.is_zero() {
             SimDuration::from(self.cfg.converge_within)
@@ -700,4 +785,19 @@ impl Sim {
     pub fn run(cfg: SimConfig) -> Result<Report, SimError> {
         Sim::new(cfg)?.finish()
     }
+}
+
+/// Each node's fixed clock offset, uniform in [-`skew_ms`, +`skew_ms`] from its own
+/// stream of the seed (so the other streams, and runs without skew, are unchanged);
+/// the tracker (last host) keeps the true time. Empty without skew.
+fn draw_skews(seed: u64, nodes: usize, skew_ms: u64) -> Vec<i64> {
+    if skew_ms == 0 {
+        return Vec::new();
+    }
+    let mut r = SplitMix64::new(derive_seed(seed, 5));
+    let mut v: Vec<i64> = (0..nodes)
+        .map(|_| r.below(2 * skew_ms + 1) as i64 - skew_ms as i64)
+        .collect();
+    v.push(0);
+    v
 }

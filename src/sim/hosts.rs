@@ -136,7 +136,7 @@ impl Sim {
 
     pub(super) fn start_node(&mut self, i: usize, stored: Vec<Block>) -> Result<(), SimError> {
         let cfg = self.node_config(i);
-        let (node, rejected) = Node::new(cfg, stored, self.now());
+        let (node, rejected) = Node::new(cfg, stored, self.now_of(HostId::node(i)));
         if rejected > 0 {
             return Err(SimError::Invariant(format!(
                 "node {i} rejected {rejected} of its own stored blocks on restart"
@@ -171,7 +171,7 @@ impl Sim {
         let Some(d) = self.service(h).and_then(|s| s.next_deadline()) else {
             return;
         };
-        let us = SimTime::from_ms(d.0).max(self.clock);
+        let us = self.sim_time_of(h, d).max(self.clock);
         if us != self.hosts[h.index()].tick_at {
             self.hosts[h.index()].tick_at = us;
             let inc = self.hosts[h.index()].inc;
@@ -213,7 +213,7 @@ impl Sim {
                 let at = (self.clock + e.lat).max(e.last_arrival);
                 let r = ConnId::from(e.remote);
                 self.schedule(at, Ev::RemoteClose(r));
-                let now = self.now();
+                let now = self.now_of(h);
                 if let Some(s) = self.service(h) {
                     s.on_disconnected(conn, &reason, now);
                 }

@@ -6,6 +6,7 @@ use super::report::{BlockRec, Report};
 use super::time::SimDuration;
 use crate::chain::Block;
 use sha2::Digest;
+use std::io::Write;
 use std::sync::Arc;
 
 impl Sim {
@@ -15,6 +16,16 @@ impl Sim {
         let now = self.clock.0;
         match self.block_index.get(&hash) {
             Some(&ix) => {
+                if self.trace.is_some() {
+                    let line = format!(
+                        "{{\"type\":\"arrival\",\"block\":\"{}\",\"node\":{h},\"time_ms\":{},\"from\":{}}}\n",
+                        hash.to_hex(),
+                        self.ms_since_start(now),
+                        self.delivering_from
+                            .map_or("null".into(), |f| f.0.to_string())
+                    );
+                    self.write_trace(line.as_bytes());
+                }
                 let is_miner = self.is_miner[h];
                 let r = &mut self.blocks[ix as usize];
                 r.have += 1;
@@ -41,6 +52,7 @@ impl Sim {
                 self.block_index.insert(hash, self.blocks.len() as u32);
                 self.blocks.push(BlockRec {
                     hash,
+                    parent: b.header.prev,
                     miner: h as u32,
                     height: 0,
                     mined_us: now,
@@ -69,18 +81,63 @@ impl Sim {
         self.digest.update(rec);
     }
 
+    /// Milliseconds (fractional) from the start of mining to virtual instant `us`.
+    fn ms_since_start(&self, us: u64) -> f64 {
+        us.saturating_sub(self.mining_start.0) as f64 / 1000.0
+    }
+
+    /// Appends to the `--trace` output; the first failure stops tracing and is kept
+    /// for the report.
+    fn write_trace(&mut self, line: &[u8]) {
+        if let Some(w) = self.trace.as_mut() {
+            if let Err(e) = w.write_all(line) {
+                self.trace_error = Some(e.to_string());
+                self.trace = None;
+            }
+        }
+    }
+
     /// The report, with the chain of the first live node (`None` if none is live).
     pub(super) fn try_report(mut self) -> Option<Report> {
         let reference = self.nodes.iter().flatten().next()?;
         let chain = reference.chain();
-        for b in &mut self.blocks {
-            b.height = chain.height_of(&b.hash).unwrap_or(0);
+        let mut heights = Vec::with_capacity(self.blocks.len());
+        for b in &self.blocks {
+            // A block the reference node never received: one above its parent's.
+            let h = chain.height_of(&b.hash).or_else(|| {
+                let ix = *self.block_index.get(&b.parent)?;
+                Some(heights.get(ix as usize).copied().unwrap_or(0) + 1)
+            });
+            heights.push(h.unwrap_or(0));
+        }
+        for (b, h) in self.blocks.iter_mut().zip(&heights) {
+            b.height = *h;
         }
         let in_best: Vec<bool> = self
             .blocks
             .iter()
             .map(|b| chain.is_active(&b.hash))
             .collect();
+        if self.trace.is_some() {
+            let mut out = String::new();
+            for (b, best) in self.blocks.iter().zip(&in_best) {
+                out.push_str(&format!(
+                    "{{\"type\":\"block\",\"hash\":\"{}\",\"parent\":\"{}\",\"height\":{},\"miner\":{},\"mined_at_ms\":{},\"counted\":{},\"best\":{best}}}\n",
+                    b.hash.to_hex(),
+                    b.parent.to_hex(),
+                    b.height,
+                    b.miner,
+                    self.ms_since_start(b.mined_us),
+                    b.counted
+                ));
+            }
+            self.write_trace(out.as_bytes());
+            if let Some(Err(e)) = self.trace.as_mut().map(|w| w.flush()) {
+                self.trace_error = Some(e.to_string());
+            }
+        }
+        let reference = self.nodes.iter().flatten().next()?;
+        let chain = reference.chain();
         let digest: [u8; 32] = self.digest.clone().finalize().into();
         Some(Report::build(
             &self.cfg,
@@ -110,6 +167,14 @@ impl Sim {
                 digest,
                 selfish: self.selfish_node.zip(self.cfg.selfish),
                 race_blocks: self.race_blocks,
+                clock_skew_ms: self.cfg.clock_skew_ms,
+                trace_error: self.trace_error.clone(),
+                time_too_new: self
+                    .nodes
+                    .iter()
+                    .flatten()
+                    .map(|n| n.stats().time_too_new)
+                    .sum(),
             },
         ))
     }

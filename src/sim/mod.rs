@@ -27,7 +27,7 @@ pub mod report;
 mod time;
 mod workload;
 
-pub use engine::{Sim, SimError};
+pub use engine::{Progress, Sim, SimError};
 pub use hosts::HostId;
 pub use model::Latency;
 pub use report::Report;
@@ -117,6 +117,10 @@ pub struct SimConfig {
     /// Honest nodes pick a random tip among equal-work ones (seeded per node) instead
     /// of the first seen.
     pub tie_break_random: bool,
+    /// Each node's clock runs off by a fixed offset drawn uniformly from
+    /// [-`clock_skew_ms`, +`clock_skew_ms`] (from the seed), so the rule refusing block
+    /// times too far in the future is exercised; 0 (the default): one true clock.
+    pub clock_skew_ms: u64,
 }
 
 impl SimConfig {
@@ -142,6 +146,7 @@ impl SimConfig {
             converge_within: Duration::ZERO,
             selfish: None,
             tie_break_random: false,
+            clock_skew_ms: 0,
         }
     }
 }

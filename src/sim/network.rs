@@ -166,10 +166,11 @@ impl Sim {
         self.pair_ends(ca, cb);
         self.conns[ca as usize].established = true;
         self.conns[cb as usize].established = true;
-        let now = self.now();
+        let now = self.now_of(hb);
         if let Some(s) = self.service(hb) {
             s.on_connected(cb, src, Direction::Inbound, Role::Peer, now);
         }
+        let now = self.now_of(ha);
         if let Some(s) = self.service(ha) {
             s.on_connected(ca, node_addr(b), Direction::Outbound, Role::Peer, now);
         }
@@ -260,7 +261,6 @@ impl Sim {
             }
         }
         let reason = DisconnectReason::Io("network partition".into());
-        let now = self.now();
         for c in cut {
             let (h, r, rh, est) = {
                 let e = &self.conns[c as usize];
@@ -275,6 +275,7 @@ impl Sim {
                 }
                 e.open = false;
                 if tell {
+                    let now = self.now_of(host);
                     if let Some(s) = self.service(host) {
                         s.on_disconnected(conn, &reason, now);
                     }

@@ -41,7 +41,7 @@ impl Sim {
             .position(|&c| u < c)
             .unwrap_or(self.miner_cum.len() - 1);
         let i = self.miner_nodes[j];
-        let now = self.now();
+        let now = self.now_of(HostId::node(i));
         let Some(node) = self.nodes[i].as_mut() else {
             self.lost_finds += 1;
             return Ok(());

@@ -23,6 +23,22 @@ impl Chain {
         }
     }
 
+    /// The other children of `hash`'s parent (its siblings), in the order their headers
+    /// arrived; at most `max`.
+    pub fn siblings(&self, hash: &Hash256, max: usize) -> Vec<Hash256> {
+        let Some(e) = self.entry(hash) else {
+            return Vec::new();
+        };
+        if e.parent == NONE {
+            return Vec::new();
+        }
+        self.children(e.parent)
+            .map(|c| self.entries[c as usize].hash)
+            .filter(|h| h != hash)
+            .take(max)
+            .collect()
+    }
+
     /// The index of `hash`'s entry.
     pub(super) fn find(&self, hash: &Hash256) -> Option<Idx> {
         self.index.get(hash).copied()
