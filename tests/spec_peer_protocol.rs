@@ -138,6 +138,8 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         seed: _,
         max_outbound: _,
         max_inbound: _,
+        max_handshaking: _,
+        max_inbound_per_group: _,
         handshake_timeout: _,
         ping_interval: _,
         ping_timeout: _,
@@ -160,6 +162,8 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     } = node.clone();
     m.insert("MAX_OUTBOUND", u(node.max_outbound));
     m.insert("MAX_INBOUND", u(node.max_inbound));
+    m.insert("MAX_HANDSHAKING", u(node.max_handshaking));
+    m.insert("MAX_INBOUND_PER_GROUP", u(node.max_inbound_per_group));
     m.insert("HANDSHAKE_TIMEOUT_MS", ms(node.handshake_timeout));
     m.insert("PING_INTERVAL_MS", ms(node.ping_interval));
     m.insert("PING_TIMEOUT_MS", ms(node.ping_timeout));
@@ -283,6 +287,7 @@ fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
         DisconnectReason::Duplicate,
         DisconnectReason::Timeout(""),
         DisconnectReason::TooManyConnections,
+        DisconnectReason::Evicted,
         DisconnectReason::Banned,
         DisconnectReason::SendQueueFull,
         DisconnectReason::Shutdown,
@@ -302,6 +307,7 @@ fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
                 DisconnectReason::Duplicate => "Duplicate",
                 DisconnectReason::Timeout(_) => "Timeout",
                 DisconnectReason::TooManyConnections => "TooManyConnections",
+                DisconnectReason::Evicted => "Evicted",
                 DisconnectReason::Banned => "Banned",
                 DisconnectReason::SendQueueFull => "SendQueueFull",
                 DisconnectReason::Shutdown => "Shutdown",

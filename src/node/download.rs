@@ -104,6 +104,7 @@ impl Node {
                         let b = self.chain.shared_block(h).expect("linked blocks have data");
                         self.push(Action::StoreBlock(b));
                     }
+                    self.credit_block(from, now);
                     if from.is_some() {
                         self.stats.blocks_received += 1;
                         if let Some(h) = self.chain.height_of(&hash) {

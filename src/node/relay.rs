@@ -53,6 +53,7 @@ impl Node {
         // any signature work, and answered with `reject duplicate` like other races.
         match self.mempool.add(t, &self.chain) {
             Ok(_) => {
+                self.credit_tx(conn, now);
                 self.mining.mark_dirty();
                 self.relay_tx(txid, Some(conn));
             }
