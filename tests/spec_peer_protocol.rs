@@ -9,7 +9,7 @@ use cheesechain::node::known::{MAX_KNOWN_BLOCKS, PEER_SLOTS};
 use cheesechain::node::peer::MAX_KNOWN_PER_PEER;
 use cheesechain::node::{
     NodeConfig, DOWNLOAD_WINDOW, GET_PEERS_INTERVAL, MAX_ANNOUNCE_HEADERS, MAX_BLOCKS_PER_GETDATA,
-    MAX_KNOWN_ADDRS, SYNC_PAUSE_GAP, TEMPLATE_RESERVED_BYTES,
+    MAX_KNOWN_ADDRS, MAX_OUTBOUND_PER_GROUP, SYNC_PAUSE_GAP, TEMPLATE_RESERVED_BYTES,
 };
 use cheesechain::service::DisconnectReason;
 use cheesechain::tracker::{
@@ -161,6 +161,7 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         tie_break: _,
     } = node.clone();
     m.insert("MAX_OUTBOUND", u(node.max_outbound));
+    m.insert("MAX_OUTBOUND_PER_GROUP", u(MAX_OUTBOUND_PER_GROUP));
     m.insert("MAX_INBOUND", u(node.max_inbound));
     m.insert("MAX_HANDSHAKING", u(node.max_handshaking));
     m.insert("MAX_INBOUND_PER_GROUP", u(node.max_inbound_per_group));

@@ -50,6 +50,7 @@ use crate::wire::{
     InvItem, InvKind, Message, RejectCode, Version, MAX_HEADERS, MAX_INV, MAX_LOCATOR,
     PROTOCOL_VERSION,
 };
+pub use addrbook::MAX_OUTBOUND_PER_GROUP;
 use addrbook::{AddrBook, TrackerLink};
 use bans::{block_error_punishable, tx_error_punishable, Bans};
 use inflight::InFlight;
