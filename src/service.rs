@@ -131,6 +131,8 @@ pub enum DisconnectReason {
     Timeout(&'static str),
     /// Too many connections of this kind.
     TooManyConnections,
+    /// Closed to give its inbound slot to a newcomer (all slots were taken).
+    Evicted,
     /// The address is banned for misbehaviour.
     Banned,
     /// The remote side does not read: its outgoing queue is full.
@@ -168,6 +170,7 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::Duplicate => f.write_str("duplicate connection"),
             DisconnectReason::Timeout(w) => write!(f, "timeout: {w}"),
             DisconnectReason::TooManyConnections => f.write_str("too many connections"),
+            DisconnectReason::Evicted => f.write_str("evicted for a new inbound peer"),
             DisconnectReason::Banned => f.write_str("banned"),
             DisconnectReason::SendQueueFull => f.write_str("send queue full"),
             DisconnectReason::Shutdown => f.write_str("shutting down"),

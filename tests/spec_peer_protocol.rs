@@ -9,7 +9,7 @@ use cheesechain::node::known::{MAX_KNOWN_BLOCKS, PEER_SLOTS};
 use cheesechain::node::peer::MAX_KNOWN_PER_PEER;
 use cheesechain::node::{
     NodeConfig, DOWNLOAD_WINDOW, GET_PEERS_INTERVAL, MAX_ANNOUNCE_HEADERS, MAX_BLOCKS_PER_GETDATA,
-    MAX_KNOWN_ADDRS, SYNC_PAUSE_GAP, TEMPLATE_RESERVED_BYTES,
+    MAX_KNOWN_ADDRS, MAX_OUTBOUND_PER_GROUP, SYNC_PAUSE_GAP, TEMPLATE_RESERVED_BYTES,
 };
 use cheesechain::service::DisconnectReason;
 use cheesechain::tracker::{
@@ -138,6 +138,8 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         seed: _,
         max_outbound: _,
         max_inbound: _,
+        max_handshaking: _,
+        max_inbound_per_group: _,
         handshake_timeout: _,
         ping_interval: _,
         ping_timeout: _,
@@ -159,7 +161,10 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         tie_break: _,
     } = node.clone();
     m.insert("MAX_OUTBOUND", u(node.max_outbound));
+    m.insert("MAX_OUTBOUND_PER_GROUP", u(MAX_OUTBOUND_PER_GROUP));
     m.insert("MAX_INBOUND", u(node.max_inbound));
+    m.insert("MAX_HANDSHAKING", u(node.max_handshaking));
+    m.insert("MAX_INBOUND_PER_GROUP", u(node.max_inbound_per_group));
     m.insert("HANDSHAKE_TIMEOUT_MS", ms(node.handshake_timeout));
     m.insert("PING_INTERVAL_MS", ms(node.ping_interval));
     m.insert("PING_TIMEOUT_MS", ms(node.ping_timeout));
@@ -287,6 +292,7 @@ fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
         DisconnectReason::Duplicate,
         DisconnectReason::Timeout(""),
         DisconnectReason::TooManyConnections,
+        DisconnectReason::Evicted,
         DisconnectReason::Banned,
         DisconnectReason::SendQueueFull,
         DisconnectReason::Shutdown,
@@ -306,6 +312,7 @@ fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
                 DisconnectReason::Duplicate => "Duplicate",
                 DisconnectReason::Timeout(_) => "Timeout",
                 DisconnectReason::TooManyConnections => "TooManyConnections",
+                DisconnectReason::Evicted => "Evicted",
                 DisconnectReason::Banned => "Banned",
                 DisconnectReason::SendQueueFull => "SendQueueFull",
                 DisconnectReason::Shutdown => "Shutdown",

@@ -63,9 +63,15 @@ pub struct PeerArgs {
     #[argh(option, default = "8")]
     pub max_outbound: usize,
 
-    /// inbound peer connections to accept at most (default 32)
+    /// inbound peer connections to accept at most (default 32); sockets still in
+    /// their handshake wait in a pool of their own (16) that does not count
     #[argh(option, default = "32")]
     pub max_inbound: usize,
+
+    /// inbound connections one address group may hold at most (default 8); a group is
+    /// one IP on loopback and private ranges, a /16 (IPv6 /32) elsewhere
+    #[argh(option, default = "8")]
+    pub max_inbound_per_group: usize,
 
     /// artificial latency added to every outgoing message, in ms (default 0), to make
     /// forks happen on one machine as they do across the internet
@@ -223,7 +229,9 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
         listen: Some(listen),
         magic: params.magic,
         max_payload: MAX_PAYLOAD_LEN,
-        max_inbound: args.max_inbound + 8,
+        // Room for every slot and the handshake pool; the node refuses or evicts
+        // beyond its own caps, this only bounds descriptors.
+        max_inbound: args.max_inbound + crate::node::MAX_HANDSHAKING + 8,
         delay: Duration::from_millis(args.delay_ms),
         ..ReactorConfig::default()
     })
@@ -238,6 +246,7 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
     cfg.connect = connect;
     cfg.max_outbound = args.max_outbound;
     cfg.max_inbound = args.max_inbound;
+    cfg.max_inbound_per_group = args.max_inbound_per_group;
     cfg.mine_to = mine_to;
     cfg.ban_duration = Duration::from_secs(args.ban_secs);
     cfg.seed = seed_from_os();

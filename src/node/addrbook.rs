@@ -1,6 +1,10 @@
 //! The address book and the tracker link: registering, heartbeats, reconnecting with backoff, learning addresses and opening outbound connections.
 
 use super::*;
+use crate::netgroup::{group_of, NetGroup};
+
+/// Most outbound connections (open or being opened) to one address group.
+pub const MAX_OUTBOUND_PER_GROUP: usize = 2;
 
 #[derive(Debug)]
 pub(super) struct TrackerLink {
@@ -67,6 +71,11 @@ impl AddrBook {
     /// Outbound dials under way.
     pub(super) fn dials(&self) -> usize {
         self.pending.len()
+    }
+
+    /// The addresses being dialled.
+    pub(super) fn dialling_addrs(&self) -> impl Iterator<Item = &SocketAddr> {
+        self.pending.iter()
     }
 
     /// True if some known address may be dialled at `now`.
@@ -189,7 +198,12 @@ impl Node {
             + self.addrs.dials()
     }
 
-    /// Opens outbound connections until the configured number is reached.
+    /// Opens outbound connections until the configured number is reached, spread over
+    /// address groups: a group is drawn uniformly among those with a due address and
+    /// fewer than [`MAX_OUTBOUND_PER_GROUP`] outbound connections (open or being
+    /// opened), then an address uniformly within it. (With one address per group, as
+    /// in the simulator, this is the uniform draw over addresses it replaced, to the
+    /// random number.)
     pub(super) fn connect_more(&mut self, now: Time) {
         self.addrs.clear_next_retry();
         let outbound = self.outbound_count();
@@ -203,14 +217,50 @@ impl Node {
             .flatten()
             .collect();
         let bans = &self.bans;
-        let mut candidates = self.addrs.due(now, &connected, |a| bans.is_banned(a, now));
+        let candidates = self.addrs.due(now, &connected, |a| bans.is_banned(a, now));
+        let mut per_group: BTreeMap<NetGroup, usize> = BTreeMap::new();
+        let held = self
+            .peers
+            .values()
+            .filter(|p| p.dir == Direction::Outbound)
+            .map(|p| p.addr)
+            .chain(self.addrs.dialling_addrs().copied());
+        for a in held {
+            *per_group.entry(group_of(a.ip())).or_default() += 1;
+        }
+        // Groups in the order of their first candidate, without those already at the
+        // cap.
+        let mut groups: Vec<(NetGroup, Vec<SocketAddr>)> = Vec::new();
+        let mut index: BTreeMap<NetGroup, usize> = BTreeMap::new();
+        for a in candidates {
+            let g = group_of(a.ip());
+            if per_group.get(&g).copied().unwrap_or(0) >= MAX_OUTBOUND_PER_GROUP {
+                continue;
+            }
+            let i = *index.entry(g).or_insert_with(|| {
+                groups.push((g, Vec::new()));
+                groups.len() - 1
+            });
+            groups[i].1.push(a);
+        }
         let want = self.cfg.max_outbound - outbound;
         for _ in 0..want {
-            if candidates.is_empty() {
+            if groups.is_empty() {
                 break;
             }
-            let i = self.rng.below(candidates.len() as u64) as usize;
-            let addr = candidates.swap_remove(i);
+            let gi = self.rng.below(groups.len() as u64) as usize;
+            let (g, members) = &mut groups[gi];
+            let ai = if members.len() > 1 {
+                self.rng.below(members.len() as u64) as usize
+            } else {
+                0
+            };
+            let addr = members.swap_remove(ai);
+            let n = per_group.entry(*g).or_default();
+            *n += 1;
+            if members.is_empty() || *n >= MAX_OUTBOUND_PER_GROUP {
+                groups.swap_remove(gi);
+            }
             self.addrs.dialling(addr);
             self.push(Action::Connect {
                 addr,
@@ -234,5 +284,39 @@ impl Node {
             self.tracker.last_get_peers = now;
             self.send(conn, Message::GetPeers);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::chain::NetworkParams;
+
+    #[test]
+    fn outbound_dials_spread_over_groups_at_most_two_each() {
+        let mut cfg = NodeConfig::new(NetworkParams::regtest());
+        // Twenty addresses of one group (127.0.0.2) and three lone groups.
+        cfg.connect = (0..20)
+            .map(|p| SocketAddr::from(([127, 0, 0, 2], 5000 + p)))
+            .chain((3..6).map(|i| SocketAddr::from(([127, 0, 0, i], 6000))))
+            .collect();
+        let (mut node, _) = Node::new(cfg, Vec::new(), Time(1_000_000));
+        node.on_tick(Time(1_000_000));
+        let mut dials = Vec::new();
+        while let Some(a) = node.poll_action() {
+            if let Action::Connect { addr, .. } = a {
+                dials.push(addr);
+            }
+        }
+        let sybil = dials
+            .iter()
+            .filter(|a| a.ip() == IpAddr::from([127, 0, 0, 2]))
+            .count();
+        assert_eq!(sybil, 2, "{dials:?}");
+        assert_eq!(
+            dials.len(),
+            5,
+            "two of the crowded group and the three lone ones"
+        );
     }
 }

@@ -22,8 +22,13 @@ pub struct NodeConfig {
     pub connect: Vec<SocketAddr>,
     /// Outbound peer connections to keep.
     pub max_outbound: usize,
-    /// Inbound peer connections to accept at most.
+    /// Inbound peer connections to accept at most (sockets that sent their `version`).
     pub max_inbound: usize,
+    /// Inbound sockets still in their handshake (no `version` yet) kept at most, in a
+    /// pool of their own that does not count against `max_inbound`.
+    pub max_handshaking: usize,
+    /// Inbound slots one address group may hold at most.
+    pub max_inbound_per_group: usize,
     /// Who the coinbase pays; `None` disables mining.
     pub mine_to: Option<AccountId>,
     /// Seed of the node's protocol randomness (handshake nonce, peer choice, jitter).
@@ -79,6 +84,8 @@ impl NodeConfig {
             connect: Vec::new(),
             max_outbound: 8,
             max_inbound: 32,
+            max_handshaking: super::MAX_HANDSHAKING,
+            max_inbound_per_group: 8,
             mine_to: None,
             seed: 0,
             handshake_timeout: Duration::from_secs(10),

@@ -112,6 +112,7 @@ impl Node {
                             self.relay_rival(*h);
                         }
                     }
+                    self.credit_block(from, now);
                     if from.is_some() {
                         self.stats.blocks_received += 1;
                         if let Some(h) = self.chain.height_of(&hash) {

@@ -78,6 +78,9 @@ impl Node {
             Some(other) => self.disconnect(other, DisconnectReason::Duplicate),
             None => {}
         }
+        if self.peers[&conn].dir == Direction::Inbound && !self.admit_inbound_peer(conn, now) {
+            return;
+        }
         let p = self.peers.get_mut(&conn).expect("caller checked");
         p.best_height = v.best_height;
         p.handshake = match p.handshake {

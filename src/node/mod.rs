@@ -27,6 +27,7 @@ pub mod query;
 mod relay;
 mod replay;
 mod rivals;
+mod slots;
 pub mod strategy;
 mod sync;
 mod timers;
@@ -51,6 +52,7 @@ use crate::wire::{
     InvItem, InvKind, Message, RejectCode, Version, MAX_HEADERS, MAX_INV, MAX_LOCATOR,
     PROTOCOL_VERSION,
 };
+pub use addrbook::MAX_OUTBOUND_PER_GROUP;
 use addrbook::{AddrBook, TrackerLink};
 use bans::{block_error_punishable, tx_error_punishable, Bans};
 use inflight::InFlight;
@@ -79,6 +81,9 @@ pub const TEMPLATE_RESERVED_BYTES: usize = 10_000;
 pub const SYNC_PAUSE_GAP: u32 = 2;
 /// Least time between two requests for a fresh peer list.
 pub const GET_PEERS_INTERVAL: Duration = Duration::from_secs(30);
+/// Default size of the pool of inbound sockets still in their handshake
+/// ([`NodeConfig::max_handshaking`]).
+pub const MAX_HANDSHAKING: usize = 16;
 /// Most addresses remembered from the tracker.
 pub const MAX_KNOWN_ADDRS: usize = 4096;
 
@@ -322,6 +327,9 @@ impl Node {
     }
 
     fn disconnect(&mut self, conn: ConnId, reason: DisconnectReason) {
+        if let Some(p) = self.peers.get_mut(&conn) {
+            p.closing = true;
+        }
         self.push(Action::Disconnect { conn, reason });
     }
 
@@ -528,21 +536,8 @@ impl Service for Node {
             self.disconnect(conn, DisconnectReason::Banned);
             return;
         }
-        if dir == Direction::Inbound {
-            let inbound = self
-                .peers
-                .values()
-                .filter(|p| p.dir == Direction::Inbound)
-                .count();
-            if inbound > self.cfg.max_inbound {
-                self.refuse(
-                    conn,
-                    RejectCode::TooManyPeers,
-                    "too many inbound connections",
-                );
-                self.disconnect(conn, DisconnectReason::TooManyConnections);
-                return;
-            }
+        if dir == Direction::Inbound && !self.admit_inbound_socket(conn) {
+            return;
         }
         // Both sides send their version at once (spec/wire.md, section 2.2).
         let m = self.version_message();

@@ -226,6 +226,12 @@ pub struct Peer {
     pub bytes_out: u64,
     /// Its query budget (spec/peer-protocol.md section 12.2).
     pub queries: super::query::QueryBudget,
+    /// The node asked for this connection to be closed: it no longer holds a slot.
+    pub closing: bool,
+    /// When it last gave us a block we did not have.
+    pub last_new_block: Option<Time>,
+    /// When it last gave us a transaction we did not have.
+    pub last_new_tx: Option<Time>,
 }
 
 impl Peer {
@@ -253,6 +259,9 @@ impl Peer {
             bytes_in: 0,
             bytes_out: 0,
             queries: super::query::QueryBudget::new(now),
+            closing: false,
+            last_new_block: None,
+            last_new_tx: None,
         }
     }
 

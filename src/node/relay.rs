@@ -56,6 +56,7 @@ impl Node {
             .add_with(t, &self.chain, Some(&mut self.sig_cache))
         {
             Ok(_) => {
+                self.credit_tx(conn, now);
                 self.mining.mark_dirty();
                 self.relay_tx(txid, Some(conn));
             }

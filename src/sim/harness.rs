@@ -78,6 +78,7 @@ impl Harness {
                 cfg.max_outbound = 0;
                 // The harness makes every connection itself: none is refused for the cap.
                 cfg.max_inbound = n;
+                cfg.max_handshaking = n;
                 if miners.contains(&i) {
                     let sk = secret_from_bytes([i as u8 + 1; 32]).expect("valid key");
                     cfg.mine_to = Some(account_of(&sk));

@@ -89,6 +89,7 @@ impl Sim {
                 c.tracker = None;
                 c.max_outbound = 0;
                 c.max_inbound = self.cfg.nodes;
+                c.max_handshaking = self.cfg.nodes;
             }
             Topology::Tracker { outbound } => {
                 c.tracker = Some(TRACKER_ADDR);
