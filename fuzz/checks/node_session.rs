@@ -32,8 +32,8 @@ impl Subject for Node {
     }
 
     fn message_types(&self) -> (u16, u16) {
-        // version (0x0010) to done (0x0030): the peer and query messages.
-        (0x0010, 0x21)
+        // version (0x0010) to tree (0x0032): the peer and query messages.
+        (0x0010, 0x23)
     }
 
     fn depth(&self) -> usize {
