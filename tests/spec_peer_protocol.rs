@@ -104,8 +104,9 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
             ("MEMPOOL_COST", MEMPOOL_COST),
             ("INV_BURST", INV_BURST),
             ("INV_RATE", INV_RATE),
-            ("PING_BURST", PING_BURST),
-            ("PING_RATE", PING_RATE),
+            // The node's default ping budget (a setting, so benchmarks can raise it).
+            ("PING_BURST", node.ping_budget.0),
+            ("PING_RATE", node.ping_budget.1),
             ("ANTI_DOS_BLOCKS", ANTI_DOS_BLOCKS),
             ("HEADERS_AHEAD_MAX", u64::from(HEADERS_AHEAD_MAX)),
             ("USELESS_HEADERS_BURST", USELESS_HEADERS_BURST),
@@ -156,6 +157,8 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         max_blocks_in_flight_per_peer: _,
         template_refresh: _,
         block_push_peers: _,
+        // PING_BURST and PING_RATE in section 7.1.
+        ping_budget: _,
         // Not numbers: the mining strategy and tie-break (peer-protocol.md, appendix A).
         strategy: _,
         tie_break: _,

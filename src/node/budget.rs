@@ -73,6 +73,12 @@ pub struct PeerBudgets {
 }
 
 impl PeerBudgets {
+    /// Charges `n` pings to a ping budget of `burst` at once and `rate` per second
+    /// (the node's setting; [`PING_BURST`] and [`PING_RATE`] by default).
+    pub fn take_ping(&mut self, n: u64, burst: u64, rate: u64, now: Time) -> bool {
+        self.ping.take(n, burst, rate, now)
+    }
+
     /// Charges `n` tokens to budget `b`; false if it ran out (the peer is then cut).
     pub fn take(&mut self, b: Budget, n: u64, now: Time) -> bool {
         match b {
@@ -82,7 +88,7 @@ impl PeerBudgets {
             }
             Budget::GetData => self.get_data.take(n, GET_DATA_BURST, GET_DATA_RATE, now),
             Budget::Inventory => self.inv.take(n, INV_BURST, INV_RATE, now),
-            Budget::Ping => self.ping.take(n, PING_BURST, PING_RATE, now),
+            Budget::Ping => self.take_ping(n, PING_BURST, PING_RATE, now),
             Budget::UselessHeaders => {
                 self.useless
                     .take(n, USELESS_HEADERS_BURST, USELESS_HEADERS_RATE, now)

@@ -62,6 +62,10 @@ pub struct NodeConfig {
     pub orphan_peer_bytes: usize,
     /// Blocks requested from one peer at a time.
     pub max_blocks_in_flight_per_peer: usize,
+    /// Pings one peer may send at once, and pings regained per second (`PING_BURST`
+    /// and `PING_RATE` of the spec by default). The round-trip benchmark raises it: it
+    /// pings as fast as the answers come.
+    pub ping_budget: (u64, u64),
     /// Rebuild the mining template at least this often (fresh time, new transactions).
     pub template_refresh: Duration,
     /// How many peers get a new tip block pushed whole instead of announced by header
@@ -102,6 +106,7 @@ impl NodeConfig {
             orphan_max_bytes: crate::chain::orphans::ORPHAN_MAX_BYTES,
             orphan_peer_bytes: crate::chain::orphans::ORPHAN_PEER_BYTES,
             max_blocks_in_flight_per_peer: 32,
+            ping_budget: (super::budget::PING_BURST, super::budget::PING_RATE),
             template_refresh: Duration::from_secs(5),
             block_push_peers: 2,
             strategy: Strategy::Honest,

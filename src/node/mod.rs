@@ -336,10 +336,15 @@ impl Node {
     /// Charges `n` tokens of budget `b` to the peer on `conn`; false (and the peer is
     /// cut with [`DisconnectReason::OverBudget`], which bans) if the budget ran out.
     fn charge(&mut self, conn: ConnId, b: crate::service::Budget, n: usize, now: Time) -> bool {
+        let (burst, rate) = self.cfg.ping_budget;
         let Some(p) = self.peers.get_mut(&conn) else {
             return false;
         };
-        if p.budgets.take(b, n as u64, now) {
+        let ok = match b {
+            crate::service::Budget::Ping => p.budgets.take_ping(n as u64, burst, rate, now),
+            _ => p.budgets.take(b, n as u64, now),
+        };
+        if ok {
             return true;
         }
         warn!(target: "net", "peer {} exceeded its {b} budget", p.addr);
