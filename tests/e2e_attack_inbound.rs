@@ -18,7 +18,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use support::process::{serial, spawn, wait_for, Proc, NET};
+use support::process::{peer_of, serial, wait_for, Proc, NET};
 
 fn params() -> NetworkParams {
     NetworkParams::by_name(NET).unwrap()
@@ -207,22 +207,9 @@ fn still_open(s: &mut TcpStream) -> bool {
 fn victim(dir: &std::path::Path, extra: &[&str]) -> Proc {
     let bin = std::env::var("CHEESE_ATTACK_PEER_BIN")
         .unwrap_or_else(|_| env!("CARGO_BIN_EXE_peer").to_string());
-    let dir_s = dir.display().to_string();
-    let mut args = vec![
-        "--tracker",
-        "none",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        &dir_s,
-        "--network",
-        NET,
-        "--no-mine",
-        "--status-secs",
-        "0",
-    ];
+    let mut args = vec!["--no-mine"];
     args.extend_from_slice(extra);
-    spawn(&bin, "peer", &args, dir, None)
+    peer_of(&bin, dir, "none", NET, &args)
 }
 
 /// Runs the attack against a victim started with `extra` flags, waits until the

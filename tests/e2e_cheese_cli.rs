@@ -101,24 +101,7 @@ fn info_hash_rate_is_above_zero_while_mining_on_regtest() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("m");
     let d = dir.to_str().unwrap();
-    let _p = spawn(
-        env!("CARGO_BIN_EXE_peer"),
-        "peer",
-        &[
-            "--network",
-            "regtest",
-            "--tracker",
-            "none",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            d,
-            "--status-secs",
-            "0",
-        ],
-        &dir,
-        None,
-    );
+    let _p = peer_of(env!("CARGO_BIN_EXE_peer"), &dir, "none", "regtest", &[]);
     // Mining from the start; a measurement needs two slices, so poll.
     let info = wait_for(30, "a hash rate above 0 while mining", || {
         let out = cli(&["--data-dir", d, "info", "--json"]);

@@ -8,7 +8,7 @@ use cheesechain::wire::{encode_frame, Decoded, FrameDecoder, Message, Version, M
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::Command;
-use support::process::{serial, spawn};
+use support::process::{peer_of, serial, spawn};
 
 fn conformance(args: &[&str]) -> (bool, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_conformance"))
@@ -24,25 +24,12 @@ fn every_peer_case_passes_against_our_peer() {
     let _g = serial();
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
-    let dir_s = dir.display().to_string();
-    let peer = spawn(
+    let peer = peer_of(
         env!("CARGO_BIN_EXE_peer"),
-        "peer",
-        &[
-            "--tracker",
-            "none",
-            "--listen",
-            "127.0.0.1:0",
-            "--data-dir",
-            &dir_s,
-            "--network",
-            "regtest",
-            "--no-mine",
-            "--status-secs",
-            "0",
-        ],
         &dir,
-        None,
+        "none",
+        "regtest",
+        &["--no-mine"],
     );
     let (ok, text) = conformance(&[
         "--peer",

@@ -312,24 +312,11 @@ fn stored_regtest_chain(dir: &std::path::Path, n: u32) -> Vec<Hash256> {
 
 /// A regtest peer with its data in `dir`, no tracker, connected to `connect` if given.
 fn regtest_peer(dir: &std::path::Path, connect: Option<&str>) -> Proc {
-    let dir_s = dir.display().to_string();
-    let mut args = vec![
-        "--tracker",
-        "none",
-        "--listen",
-        "127.0.0.1:0",
-        "--data-dir",
-        &dir_s,
-        "--network",
-        "regtest",
-        "--status-secs",
-        "0",
-        "--no-mine",
-    ];
+    let mut extra = vec!["--no-mine"];
     if let Some(c) = connect {
-        args.extend(["--connect", c]);
+        extra.extend(["--connect", c]);
     }
-    spawn(env!("CARGO_BIN_EXE_peer"), "peer", &args, dir, None)
+    peer_of(env!("CARGO_BIN_EXE_peer"), dir, "none", "regtest", &extra)
 }
 
 /// A client that connects to a peer and records every block it announces (headers or

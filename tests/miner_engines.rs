@@ -5,6 +5,8 @@
 //! zero bits (so the early reject is exercised on many candidates and never misses a
 //! block). An engine the CPU lacks is skipped with a printed note.
 
+mod support;
+
 use cheesechain::chain::hash::Hash256;
 use cheesechain::chain::target::hash_meets_target;
 use cheesechain::chain::BlockHeader;
@@ -14,24 +16,7 @@ use cheesechain::miner::engine::Engine;
 use cheesechain::miner::hasher::{state_to_hash, HeaderHasher};
 use cheesechain::miner::sha256d::{self, Prepared};
 use proptest::prelude::*;
-
-fn header_strategy() -> impl Strategy<Value = BlockHeader> {
-    (
-        any::<u32>(),
-        any::<[u8; 32]>(),
-        any::<[u8; 32]>(),
-        any::<u32>(),
-        any::<u32>(),
-    )
-        .prop_map(|(version, prev, root, time, bits)| BlockHeader {
-            version,
-            prev: Hash256(prev),
-            merkle_root: Hash256(root),
-            time,
-            bits,
-            nonce: 0,
-        })
-}
+use support::consensus::header_strategy;
 
 /// A target that about one hash in `2^k` meets (little-endian: top bytes zero), with
 /// random lower bytes so ties on the top word are decided below it.

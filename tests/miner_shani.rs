@@ -3,12 +3,15 @@
 //! `u32::MAX` and for short counts too. On a CPU without SHA-NI the same checks run on
 //! the dispatching `HeaderHasher::scan`, i.e. the portable fallback.
 
+mod support;
+
 use cheesechain::chain::hash::Hash256;
 use cheesechain::chain::target::hash_meets_target;
 use cheesechain::chain::BlockHeader;
 use cheesechain::miner::hasher::{state_to_hash, HeaderHasher};
 use cheesechain::miner::shani::{tail_words, ShaNi, LANES};
 use proptest::prelude::*;
+use support::consensus::header_strategy;
 
 /// Says once per test which path is under test, so a CI log shows it.
 fn path() -> Option<ShaNi> {
@@ -18,24 +21,6 @@ fn path() -> Option<ShaNi> {
         None => println!("path: portable fallback (no SHA-NI on this CPU)"),
     }
     ni
-}
-
-fn header_strategy() -> impl Strategy<Value = BlockHeader> {
-    (
-        any::<u32>(),
-        any::<[u8; 32]>(),
-        any::<[u8; 32]>(),
-        any::<u32>(),
-        any::<u32>(),
-    )
-        .prop_map(|(version, prev, root, time, bits)| BlockHeader {
-            version,
-            prev: Hash256(prev),
-            merkle_root: Hash256(root),
-            time,
-            bits,
-            nonce: 0,
-        })
 }
 
 /// A target that about one hash in `2^k` meets (little-endian: top bytes zero).

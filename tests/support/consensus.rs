@@ -148,3 +148,23 @@ pub fn negate_s(s: &[u8]) -> [u8; 32] {
     }
     out
 }
+
+/// Any header with nonce 0 (the miner tests scan nonces from there).
+pub fn header_strategy() -> impl proptest::strategy::Strategy<Value = BlockHeader> {
+    use proptest::prelude::*;
+    (
+        any::<u32>(),
+        any::<[u8; 32]>(),
+        any::<[u8; 32]>(),
+        any::<u32>(),
+        any::<u32>(),
+    )
+        .prop_map(|(version, prev, root, time, bits)| BlockHeader {
+            version,
+            prev: Hash256(prev),
+            merkle_root: Hash256(root),
+            time,
+            bits,
+            nonce: 0,
+        })
+}

@@ -142,6 +142,13 @@ pub fn tracker(dir: &Path, listen: &str) -> Proc {
 
 /// Starts a peer with its data in `dir`, registered with `tracker`.
 pub fn peer(dir: &Path, tracker: &str, extra: &[&str]) -> Proc {
+    peer_of(env!("CARGO_BIN_EXE_peer"), dir, tracker, NET, extra)
+}
+
+/// Starts the peer binary `bin` on `network` with its data in `dir`, listening on
+/// 127.0.0.1:0 with a status file on every change, using `tracker` (`none` for none),
+/// plus `extra` flags.
+pub fn peer_of(bin: &str, dir: &Path, tracker: &str, network: &str, extra: &[&str]) -> Proc {
     let dir_s = dir.display().to_string();
     let mut args = vec![
         "--tracker",
@@ -151,12 +158,12 @@ pub fn peer(dir: &Path, tracker: &str, extra: &[&str]) -> Proc {
         "--data-dir",
         &dir_s,
         "--network",
-        NET,
+        network,
         "--status-secs",
         "0",
     ];
     args.extend_from_slice(extra);
-    spawn(env!("CARGO_BIN_EXE_peer"), "peer", &args, dir, None)
+    spawn(bin, "peer", &args, dir, None)
 }
 
 /// Polls `cond` every 50 ms until it returns `Some`, or panics with `what` after
