@@ -111,6 +111,13 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
             ("HEADERS_AHEAD_MAX", u64::from(HEADERS_AHEAD_MAX)),
             ("USELESS_HEADERS_BURST", USELESS_HEADERS_BURST),
             ("USELESS_HEADERS_RATE", USELESS_HEADERS_RATE),
+            ("SIDE_HEADERS_BURST", SIDE_HEADERS_BURST),
+            ("SIDE_HEADERS_RATE", SIDE_HEADERS_RATE),
+            ("PRESYNC_FAIL_COST", PRESYNC_FAIL_COST),
+            (
+                "PRESYNC_COMMIT_PERIOD",
+                u64::from(cheesechain::chain::presync::COMMIT_PERIOD),
+            ),
         ] {
             m.insert(k, v);
         }
@@ -162,7 +169,11 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         // Not numbers: the mining strategy and tie-break (peer-protocol.md, appendix A).
         strategy: _,
         tie_break: _,
+        // MIN_CHAIN_WORK below (a 256-bit number, zero by default).
+        min_chain_work: _,
     } = node.clone();
+    assert!(node.min_chain_work.is_zero());
+    m.insert("MIN_CHAIN_WORK", 0);
     m.insert("MAX_OUTBOUND", u(node.max_outbound));
     m.insert("MAX_OUTBOUND_PER_GROUP", u(MAX_OUTBOUND_PER_GROUP));
     m.insert("MAX_INBOUND", u(node.max_inbound));

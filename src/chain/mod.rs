@@ -14,6 +14,7 @@ pub mod merkle;
 pub mod orphans;
 pub mod params;
 pub mod pow;
+pub mod presync;
 pub mod sigcache;
 pub mod state;
 pub mod target;

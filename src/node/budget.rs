@@ -33,6 +33,14 @@ pub const USELESS_HEADERS_RATE: u64 = 10;
 /// Most headers stored above the active tip's height: a header higher than the tip
 /// plus this is not stored (and counts as useless).
 pub const HEADERS_AHEAD_MAX: u32 = 40_000;
+/// Side headers (on a branch that does not raise the best header) all peers together
+/// may make the node store at once, beyond new-block announcements.
+pub const SIDE_HEADERS_BURST: u64 = 2_000;
+/// Side headers the node may store per second, all peers together.
+pub const SIDE_HEADERS_RATE: u64 = 10;
+/// Useless headers a presync that ends without storing its branch is charged (too
+/// little work, too long, or a replaced session).
+pub const PRESYNC_FAIL_COST: u64 = 1_000;
 /// A branch is stored only if its cumulative work reaches the active tip's minus
 /// this many blocks of the tip's work (Bitcoin Core's anti-DoS threshold).
 pub const ANTI_DOS_BLOCKS: u64 = 144;

@@ -76,6 +76,9 @@ pub struct NodeConfig {
     /// How an honest node chooses between equal-work tips; a selfish node always
     /// prefers its own (first seen).
     pub tie_break: TieBreak,
+    /// Least cumulative work a branch must reach before its headers are stored (the
+    /// anti-DoS threshold is at least this); zero by default.
+    pub min_chain_work: crate::chain::u256::U256,
 }
 
 impl NodeConfig {
@@ -111,6 +114,7 @@ impl NodeConfig {
             block_push_peers: 2,
             strategy: Strategy::Honest,
             tie_break: TieBreak::FirstSeen,
+            min_chain_work: crate::chain::u256::U256::ZERO,
         }
     }
 }

@@ -23,6 +23,7 @@ mod mining;
 mod mismatch;
 pub mod peer;
 mod ping;
+mod presync;
 pub mod query;
 mod relay;
 mod replay;
@@ -181,6 +182,8 @@ pub struct Node {
     selfish: Option<Selfish>,
     /// Equal-work rival tips whose blocks to fetch (random tie-break; see [`rivals`]).
     rivals: Vec<Hash256>,
+    /// The side headers all peers together may still make it store (see [`presync`]).
+    side_headers: budget::Gcra,
 }
 
 impl Node {
@@ -229,6 +232,7 @@ impl Node {
             stop_requested: false,
             selfish: None,
             rivals: Vec::new(),
+            side_headers: budget::Gcra::default(),
             cfg,
         };
         if node.cfg.strategy == Strategy::Selfish {

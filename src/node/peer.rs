@@ -232,6 +232,8 @@ pub struct Peer {
     pub last_new_block: Option<Time>,
     /// When it last gave us a transaction we did not have.
     pub last_new_tx: Option<Time>,
+    /// Its presync of a branch too light to store yet, if any.
+    pub presync: Option<Box<crate::chain::presync::Presync>>,
 }
 
 impl Peer {
@@ -262,6 +264,7 @@ impl Peer {
             closing: false,
             last_new_block: None,
             last_new_tx: None,
+            presync: None,
         }
     }
 

@@ -30,9 +30,31 @@ impl Node {
                 self.arm_peer_timers(conn);
             }
         }
-        if !self.headers_useful(conn, &headers, now) {
+        let (headers, more) = match self.headers_gate(conn, &headers, full, now) {
+            presync::Gate::Store => (headers, full),
+            presync::Gate::StoreThenMore(hs) => (hs, true),
+            presync::Gate::Done => return,
+        };
+        let Some(last) = self.store_headers(conn, &headers, now) else {
             return;
+        };
+        if more {
+            if let Some(last) = last {
+                self.ask_headers_after(conn, last, now);
+            }
         }
+        self.request_blocks(now);
+    }
+
+    /// Stores a `headers` message from `conn` header by header; `None` if it stopped
+    /// (an unknown parent was asked about, or the peer was punished), else the last
+    /// header accepted.
+    fn store_headers(
+        &mut self,
+        conn: ConnId,
+        headers: &[BlockHeader],
+        now: Time,
+    ) -> Option<Option<Hash256>> {
         let mut last = None;
         let mut top = 0;
         for (i, h) in headers.iter().enumerate() {
@@ -46,7 +68,7 @@ impl Node {
                     } else {
                         self.punish(conn, "headers do not connect to each other".into(), now);
                     }
-                    return;
+                    return None;
                 }
                 Err(e) if !block_error_punishable(&e) => {
                     debug!(target: "chain", "header {hash} not accepted now: {e}");
@@ -57,7 +79,7 @@ impl Node {
                 }
                 Err(e) => {
                     self.punish(conn, format!("invalid header {hash}: {e}"), now);
-                    return;
+                    return None;
                 }
             };
             if let Some(p) = self.peers.get_mut(&conn) {
@@ -73,74 +95,7 @@ impl Node {
             let publish = s.on_public_block(hash, top);
             self.publish(publish);
         }
-        if full {
-            if let Some(last) = last {
-                let msg = Message::GetHeaders {
-                    locator: vec![last],
-                    stop: Hash256::ZERO,
-                };
-                let deadline = now + self.cfg.request_timeout;
-                if let Some(p) = self.peers.get_mut(&conn) {
-                    p.headers_deadline = Some(deadline);
-                }
-                self.arm_peer_timers(conn);
-                self.send(conn, msg);
-            }
-        }
-        self.request_blocks(now);
-    }
-
-    /// Header anti-DoS (after Bitcoin Core's headers presync): true if the batch may be
-    /// stored. A batch whose parent is known but whose last header's cumulative work
-    /// stays below the active tip's minus `ANTI_DOS_BLOCKS` of its blocks (a low-work
-    /// branch forking far back) is dropped, and so are new headers higher than the tip
-    /// plus `HEADERS_AHEAD_MAX`; the new headers dropped are charged to the sender's
-    /// useless-headers budget, which cuts it once exhausted.
-    fn headers_useful(&mut self, conn: ConnId, headers: &[BlockHeader], now: Time) -> bool {
-        use crate::chain::pow::work_of;
-        let Some(first) = headers.first() else {
-            return true;
-        };
-        let Some(parent_work) = self.chain.chain_work(&first.prev) else {
-            return true; // unknown parent: handled (and asked about) below
-        };
-        let parent_height = self.chain.height_of(&first.prev).unwrap_or(0);
-        let end_work = headers
-            .iter()
-            .fold(parent_work, |w, h| w.saturating_add(work_of(h.bits)));
-        let tip_block_work = self
-            .chain
-            .header(&self.chain.tip())
-            .map(|h| work_of(h.bits))
-            .unwrap_or_default();
-        let margin = tip_block_work
-            .checked_mul_u64(budget::ANTI_DOS_BLOCKS)
-            .unwrap_or(crate::chain::u256::U256::MAX);
-        let threshold = self
-            .chain
-            .tip_work()
-            .checked_sub(margin)
-            .unwrap_or(crate::chain::u256::U256::ZERO);
-        let top = parent_height.saturating_add(headers.len() as u32);
-        let too_high = top
-            > self
-                .chain
-                .height()
-                .saturating_add(budget::HEADERS_AHEAD_MAX);
-        if end_work >= threshold && !too_high {
-            return true;
-        }
-        // Only headers not known yet count: a repeat of known headers costs nothing.
-        let new = headers
-            .iter()
-            .filter(|h| self.chain.find_known_header(h).is_none())
-            .count();
-        if new == 0 {
-            return true;
-        }
-        debug!(target: "chain", "dropping {new} headers: {}", if too_high { "too far ahead of the tip" } else { "branch with too little work" });
-        self.charge(conn, Budget::UselessHeaders, new, now);
-        false
+        Some(last)
     }
 
     /// A header of an announcement: its hash, and its height once known or accepted, or

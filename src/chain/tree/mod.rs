@@ -268,6 +268,11 @@ impl Chain {
         self.active_tip_work
     }
 
+    /// Cumulative work of the best header chain (at least the active tip's).
+    pub fn best_header_work(&self) -> U256 {
+        self.best_header_work
+    }
+
     /// Cumulative work of the chain ending at a known header.
     pub fn chain_work(&self, hash: &Hash256) -> Option<U256> {
         self.entry(hash).map(|e| e.work)
