@@ -482,7 +482,7 @@ fn join_and_leave_all(n: u64, seed: u64) -> (Vec<Vec<ConnId>>, Vec<Vec<ConnId>>)
 
 #[test]
 fn join_and_leave_notices_go_to_a_bounded_random_subset() {
-    const N: u64 = 2_000;
+    const N: u64 = 10_000;
     let k = NOTICE_FANOUT;
     let (joins, leaves) = join_and_leave_all(N, 1);
     for (i, to) in joins.iter().enumerate() {
