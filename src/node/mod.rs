@@ -17,6 +17,7 @@ pub mod budget;
 pub mod config;
 mod download;
 mod handshake;
+pub mod hashmeter;
 mod inflight;
 pub mod known;
 mod mining;
@@ -174,7 +175,7 @@ pub struct Node {
     /// The `mine` request being carried out, if any.
     mine_request: Option<query::MineRequest>,
     /// This node's own hash rate.
-    hash_meter: query::HashMeter,
+    hash_meter: hashmeter::HashMeter,
     /// A control client asked the node to stop.
     stop_requested: bool,
     /// The selfish-mining state, for a node whose strategy is selfish.
@@ -225,7 +226,7 @@ impl Node {
             mismatch: MismatchWatch::default(),
             control: BTreeSet::new(),
             mine_request: None,
-            hash_meter: query::HashMeter::default(),
+            hash_meter: hashmeter::HashMeter::default(),
             stop_requested: false,
             selfish: None,
             rivals: Vec::new(),
