@@ -13,6 +13,7 @@
 
 mod addrbook;
 mod bans;
+mod batch;
 pub mod budget;
 pub mod config;
 mod download;
@@ -182,6 +183,8 @@ pub struct Node {
     selfish: Option<Selfish>,
     /// Equal-work rival tips whose blocks to fetch (random tie-break; see [`rivals`]).
     rivals: Vec<Hash256>,
+    /// Work put off until the end of a message batch (see [`batch`]).
+    batch: batch::Batch,
 }
 
 impl Node {
@@ -230,6 +233,7 @@ impl Node {
             stop_requested: false,
             selfish: None,
             rivals: Vec::new(),
+            batch: batch::Batch::default(),
             cfg,
         };
         if node.cfg.strategy == Strategy::Selfish {
@@ -564,6 +568,9 @@ impl Service for Node {
     }
 
     fn on_message(&mut self, conn: ConnId, msg: Message, now: Time) {
+        if self.batch.is_open() && !matches!(msg, Message::Block(_)) {
+            self.flush_batched_tip();
+        }
         if self.control.contains(&conn) {
             self.on_control_message(conn, msg, now);
         } else if self.tracker.conn == Some(conn) {
@@ -572,6 +579,14 @@ impl Service for Node {
         } else {
             self.on_peer_message(conn, msg, now);
         }
+    }
+
+    fn batch_start(&mut self) {
+        self.open_batch();
+    }
+
+    fn batch_end(&mut self, now: Time) {
+        self.close_batch(now);
     }
 
     fn on_disconnected(&mut self, conn: ConnId, reason: &DisconnectReason, now: Time) {
