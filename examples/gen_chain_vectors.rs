@@ -7,7 +7,7 @@ mod consensus_util;
 
 use cheesechain::chain::hash::hex;
 use cheesechain::chain::mempool::transfer_txid;
-use cheesechain::chain::pow::{check_pow, is_retarget_height, retarget, work_of};
+use cheesechain::chain::pow::{check_pow, is_retarget_height, retarget, retarget_first, work_of};
 use cheesechain::chain::tree::Chain;
 use cheesechain::chain::u256::U256;
 use cheesechain::chain::{
@@ -1025,15 +1025,15 @@ fn retarget_chain() -> String {
     writeln!(
         s,
         "# A devnet-1s chain crossing three difficulty retargets (see spec/consensus.md §5):\n\
-         # retarget_interval {n}, target_spacing_secs {}, so the expected timespan is {} s;\n\
-         # the timespans of the three periods are clamped (target x4), twice the expected\n\
+         # retarget_interval {n}, target_spacing_secs {}, so the expected timespan is {} s\n\
+         # (the first window starts at block 1, not genesis: 8 intervals, 8 s); the timespans of the three periods are clamped (target x4), twice the expected\n\
          # (x2) and half of it (x1/2). Coinbase-only blocks. Lines, in order:\n\
          # network: <name> <genesis hash>\n\
          # now: <clock, Unix seconds, used for every block and case>\n\
-         # retarget: <height> <time of block height-1-N, genesis if negative>\n\
-         #   <time of block height-1>\n\
+         # retarget: <height> <first height: height-1-N, or 1 if that is below 1>\n\
+         #   <time of block first height> <time of block height-1>\n\
          #   <parent bits> <required bits>   (before the block at each retarget height;\n\
-         #   N = retarget_interval)\n\
+         #   N = retarget_interval; expected timespan (height-1-first) * spacing)\n\
          # block: <height> <hash> <block hex>\n\
          # account: <account hex> <balance> <next sequence>\n\
          # tip: <height> <hash> <supply>\n\
@@ -1058,10 +1058,11 @@ fn retarget_chain() -> String {
         time += retarget_step(h);
         let parent = c.tip();
         if is_retarget_height(&p, h) {
-            let first = c.hash_at((h - 1).saturating_sub(n)).unwrap();
+            let first_height = retarget_first(&p, h).unwrap();
+            let first = c.hash_at(first_height).unwrap();
             writeln!(
                 s,
-                "retarget: {h} {} {} {:08x} {:08x}",
+                "retarget: {h} {first_height} {} {} {:08x} {:08x}",
                 c.header(&first).unwrap().time,
                 c.header(&parent).unwrap().time,
                 c.header(&parent).unwrap().bits,

@@ -278,6 +278,15 @@ pub trait Service {
     fn on_connect_failed(&mut self, addr: SocketAddr, role: Role, now: Time);
     /// A whole message arrived on a connection.
     fn on_message(&mut self, conn: ConnId, msg: Message, now: Time);
+    /// The driver is about to deliver several messages that arrived together (one read
+    /// from one connection), each by [`Service::on_message`], and will then call
+    /// [`Service::batch_end`]. A service may put off work that each message would
+    /// repeat (one tip change for a run of blocks) until then. Drivers that deliver one
+    /// message at a time, like the simulator, never call it.
+    fn batch_start(&mut self) {}
+    /// The messages announced by [`Service::batch_start`] were delivered (or the
+    /// connection was closed part way): finish the work put off.
+    fn batch_end(&mut self, _now: Time) {}
     /// A connection closed, whoever closed it. No more events for `conn` follow.
     fn on_disconnected(&mut self, conn: ConnId, reason: &DisconnectReason, now: Time);
     /// Called at or after [`Service::next_deadline`].

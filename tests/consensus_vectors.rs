@@ -202,23 +202,25 @@ fn replay(name: &str) -> Replay {
                 let h: u32 = v[0].parse().unwrap();
                 assert!(is_retarget_height(p, h), "{h} is no retarget height");
                 assert_eq!(c.height() + 1, h);
-                let first = c
-                    .hash_at((h - 1).saturating_sub(p.retarget_interval))
-                    .unwrap();
+                // The window starts N blocks before the parent, or at block 1.
+                let first_height: u32 = v[1].parse().unwrap();
+                let want_first = (h - 1).saturating_sub(p.retarget_interval).max(1);
+                assert_eq!(first_height, want_first);
+                let first = c.hash_at(first_height).unwrap();
                 let parent = c.header(&c.tip()).unwrap();
-                let (t_first, t_last): (u32, u32) = (v[1].parse().unwrap(), v[2].parse().unwrap());
+                let (t_first, t_last): (u32, u32) = (v[2].parse().unwrap(), v[3].parse().unwrap());
                 assert_eq!(c.header(&first).unwrap().time, t_first);
                 assert_eq!(parent.time, t_last);
-                assert_eq!(parent.bits, bits(&v[3]));
-                assert_eq!(c.next_bits(&c.tip()), Some(bits(&v[4])));
+                assert_eq!(parent.bits, bits(&v[4]));
+                assert_eq!(c.next_bits(&c.tip()), Some(bits(&v[5])));
                 let limit = U256::from_compact(p.pow_limit_bits).unwrap();
-                let expected = p.retarget_interval as u64 * p.target_spacing_secs as u64;
+                let expected = (h - 1 - first_height) as u64 * p.target_spacing_secs as u64;
                 let span = t_last as i64 - t_first as i64;
                 assert_eq!(
-                    retarget(bits(&v[3]), span, expected, p.retarget_clamp, limit),
-                    bits(&v[4])
+                    retarget(bits(&v[4]), span, expected, p.retarget_clamp, limit),
+                    bits(&v[5])
                 );
-                if v[3] != v[4] {
+                if v[4] != v[5] {
                     bits_changes += 1;
                 }
             }

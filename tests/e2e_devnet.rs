@@ -1,6 +1,7 @@
 //! The `devnet` launcher end to end: a tracker and three peers reach a common tip and
 //! devnet exits 0 with a summary; an impossible goal exits non-zero with a message; a
-//! second devnet on a folder in use refuses and deletes nothing.
+//! second devnet on a folder in use refuses and deletes nothing; Ctrl-C prints the
+//! summary and the fork tree, then stops every child.
 
 mod support;
 
@@ -122,6 +123,69 @@ fn children_stop_when_devnet_is_killed() {
     });
 }
 
+/// Ctrl-C sends SIGINT to the terminal's foreground process group: here that is the
+/// devnet process alone (the test's own group is not signalled), as the worker and the
+/// peers sit in their own group. Devnet then prints where the network got to and
+/// writes the fork tree, and every child exits.
+#[test]
+fn ctrl_c_prints_the_summary_and_the_fork_tree() {
+    let _g = support::process::serial();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("interrupted-net");
+    let mut devnet = KillOnDrop(
+        Command::new(env!("CARGO_BIN_EXE_devnet"))
+            .args(["--peers", "2", "--network", "testnet", "--data-dir"])
+            .arg(&dir)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let mut stdout = devnet.0.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut s);
+        let _ = tx.send(s);
+    });
+    wait_for(60, "both peers past height 3", || {
+        (peer_height(&dir.join("peer-0")) >= 3 && peer_height(&dir.join("peer-1")) >= 3)
+            .then_some(())
+    });
+    let pid = devnet.0.id().to_string();
+    assert!(Command::new("kill")
+        .args(["-INT", &pid])
+        .status()
+        .unwrap()
+        .success());
+    // The pipe closes when the worker, its last holder, has exited.
+    let out = rx
+        .recv_timeout(std::time::Duration::from_secs(60))
+        .expect("devnet's output did not end within 60 s of Ctrl-C");
+    let summary = out
+        .lines()
+        .find(|l| l.starts_with("stopped: "))
+        .unwrap_or_else(|| panic!("no summary after Ctrl-C: {out}"));
+    assert!(summary.contains("2 of 2 peers reported"), "{summary}");
+    assert!(out.contains("blocks mined"), "{out}");
+    assert!(out.contains("fork tree of peer-0: "), "{out}");
+    let svg = std::fs::read_to_string(dir.join("tree.svg")).unwrap();
+    assert!(svg.contains("mined by peer-"), "{svg}");
+    let needle = dir.display().to_string();
+    wait_for(10, "every child gone after Ctrl-C", || {
+        (processes_mentioning(&needle) == 0).then_some(())
+    });
+    assert!(!dir.join(".devnet.lock").exists(), "lock left behind");
+}
+
+/// The parent PID of process `pid`, from `/proc/PID/stat` (the field after the
+/// parenthesised command name and the state).
+fn parent_of(pid: &str) -> String {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 1..];
+    after.split_whitespace().nth(1).unwrap().to_string()
+}
+
 /// The height in the status file of the peer whose data is in `dir` (0 if none yet).
 fn peer_height(dir: &Path) -> u64 {
     StatusFile::read(dir).map_or(0, |s| s.num("height"))
@@ -147,9 +211,12 @@ fn a_second_devnet_on_a_folder_in_use_refuses_and_deletes_nothing() {
     });
     let before: Vec<Vec<u8>> = keys.iter().map(|k| std::fs::read(k).unwrap()).collect();
     let lock = dir.join(cheesechain::cli::devnet::LOCK);
+    // The lock names the worker that runs the network, a child of the devnet started.
+    let holder = std::fs::read_to_string(&lock).unwrap().trim().to_string();
     assert_eq!(
-        std::fs::read_to_string(&lock).unwrap().trim(),
-        first.0.id().to_string()
+        parent_of(&holder),
+        first.0.id().to_string(),
+        "lock {holder}"
     );
 
     let second = Command::new(env!("CARGO_BIN_EXE_devnet"))
@@ -176,10 +243,7 @@ fn a_second_devnet_on_a_folder_in_use_refuses_and_deletes_nothing() {
     );
     let after: Vec<Vec<u8>> = keys.iter().map(|k| std::fs::read(k).unwrap()).collect();
     assert_eq!(before, after, "node keys changed");
-    assert_eq!(
-        std::fs::read_to_string(&lock).unwrap().trim(),
-        first.0.id().to_string()
-    );
+    assert_eq!(std::fs::read_to_string(&lock).unwrap().trim(), holder);
     let h = peer_height(&dir.join("peer-0"));
     wait_for(
         60,

@@ -2,8 +2,9 @@
 //!
 //! `devnet tracker ...` and `devnet peer ...` run those roles from this same
 //! executable; that is how devnet starts its children, so it needs no other binary.
-//! `devnet release-lock LOCK PID` is the helper that removes the data directory's
-//! lock once devnet is gone, also after Ctrl-C (see `cli::devnet`).
+//! `devnet watch ...` is the worker that runs the network and its table under the
+//! supervising `devnet`, and `devnet release-lock LOCK PID` the helper that removes
+//! the data directory's lock once the worker is gone (see `cli::devnet`).
 #![forbid(unsafe_code)]
 
 use cheesechain::cli;
@@ -25,10 +26,15 @@ fn main() -> ExitCode {
         Some(cli::devnet::RELEASE_ROLE) => {
             cli::finish("devnet", cli::devnet::release_after_parent(&args[1..]))
         }
-        _ => {
-            let a: cli::devnet::DevnetArgs = cli::parse_or_exit("devnet", &args);
+        Some(cli::devnet::WORKER_ROLE) => {
+            let a: cli::devnet::DevnetArgs = cli::parse_or_exit("devnet", &args[1..]);
             cli::init_logging();
-            cli::finish("devnet", cli::devnet::run(a))
+            cli::finish("devnet", cli::devnet::run(a, true))
+        }
+        _ => {
+            // Parsed here too, so --help, --version and bad flags answer at once.
+            let _: cli::devnet::DevnetArgs = cli::parse_or_exit("devnet", &args);
+            cli::devnet::supervise(&args)
         }
     }
 }

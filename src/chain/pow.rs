@@ -84,13 +84,25 @@ pub fn is_retarget_height(params: &NetworkParams, height: u32) -> bool {
     params.retarget_interval != 0 && height != 0 && height.is_multiple_of(params.retarget_interval)
 }
 
+/// The height of the first block of the retarget window of a block at `height`: the
+/// window ends at `height - 1` and starts `retarget_interval` blocks before, but never
+/// at genesis, whose time is fixed when the network is defined, long before anyone
+/// mines: block 1 instead (spec/consensus.md §5). `None` where `height` does not
+/// retarget, or the window would hold no block interval.
+pub fn retarget_first(params: &NetworkParams, height: u32) -> Option<u32> {
+    if !is_retarget_height(params, height) {
+        return None;
+    }
+    let first = (height - 1).saturating_sub(params.retarget_interval).max(1);
+    (first < height - 1).then_some(first)
+}
+
 /// Required bits of a block at `height` whose parent has `parent_bits`.
 ///
-/// At a retarget height (see [`is_retarget_height`]) `time_last` is the time of the
+/// Where the block retargets (see [`retarget_first`]), `time_last` is the time of the
 /// block at `height - 1` and `time_first` the time of the block at
-/// `height - 1 - retarget_interval` (the genesis block if that is negative); the
-/// expected span is `retarget_interval * target_spacing_secs`. Otherwise the parent's
-/// bits.
+/// `retarget_first(height)`; the expected span is one `target_spacing_secs` for each
+/// block interval between them. Otherwise the parent's bits.
 pub fn next_bits(
     params: &NetworkParams,
     height: u32,
@@ -98,10 +110,10 @@ pub fn next_bits(
     time_last: u32,
     time_first: u32,
 ) -> u32 {
-    if !is_retarget_height(params, height) {
+    let Some(first) = retarget_first(params, height) else {
         return parent_bits;
-    }
-    let expected = params.retarget_interval as u64 * params.target_spacing_secs as u64;
+    };
+    let expected = (height - 1 - first) as u64 * params.target_spacing_secs as u64;
     let actual = time_last as i64 - time_first as i64;
     let limit = U256::from_compact(params.pow_limit_bits).unwrap_or(U256::MAX);
     retarget(parent_bits, actual, expected, params.retarget_clamp, limit)
@@ -241,8 +253,12 @@ mod tests {
         let t = U256::from_compact(bits).unwrap();
         // Not a retarget height: parent's bits whatever the times.
         assert_eq!(next_bits(&p, 5, bits, 1000, 0), bits);
-        // Exactly on schedule: unchanged.
-        assert_eq!(next_bits(&p, 4, bits, 40, 0), bits);
+        // Exactly on schedule: unchanged. The first window starts at block 1, not at
+        // genesis, so it spans two intervals (blocks 1 to 3), not four.
+        assert_eq!(retarget_first(&p, 4), Some(1));
+        assert_eq!(next_bits(&p, 4, bits, 20, 0), bits);
+        assert_eq!(retarget_first(&p, 8), Some(3));
+        assert_eq!(next_bits(&p, 8, bits, 40, 0), bits);
         // Far too fast: target divided by the clamp (4), not more.
         let fast = next_bits(&p, 8, bits, 100, 100);
         assert_eq!(fast, t.mul_div_u64(1, 4).unwrap().to_compact());
@@ -256,6 +272,11 @@ mod tests {
             next_bits(&p, 8, p.pow_limit_bits, 1_000_000, 0),
             p.pow_limit_bits
         );
+        // A window without an interval (interval 2: blocks 1 to 1) does not retarget.
+        p.retarget_interval = 2;
+        assert_eq!(retarget_first(&p, 2), None);
+        assert_eq!(next_bits(&p, 2, bits, 1_000_000, 0), bits);
+        assert_eq!(retarget_first(&p, 4), Some(1));
         // Interval 0 never retargets.
         assert_eq!(
             next_bits(&NetworkParams::regtest(), 100, 0x207fffff, 9, 0),

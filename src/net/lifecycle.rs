@@ -244,6 +244,13 @@ impl Reactor {
                 }
             }
             let id = conn.id;
+            // Messages read together are one batch: the service may do once what
+            // each of them would repeat (see `Service::batch_start`).
+            let batch = msgs.len() > 1;
+            if batch {
+                service.batch_start();
+            }
+            let mut applied = Ok(());
             for m in msgs.drain(..) {
                 if !self
                     .conns
@@ -255,10 +262,20 @@ impl Reactor {
                 self.stats.messages_received += 1;
                 trace!(target: "net", "connection {id}: received {}", m.name());
                 service.on_message(id, m, now);
-                self.apply_actions(service, hooks, now)?;
+                applied = self.apply_actions(service, hooks, now);
+                if applied.is_err() {
+                    break;
+                }
+            }
+            if batch {
+                service.batch_end(now);
+                if applied.is_ok() {
+                    applied = self.apply_actions(service, hooks, now);
+                }
             }
             msgs.clear();
             self.msgs = msgs;
+            applied?;
             if let Some(e) = error {
                 if self.conns.get(key).is_some_and(|c| c.id == id) {
                     debug!(target: "net", "connection {id}: {e}");

@@ -59,7 +59,7 @@ impl Node {
             self.known.record(p, &block.block().header.prev);
         }
         self.process_block(block, Some(conn), now);
-        self.request_blocks(now);
+        self.blocks_arrived(now);
     }
 
     /// Accepts a block from a peer (`from`) or from our own miner (`None`), then any

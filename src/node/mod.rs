@@ -13,10 +13,12 @@
 
 mod addrbook;
 mod bans;
+mod batch;
 pub mod budget;
 pub mod config;
 mod download;
 mod handshake;
+pub mod hashmeter;
 mod inflight;
 pub mod known;
 mod mining;
@@ -175,7 +177,7 @@ pub struct Node {
     /// The `mine` request being carried out, if any.
     mine_request: Option<query::MineRequest>,
     /// This node's own hash rate.
-    hash_meter: query::HashMeter,
+    hash_meter: hashmeter::HashMeter,
     /// A control client asked the node to stop.
     stop_requested: bool,
     /// The selfish-mining state, for a node whose strategy is selfish.
@@ -184,6 +186,8 @@ pub struct Node {
     rivals: Vec<Hash256>,
     /// The side headers all peers together may still make it store (see [`presync`]).
     side_headers: budget::Gcra,
+    /// Work put off until the end of a message batch (see [`batch`]).
+    batch: batch::Batch,
 }
 
 impl Node {
@@ -228,11 +232,12 @@ impl Node {
             mismatch: MismatchWatch::default(),
             control: BTreeSet::new(),
             mine_request: None,
-            hash_meter: query::HashMeter::default(),
+            hash_meter: hashmeter::HashMeter::default(),
             stop_requested: false,
             selfish: None,
             rivals: Vec::new(),
             side_headers: budget::Gcra::default(),
+            batch: batch::Batch::default(),
             cfg,
         };
         if node.cfg.strategy == Strategy::Selfish {
@@ -567,6 +572,9 @@ impl Service for Node {
     }
 
     fn on_message(&mut self, conn: ConnId, msg: Message, now: Time) {
+        if self.batch.is_open() && !matches!(msg, Message::Block(_)) {
+            self.flush_batched_tip();
+        }
         if self.control.contains(&conn) {
             self.on_control_message(conn, msg, now);
         } else if self.tracker.conn == Some(conn) {
@@ -575,6 +583,14 @@ impl Service for Node {
         } else {
             self.on_peer_message(conn, msg, now);
         }
+    }
+
+    fn batch_start(&mut self) {
+        self.open_batch();
+    }
+
+    fn batch_end(&mut self, now: Time) {
+        self.close_batch(now);
     }
 
     fn on_disconnected(&mut self, conn: ConnId, reason: &DisconnectReason, now: Time) {

@@ -134,11 +134,18 @@ impl Node {
         } else {
             debug!(target: "chain", "new tip {height} {}", tip.short());
         }
-        self.mempool.reorganized(disconnected, &self.chain);
         self.mining.mark_dirty();
+        self.tip_effects(disconnected, reorg_depth);
+    }
+
+    /// What a tip change causes beyond the chain: the mempool returns and drops
+    /// transfers, observers get [`Event::TipChanged`], peers get the announcement.
+    /// Within a message batch, once for all its tip changes (see [`batch`]).
+    pub(super) fn apply_tip_effects(&mut self, disconnected: &[Block], reorg_depth: u32) {
+        self.mempool.reorganized(disconnected, &self.chain);
         self.push(Action::Event(Event::TipChanged {
-            tip,
-            height,
+            tip: self.chain.tip(),
+            height: self.chain.height(),
             reorg_depth,
         }));
         self.announce_tip();

@@ -285,7 +285,9 @@ impl Node {
         let Some(p) = self.peers.get(&conn) else {
             return;
         };
-        if p.timers.get(PeerTimer::BlockRequest) != Some(deadline) {
+        if p.timers.get(PeerTimer::BlockRequest) != Some(deadline)
+            || !self.retime_now(conn, deadline)
+        {
             return;
         }
         let next = self.block_requests.earliest_of(conn, |d| d >= deadline);

@@ -6,7 +6,7 @@ use crate::chain::block::HashedBlock;
 use crate::chain::error::BlockError;
 use crate::chain::hash::Hash256;
 use crate::chain::header::HashedHeader;
-use crate::chain::pow::{is_retarget_height, median_in_place, next_bits, work_of};
+use crate::chain::pow::{median_in_place, next_bits, retarget_first, work_of};
 use crate::chain::sigcache::SigCache;
 use crate::chain::validate::{
     body_matches_header, check_block_stateless, check_hashed_header_contextual, HeaderContext,
@@ -216,10 +216,9 @@ impl Chain {
     /// [`Chain::next_bits`] of a known parent entry.
     pub(super) fn next_bits_of(&self, p: &Entry) -> u32 {
         let height = p.height + 1;
-        if !is_retarget_height(&self.params, height) {
+        let Some(first_height) = retarget_first(&self.params, height) else {
             return p.header.bits;
-        }
-        let first_height = p.height.saturating_sub(self.params.retarget_interval);
+        };
         let first = self
             .ancestor(&p.hash, first_height)
             .expect("a known entry has ancestors down to genesis");

@@ -3,6 +3,14 @@
 //!
 //! This file holds the flags and the watch loop; starting and killing children, the
 //! data directory, the convergence check and the table each have a file.
+//!
+//! `devnet` itself only supervises: it starts the watch loop as a worker process
+//! (`devnet watch ...`) in its own process group, with a pipe on the worker's stdin,
+//! and waits for it. Ctrl-C reaches only the terminal's foreground group, so it stops
+//! the supervisor, not the worker or the peers; the worker sees its stdin close,
+//! prints the summary and the fork tree, then stops the peers and the tracker. That is
+//! how devnet reports on Ctrl-C without a signal handler (std has none, and `unsafe`
+//! or another dependency is not allowed).
 
 mod children;
 mod converge;
@@ -11,6 +19,9 @@ mod table;
 
 pub use data_dir::{release_after_parent, LOCK, MARKER, RELEASE_ROLE};
 
+/// The hidden role under which the supervisor starts the watch loop.
+pub const WORKER_ROLE: &str = "watch";
+
 use crate::runtime::status::StatusFile;
 use argh::FromArgs;
 use children::{spawn, Children};
@@ -18,12 +29,16 @@ use converge::converged;
 use data_dir::prepare_dir;
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
+use std::process::{Command, ExitCode, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use table::render_table;
 
 /// Start a local cheesechain network: one tracker and N mining peers as child processes
 /// on 127.0.0.1, each peer with its own data directory under --data-dir. Shows a live
-/// table (height, tip, peers, hash rate per peer). Ctrl-C stops everything.
+/// table (height, tip, peers, hash rate per peer). Ctrl-C stops everything, after
+/// printing a summary and writing the fork tree of peer-0 (DATA_DIR/tree.svg).
 #[derive(FromArgs, Debug)]
 pub struct DevnetArgs {
     /// number of peers to start (default 4)
@@ -126,12 +141,81 @@ fn write_tree(args: &DevnetArgs, dirs: &[(String, String, PathBuf)]) -> String {
     }
 }
 
-/// Runs the devnet until Ctrl-C, or until the goal height (see [`DevnetArgs`]).
+/// The supervisor: starts `exe watch ARGS...` (the arguments devnet was given) in its
+/// own process group with a pipe on its stdin, waits for it and exits with its code.
+/// If the supervisor dies (Ctrl-C, kill), the pipe closes and the worker reports and
+/// stops the network (see the module documentation).
+pub fn supervise(raw_args: &[String]) -> ExitCode {
+    use std::os::unix::process::CommandExt;
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("devnet: error: cannot find own executable: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let child = Command::new(exe)
+        .arg(WORKER_ROLE)
+        .args(raw_args)
+        .stdin(Stdio::piped())
+        .process_group(0)
+        .spawn();
+    let mut child = match child {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("devnet: error: cannot start the watch loop: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Held open until this process exits; its end of file tells the worker to stop.
+    let _pipe = child.stdin.take();
+    match child.wait() {
+        Ok(st) if st.success() => ExitCode::SUCCESS,
+        Ok(st) => match st.code() {
+            // The worker printed its own error line.
+            Some(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),
+            None => {
+                eprintln!("devnet: error: the watch loop was killed ({st})");
+                ExitCode::FAILURE
+            }
+        },
+        Err(e) => {
+            eprintln!("devnet: error: cannot wait for the watch loop: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Becomes true once stdin reaches end of file (or fails): the supervisor is gone.
+fn watch_stdin() -> Arc<AtomicBool> {
+    let gone = Arc::new(AtomicBool::new(false));
+    let flag = gone.clone();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut sink = [0u8; 64];
+        let mut stdin = std::io::stdin().lock();
+        loop {
+            match stdin.read(&mut sink) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                Err(_) => break,
+            }
+        }
+        flag.store(true, Ordering::SeqCst);
+    });
+    gone
+}
+
+/// Runs the devnet until Ctrl-C, or until the goal height (see [`DevnetArgs`]). With
+/// `supervised`, stdin is the supervisor's pipe: when it closes, the run prints its
+/// summary and fork tree and ends.
 ///
 /// # Errors
 /// A message for the user: cannot prepare the data directory, a child failed to start
 /// or died, or the goal was not reached in time.
-pub fn run(args: DevnetArgs) -> Result<(), String> {
+pub fn run(args: DevnetArgs, supervised: bool) -> Result<(), String> {
+    let stopped = supervised.then(watch_stdin);
     if args.peers == 0 {
         return Err("--peers must be at least 1".into());
     }
@@ -196,6 +280,13 @@ pub fn run(args: DevnetArgs) -> Result<(), String> {
     let mut last_print = Instant::now() - Duration::from_secs(10);
     loop {
         std::thread::sleep(Duration::from_millis(250));
+        if stopped.as_ref().is_some_and(|s| s.load(Ordering::SeqCst)) {
+            let statuses: Vec<Option<StatusFile>> =
+                dirs.iter().map(|(_, _, d)| StatusFile::read(d)).collect();
+            println!("\n{}", converge::stopped(&statuses, start.elapsed()));
+            println!("{}", write_tree(&args, &dirs));
+            return Ok(());
+        }
         for (name, c) in &mut children.0 {
             if let Ok(Some(status)) = c.try_wait() {
                 return Err(format!(
