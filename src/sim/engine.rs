@@ -704,8 +704,23 @@ impl Sim {
     /// of the run as far as it got, next to the error (`None` only if no node is live
     /// to take the chain from), so that a failed run can still be looked at.
     pub fn finish_with_report(mut self) -> (Option<Report>, Result<(), SimError>) {
-        let outcome = self.run_to_end();
-        (self.try_report(), outcome)
+        let outcome = self.run_checked();
+        (self.into_report(), outcome)
+    }
+
+    /// [`Sim::finish_with_report`] in two steps, so the final state can be looked at
+    /// (e.g. [`Sim::block_tree`]) before [`Sim::into_report`] consumes the run: this
+    /// runs to the end and checks convergence.
+    ///
+    /// # Errors
+    /// As [`Sim::finish`].
+    pub fn run_checked(&mut self) -> Result<(), SimError> {
+        self.run_to_end()
+    }
+
+    /// The report of the run as far as it got (`None` if no node is live).
+    pub fn into_report(self) -> Option<Report> {
+        self.try_report()
     }
 
     /// The body of [`Sim::finish`] without the report.
