@@ -104,6 +104,11 @@ struct Args {
     /// also write an SVG picture of the propagation CDFs to this file
     #[argh(option)]
     svg: Option<String>,
+    /// also write an SVG picture of the final block tree to this file: the best chain
+    /// on the top lane, stale branches faded on the lanes below, each block coloured by
+    /// the node that mined it (node-N)
+    #[argh(option)]
+    tree_svg: Option<String>,
     /// print the name and version (`sim X.Y.Z`), then exit
     #[argh(switch)]
     version: bool,
@@ -265,6 +270,12 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     }
+    if let Some(path) = &args.tree_svg {
+        if let Err(e) = check_writable(Path::new(path)) {
+            eprintln!("sim: cannot write --tree-svg {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     if let Some(path) = &args.trace {
         if let Err(e) = check_writable(Path::new(path)) {
             eprintln!("sim: cannot write --trace {path}: {e}");
@@ -308,7 +319,21 @@ fn main() -> ExitCode {
     }
     // A failed check still prints the report of the run as far as it got: it is what
     // shows what went wrong.
-    let (report, outcome) = sim.finish_with_report();
+    let outcome = sim.run_checked();
+    let tree = args.tree_svg.as_ref().map(|_| sim.block_tree());
+    let report = sim.into_report();
+    if let (Some(path), Some(tree)) = (&args.tree_svg, &tree) {
+        let stale = cheesechain::tree_svg::stale_count(tree);
+        let title = format!(
+            "sim seed {}: {} blocks, {stale} stale",
+            args.seed,
+            tree.len()
+        );
+        if let Err(e) = std::fs::write(path, cheesechain::tree_svg::render(tree, &title)) {
+            eprintln!("sim: cannot write {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
     if let Some(report) = &report {
         if args.json {
             print!("{}", report.json());

@@ -165,8 +165,7 @@ pub struct Sim {
     /// Each host's clock offset in ms (`--clock-skew`; empty without skew).
     pub(super) skew_ms: Vec<i64>,
     /// Where `--trace` lines go (see [`Sim::set_trace`]).
-    pub(super) trace: Option<Box<dyn std::io::Write>>,
-    pub(super) trace_error: Option<String>,
+    pub(super) trace: super::trace::Trace,
     /// While a delivered message is handled: the host that sent it (the trace's
     /// `from` of the blocks stored meanwhile).
     pub(super) delivering_from: Option<HostId>,
@@ -340,8 +339,7 @@ impl Sim {
             rng_mine: SplitMix64::new(derive_seed(cfg.seed, 2)),
             selfish_node: cfg.selfish.map(|_| (m - 1) * n / m),
             skew_ms: draw_skews(cfg.seed, n, cfg.clock_skew_ms),
-            trace: None,
-            trace_error: None,
+            trace: Default::default(),
             delivering_from: None,
             progress: None,
             race_blocks: (0, 0),
@@ -665,16 +663,6 @@ impl Sim {
         self.clock.saturating_since(self.mining_start) / 1000
     }
 
-    /// Writes a trace of the run to `w` as JSON lines: every first arrival of a block
-    /// at a node as it happens (`{"type":"arrival","block","node","time_ms","from"}`,
-    /// `from` the node whose message delivered it), then at the end every block
-    /// (`{"type":"block","hash","parent","height","miner","mined_at_ms","counted",
-    /// "best"}`, `best` meaning on the final best chain). Times are milliseconds since
-    /// mining started. Tracing changes nothing in the run (nor its digest).
-    pub fn set_trace(&mut self, w: Box<dyn std::io::Write>) {
-        self.trace = Some(w);
-    }
-
     /// Calls `f` about every 65 536 events while [`Sim::finish`] runs, with how far the
     /// run is (for a progress line; it cannot change the run).
     pub fn set_progress(&mut self, f: Box<dyn FnMut(Progress)>) {
@@ -716,8 +704,23 @@ impl Sim {
     /// of the run as far as it got, next to the error (`None` only if no node is live
     /// to take the chain from), so that a failed run can still be looked at.
     pub fn finish_with_report(mut self) -> (Option<Report>, Result<(), SimError>) {
-        let outcome = self.run_to_end();
-        (self.try_report(), outcome)
+        let outcome = self.run_checked();
+        (self.into_report(), outcome)
+    }
+
+    /// [`Sim::finish_with_report`] in two steps, so the final state can be looked at
+    /// (e.g. [`Sim::block_tree`]) before [`Sim::into_report`] consumes the run: this
+    /// runs to the end and checks convergence.
+    ///
+    /// # Errors
+    /// As [`Sim::finish`].
+    pub fn run_checked(&mut self) -> Result<(), SimError> {
+        self.run_to_end()
+    }
+
+    /// The report of the run as far as it got (`None` if no node is live).
+    pub fn into_report(self) -> Option<Report> {
+        self.try_report()
     }
 
     /// The body of [`Sim::finish`] without the report.

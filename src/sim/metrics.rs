@@ -6,7 +6,6 @@ use super::report::{BlockRec, Report};
 use super::time::SimDuration;
 use crate::chain::Block;
 use sha2::Digest;
-use std::io::Write;
 use std::sync::Arc;
 
 impl Sim {
@@ -16,16 +15,8 @@ impl Sim {
         let now = self.clock.0;
         match self.block_index.get(&hash) {
             Some(&ix) => {
-                if self.trace.is_some() {
-                    let line = format!(
-                        "{{\"type\":\"arrival\",\"block\":\"{}\",\"node\":{h},\"time_ms\":{},\"from\":{}}}\n",
-                        hash.to_hex(),
-                        self.ms_since_start(now),
-                        self.delivering_from
-                            .map_or("null".into(), |f| f.0.to_string())
-                    );
-                    self.write_trace(line.as_bytes());
-                }
+                let t = self.ms_since_start(now);
+                self.trace.arrival(&hash, h, t, self.delivering_from);
                 let is_miner = self.is_miner[h];
                 let r = &mut self.blocks[ix as usize];
                 r.have += 1;
@@ -86,17 +77,6 @@ impl Sim {
         us.saturating_sub(self.mining_start.0) as f64 / 1000.0
     }
 
-    /// Appends to the `--trace` output; the first failure stops tracing and is kept
-    /// for the report.
-    fn write_trace(&mut self, line: &[u8]) {
-        if let Some(w) = self.trace.as_mut() {
-            if let Err(e) = w.write_all(line) {
-                self.trace_error = Some(e.to_string());
-                self.trace = None;
-            }
-        }
-    }
-
     /// The report, with the chain of the first live node (`None` if none is live).
     pub(super) fn try_report(mut self) -> Option<Report> {
         let reference = self.nodes.iter().flatten().next()?;
@@ -118,24 +98,9 @@ impl Sim {
             .iter()
             .map(|b| chain.is_active(&b.hash))
             .collect();
-        if self.trace.is_some() {
-            let mut out = String::new();
-            for (b, best) in self.blocks.iter().zip(&in_best) {
-                out.push_str(&format!(
-                    "{{\"type\":\"block\",\"hash\":\"{}\",\"parent\":\"{}\",\"height\":{},\"miner\":{},\"mined_at_ms\":{},\"counted\":{},\"best\":{best}}}\n",
-                    b.hash.to_hex(),
-                    b.parent.to_hex(),
-                    b.height,
-                    b.miner,
-                    self.ms_since_start(b.mined_us),
-                    b.counted
-                ));
-            }
-            self.write_trace(out.as_bytes());
-            if let Some(Err(e)) = self.trace.as_mut().map(|w| w.flush()) {
-                self.trace_error = Some(e.to_string());
-            }
-        }
+        let start = self.mining_start.0;
+        let ms = |us: u64| us.saturating_sub(start) as f64 / 1000.0;
+        self.trace.blocks(&self.blocks, &in_best, ms);
         let reference = self.nodes.iter().flatten().next()?;
         let chain = reference.chain();
         let digest: [u8; 32] = self.digest.clone().finalize().into();
@@ -168,7 +133,7 @@ impl Sim {
                 selfish: self.selfish_node.zip(self.cfg.selfish),
                 race_blocks: self.race_blocks,
                 clock_skew_ms: self.cfg.clock_skew_ms,
-                trace_error: self.trace_error.clone(),
+                trace_error: self.trace.error(),
                 time_too_new: self
                     .nodes
                     .iter()
