@@ -28,6 +28,7 @@ mod relay;
 mod replay;
 mod rivals;
 mod slots;
+mod stale;
 pub mod strategy;
 mod sync;
 mod timers;
@@ -61,6 +62,7 @@ use log::{debug, info, warn};
 use mining::Mining;
 use mismatch::MismatchWatch;
 use peer::{Handshake, Peer, PeerTable, PingState};
+pub use stale::{STALE_TIP_INTERVALS, STALE_TIP_MIN_MS};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -181,6 +183,8 @@ pub struct Node {
     selfish: Option<Selfish>,
     /// Equal-work rival tips whose blocks to fetch (random tie-break; see [`rivals`]).
     rivals: Vec<Hash256>,
+    /// The stale-tip check (see [`stale`]).
+    stale: stale::StaleTip,
 }
 
 impl Node {
@@ -196,6 +200,8 @@ impl Node {
         let rejected = replay::replay(&mut chain, stored, now);
         let mut rng = SplitMix64::new(cfg.seed);
         let nonce = rng.next_u64();
+        let tip = chain.tip();
+        let stale_after = stale::stale_after(&cfg);
         let mut node = Node {
             mempool: Mempool::new(cfg.mempool_max_txs),
             sig_cache: SigCache::with_random_salt(SIG_CACHE_MAX_ENTRIES),
@@ -229,6 +235,7 @@ impl Node {
             stop_requested: false,
             selfish: None,
             rivals: Vec::new(),
+            stale: stale::StaleTip::new(tip, now, stale_after),
             cfg,
         };
         if node.cfg.strategy == Strategy::Selfish {
@@ -237,6 +244,8 @@ impl Node {
         for a in node.cfg.connect.clone() {
             node.addrs.learn(a, now);
         }
+        node.timers
+            .set(timers::Timer::StaleTip, node.stale.deadline());
         node.arm_node_timers();
         (node, rejected)
     }
@@ -556,6 +565,7 @@ impl Service for Node {
             Role::Peer => {
                 self.addrs.dial_done(&addr);
                 self.addrs.retry_later(&addr, now + self.cfg.peer_retry);
+                self.stale_extra_failed(&addr);
                 debug!(target: "net", "could not connect to {addr}");
             }
         }
@@ -569,7 +579,14 @@ impl Service for Node {
             self.on_tracker_message(conn, msg, now);
             self.arm_node_timers();
         } else {
+            let headers = self.chain.header_count();
             self.on_peer_message(conn, msg, now);
+            if self.chain.header_count() > headers {
+                if let Some(p) = self.peers.get_mut(&conn) {
+                    p.last_new_header = Some(now);
+                }
+            }
+            self.stale_tip_seen(now);
         }
     }
 
@@ -641,6 +658,7 @@ impl Service for Node {
         self.connect_more(now);
         self.ask_for_peers_if_starving(now);
         self.request_blocks(now);
+        self.stale_tip_check(now);
         self.arm_node_timers();
     }
 
@@ -685,6 +703,7 @@ impl Service for Node {
                 None => None,
             };
             self.process_block(block, None, now);
+            self.stale_tip_seen(now);
             if let Some(height) = self.chain.height_of(&hash) {
                 self.stats.blocks_mined += 1;
                 info!(target: "miner", "mined block {height} {}", hash.short());

@@ -232,6 +232,8 @@ pub struct Peer {
     pub last_new_block: Option<Time>,
     /// When it last gave us a transaction we did not have.
     pub last_new_tx: Option<Time>,
+    /// When it last sent us a header we did not have.
+    pub last_new_header: Option<Time>,
 }
 
 impl Peer {
@@ -262,7 +264,16 @@ impl Peer {
             closing: false,
             last_new_block: None,
             last_new_tx: None,
+            last_new_header: None,
         }
+    }
+
+    /// When it last told us something new (a block or header we did not have), or
+    /// when it connected if it never did.
+    pub fn last_news(&self) -> Time {
+        self.last_new_block
+            .max(self.last_new_header)
+            .unwrap_or(self.connected_at)
     }
 
     /// True once both versions and acknowledgements were exchanged.
