@@ -133,6 +133,9 @@ pub enum DisconnectReason {
     TooManyConnections,
     /// Closed to give its inbound slot to a newcomer (all slots were taken).
     Evicted,
+    /// An outbound peer closed by the stale-tip check: it had gone longest without
+    /// telling us anything new while our tip was stale.
+    StaleEvicted,
     /// The address is banned for misbehaviour.
     Banned,
     /// The remote side does not read: its outgoing queue is full.
@@ -171,6 +174,9 @@ impl fmt::Display for DisconnectReason {
             DisconnectReason::Timeout(w) => write!(f, "timeout: {w}"),
             DisconnectReason::TooManyConnections => f.write_str("too many connections"),
             DisconnectReason::Evicted => f.write_str("evicted for a new inbound peer"),
+            DisconnectReason::StaleEvicted => {
+                f.write_str("evicted by the stale-tip check (nothing new from it)")
+            }
             DisconnectReason::Banned => f.write_str("banned"),
             DisconnectReason::SendQueueFull => f.write_str("send queue full"),
             DisconnectReason::Shutdown => f.write_str("shutting down"),

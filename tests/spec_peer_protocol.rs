@@ -202,6 +202,11 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     m.insert("MAX_BLOCKS_PER_GETDATA", u(MAX_BLOCKS_PER_GETDATA));
     m.insert("MAX_ANNOUNCE_HEADERS", u(MAX_ANNOUNCE_HEADERS));
     m.insert("MAX_KNOWN_ADDRS", u(MAX_KNOWN_ADDRS));
+    m.insert(
+        "STALE_TIP_INTERVALS",
+        u64::from(cheesechain::node::STALE_TIP_INTERVALS),
+    );
+    m.insert("STALE_TIP_MIN_MS", cheesechain::node::STALE_TIP_MIN_MS);
     m.insert("DOWNLOAD_WINDOW", u(DOWNLOAD_WINDOW));
     m.insert(
         "SIG_CACHE_MAX_ENTRIES",
@@ -307,6 +312,7 @@ fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
         DisconnectReason::Timeout(""),
         DisconnectReason::TooManyConnections,
         DisconnectReason::Evicted,
+        DisconnectReason::StaleEvicted,
         DisconnectReason::Banned,
         DisconnectReason::SendQueueFull,
         DisconnectReason::Shutdown,
@@ -327,6 +333,7 @@ fn all_reasons() -> Vec<(&'static str, DisconnectReason)> {
                 DisconnectReason::Timeout(_) => "Timeout",
                 DisconnectReason::TooManyConnections => "TooManyConnections",
                 DisconnectReason::Evicted => "Evicted",
+                DisconnectReason::StaleEvicted => "StaleEvicted",
                 DisconnectReason::Banned => "Banned",
                 DisconnectReason::SendQueueFull => "SendQueueFull",
                 DisconnectReason::Shutdown => "Shutdown",

@@ -129,6 +129,7 @@ impl Node {
         info!(target: "net", "peer {addr} connected ({:?})", self.peers[&conn].dir);
         self.mismatch.handshake_ok();
         self.push(Action::Event(Event::PeerConnected { conn, addr }));
+        self.stale_extra_ready(conn);
         self.request_headers(conn, now);
         // Ask for its mempool so transactions reach late joiners.
         self.send(conn, Message::Mempool);

@@ -31,6 +31,7 @@ mod relay;
 mod replay;
 mod rivals;
 mod slots;
+mod stale;
 pub mod strategy;
 mod sync;
 mod timers;
@@ -64,6 +65,7 @@ use log::{debug, info, warn};
 use mining::Mining;
 use mismatch::MismatchWatch;
 use peer::{Handshake, Peer, PeerTable, PingState};
+pub use stale::{STALE_TIP_INTERVALS, STALE_TIP_MIN_MS};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -188,6 +190,8 @@ pub struct Node {
     side_headers: budget::Gcra,
     /// Work put off until the end of a message batch (see [`batch`]).
     batch: batch::Batch,
+    /// The stale-tip check (see [`stale`]).
+    stale: stale::StaleTip,
 }
 
 impl Node {
@@ -203,6 +207,8 @@ impl Node {
         let rejected = replay::replay(&mut chain, stored, now);
         let mut rng = SplitMix64::new(cfg.seed);
         let nonce = rng.next_u64();
+        let tip = chain.tip();
+        let stale_after = stale::stale_after(&cfg);
         let mut node = Node {
             mempool: Mempool::new(cfg.mempool_max_txs),
             sig_cache: SigCache::with_random_salt(SIG_CACHE_MAX_ENTRIES),
@@ -238,6 +244,7 @@ impl Node {
             rivals: Vec::new(),
             side_headers: budget::Gcra::default(),
             batch: batch::Batch::default(),
+            stale: stale::StaleTip::new(tip, now, stale_after),
             cfg,
         };
         if node.cfg.strategy == Strategy::Selfish {
@@ -246,6 +253,8 @@ impl Node {
         for a in node.cfg.connect.clone() {
             node.addrs.learn(a, now);
         }
+        node.timers
+            .set(timers::Timer::StaleTip, node.stale.deadline());
         node.arm_node_timers();
         (node, rejected)
     }
@@ -565,6 +574,7 @@ impl Service for Node {
             Role::Peer => {
                 self.addrs.dial_done(&addr);
                 self.addrs.retry_later(&addr, now + self.cfg.peer_retry);
+                self.stale_extra_failed(&addr);
                 debug!(target: "net", "could not connect to {addr}");
             }
         }
@@ -581,7 +591,14 @@ impl Service for Node {
             self.on_tracker_message(conn, msg, now);
             self.arm_node_timers();
         } else {
+            let headers = self.chain.header_count();
             self.on_peer_message(conn, msg, now);
+            if self.chain.header_count() > headers {
+                if let Some(p) = self.peers.get_mut(&conn) {
+                    p.last_new_header = Some(now);
+                }
+            }
+            self.stale_tip_seen(now);
         }
     }
 
@@ -661,6 +678,7 @@ impl Service for Node {
         self.connect_more(now);
         self.ask_for_peers_if_starving(now);
         self.request_blocks(now);
+        self.stale_tip_check(now);
         self.arm_node_timers();
     }
 
@@ -705,6 +723,7 @@ impl Service for Node {
                 None => None,
             };
             self.process_block(block, None, now);
+            self.stale_tip_seen(now);
             if let Some(height) = self.chain.height_of(&hash) {
                 self.stats.blocks_mined += 1;
                 info!(target: "miner", "mined block {height} {}", hash.short());

@@ -234,6 +234,8 @@ pub struct Peer {
     pub last_new_tx: Option<Time>,
     /// Its presync of a branch too light to store yet, if any.
     pub presync: Option<Box<crate::chain::presync::Presync>>,
+    /// When it last sent us a header we did not have.
+    pub last_new_header: Option<Time>,
 }
 
 impl Peer {
@@ -265,7 +267,16 @@ impl Peer {
             last_new_block: None,
             last_new_tx: None,
             presync: None,
+            last_new_header: None,
         }
+    }
+
+    /// When it last told us something new (a block or header we did not have), or
+    /// when it connected if it never did.
+    pub fn last_news(&self) -> Time {
+        self.last_new_block
+            .max(self.last_new_header)
+            .unwrap_or(self.connected_at)
     }
 
     /// True once both versions and acknowledgements were exchanged.

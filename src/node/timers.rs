@@ -23,6 +23,8 @@ pub(super) enum Timer {
     ConnectRetry,
     /// The earliest outstanding transaction request may be asked of someone else.
     TxRequest,
+    /// The stale-tip check looks whether the tip moved.
+    StaleTip,
     /// The earliest of a peer's slots ([`PeerTimers`]).
     Peer(ConnId),
 }
@@ -108,7 +110,7 @@ pub(super) struct TimerTable {
 }
 
 /// How many slots the node has of its own.
-const NODE_SLOTS: usize = 4;
+const NODE_SLOTS: usize = 5;
 
 impl Default for TimerTable {
     fn default() -> TimerTable {
@@ -131,6 +133,7 @@ impl TimerTable {
             Timer::Heartbeat => Ok(1),
             Timer::ConnectRetry => Ok(2),
             Timer::TxRequest => Ok(3),
+            Timer::StaleTip => Ok(4),
             Timer::Peer(c) => Err(c),
         }
     }
