@@ -83,6 +83,19 @@ impl AddrBook {
         self.known.values().any(|&t| t <= now)
     }
 
+    /// True if [`AddrBook::due`] would return an address (without noting the next
+    /// retry: a pure question).
+    pub(super) fn any_dialable(
+        &self,
+        now: Time,
+        connected: &BTreeSet<SocketAddr>,
+        banned: impl Fn(SocketAddr) -> bool,
+    ) -> bool {
+        self.known.iter().any(|(a, &retry)| {
+            retry <= now && !connected.contains(a) && !self.pending.contains(a) && !banned(*a)
+        })
+    }
+
     /// When the next address now waiting out its retry delay becomes usable.
     pub(super) fn next_retry(&self) -> Option<Time> {
         self.next_retry

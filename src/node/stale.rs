@@ -113,12 +113,30 @@ impl Node {
             }
         }
         // No group left to try: free the stalest slot for a fresh draw, once that peer
-        // has had a whole stale period to tell us something.
+        // has had a whole stale period to tell us something; only if there is an
+        // address to draw (connected to everyone we know, as in a full mesh, an
+        // eviction would only churn: the sim's selfish-mining mesh never converged).
+        if !self.fresh_addr_due(now) {
+            return;
+        }
         let after = self.stale_after();
         if let Some(conn) = self.stalest_outbound(None, |p| now.since(p.connected_at) >= after) {
             self.evict_stale(conn);
             self.connect_more(now);
         }
+    }
+
+    /// True if some known address we are not connected to may be dialled now.
+    fn fresh_addr_due(&self, now: Time) -> bool {
+        let connected: BTreeSet<SocketAddr> = self
+            .peers
+            .values()
+            .flat_map(|p| [Some(p.addr), p.listen_addr()])
+            .flatten()
+            .collect();
+        let bans = &self.bans;
+        self.addrs
+            .any_dialable(now, &connected, |a| bans.is_banned(a, now))
     }
 
     /// A due address in an address group with no outbound connection (open or being
