@@ -126,3 +126,11 @@ impl Sim {
         Ok(())
     }
 }
+
+impl Sim {
+    /// The region index of node `i` (into [`super::Regions::names`]), `None` without
+    /// regions or for a node that does not exist.
+    pub fn node_region(&self, i: usize) -> Option<usize> {
+        self.region_of.get(i).map(|&r| r as usize)
+    }
+}
