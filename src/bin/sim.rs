@@ -1,7 +1,8 @@
 //! The simulator binary: parses flags, runs [`cheesechain::sim::Sim`], prints the report.
 
 use argh::FromArgs;
-use cheesechain::sim::{Crash, Latency, Partition, Sim, SimConfig, Topology};
+use cheesechain::sim::regions::SCENARIOS;
+use cheesechain::sim::{Crash, Latency, Partition, Scenario, Sim, SimConfig, Topology};
 use std::fs::OpenOptions;
 use std::path::Path;
 use std::process::ExitCode;
@@ -16,16 +17,38 @@ struct Args {
     #[argh(option, default = "100")]
     nodes: usize,
     /// how many of them mine, with equal hash shares, spread over the indices
-    /// (default 16)
-    #[argh(option, default = "16")]
-    miners: usize,
-    /// mesh (every pair connected by the simulator) or tracker (each node keeps
-    /// --outbound links chosen through the real tracker protocol); default tracker
-    #[argh(option, default = "String::from(\"tracker\")")]
-    topology: String,
-    /// outbound links per node with --topology tracker (default 8)
-    #[argh(option, default = "8")]
-    outbound: usize,
+    /// (default 16; every node with --scenario)
+    #[argh(option)]
+    miners: Option<usize>,
+    /// mesh (every pair connected by the simulator), tracker (each node keeps
+    /// --outbound links chosen through the real tracker protocol) or graph (the
+    /// simulator links each node to --outbound random others, as SimBlock does);
+    /// default tracker, graph with --scenario
+    #[argh(option)]
+    topology: Option<String>,
+    /// outbound links per node with --topology tracker or graph (default 8; with
+    /// --scenario and the graph topology, drawn per node from the scenario's degree
+    /// distribution unless given)
+    #[argh(option)]
+    outbound: Option<usize>,
+    /// real geography from SimBlock's tables: bitcoin-2015 or bitcoin-2019. Six
+    /// regions (NA, EU, SA, AP, JP, AU) with their node shares, a latency matrix
+    /// (each link drawn once from SimBlock's Pareto around the mean) and per-region
+    /// upload and download bandwidth (a transfer runs at the smaller of the sender's
+    /// upload and the receiver's download); 600 s blocks billed at 535000 bytes;
+    /// outbound links per node from SimBlock's degree distribution (Miller et al.
+    /// 2015); every node mines with an equal share unless --miners or --hash-shares is
+    /// given. Numbers from dsg-titech/simblock,
+    /// simulator/src/main/java/simblock/settings/NetworkConfiguration.java at commit
+    /// 5fc7f9f71745e4f689799a317c8438fe41304c01. Replaces --latency and --bandwidth;
+    /// --block-interval and --block-size still override
+    #[argh(option)]
+    scenario: Option<String>,
+    /// block messages cross the links as if they were at least BYTES long (their
+    /// transfer time is billed at that size; the blocks themselves stay as mined), at
+    /// most 1000000 (default: their real size; 535000 with --scenario)
+    #[argh(option)]
+    block_size: Option<u64>,
     /// one-way link latency: fixed:MS, uniform:LO:HI or lognormal:MEDIAN:MEAN
     /// (milliseconds; default uniform:20:200)
     #[argh(option, default = "\"uniform:20:200\".parse().unwrap()")]
@@ -39,9 +62,9 @@ struct Args {
     /// probability that a message is delivered twice (default 0)
     #[argh(option, default = "0.0")]
     dup: f64,
-    /// mean seconds between blocks over all miners (default 60)
-    #[argh(option, default = "60.0")]
-    block_interval: f64,
+    /// mean seconds between blocks over all miners (default 60; 600 with --scenario)
+    #[argh(option)]
+    block_interval: Option<f64>,
     /// blocks to mine (default 200)
     #[argh(option, default = "200")]
     blocks: u64,
@@ -170,22 +193,57 @@ fn secs(secs: f64) -> Duration {
 }
 
 fn config(a: &Args) -> Result<SimConfig, String> {
-    let mut c = SimConfig::new(a.seed, a.nodes, a.miners);
-    c.topology = match a.topology.as_str() {
+    let scenario = match &a.scenario {
+        Some(name) => Some(Scenario::named(name).ok_or_else(|| {
+            format!(
+                "unknown --scenario {name:?} (one of: {})",
+                SCENARIOS.join(", ")
+            )
+        })?),
+        None => None,
+    };
+    let miners = a
+        .miners
+        .unwrap_or(if scenario.is_some() { a.nodes } else { 16 });
+    let mut c = SimConfig::new(a.seed, a.nodes, miners);
+    let default_topology = if scenario.is_some() {
+        "graph"
+    } else {
+        "tracker"
+    };
+    let outbound = a.outbound.unwrap_or(8);
+    c.topology = match a.topology.as_deref().unwrap_or(default_topology) {
         "mesh" => Topology::Mesh,
-        "tracker" => Topology::Tracker {
-            outbound: a.outbound,
-        },
-        t => return Err(format!("unknown topology {t:?} (mesh or tracker)")),
+        "tracker" => Topology::Tracker { outbound },
+        "graph" => Topology::Graph { outbound },
+        t => return Err(format!("unknown topology {t:?} (mesh, tracker or graph)")),
     };
     c.latency = a.latency;
     c.bandwidth = a.bandwidth;
+    if let Some(s) = &scenario {
+        if a.bandwidth.is_some() {
+            return Err(
+                "--bandwidth does not go with --scenario (its regions set the bandwidths)".into(),
+            );
+        }
+        c.apply_scenario(s);
+        if a.outbound.is_some() {
+            c.degrees.clear();
+        }
+    }
+    if let Some(b) = a.block_size {
+        c.block_size = b;
+    }
     c.loss = a.loss;
     c.dup = a.dup;
-    if !(a.block_interval.is_finite() && a.block_interval > 0.0) {
-        return Err("--block-interval must be positive".into());
+    if let Some(bi) = a.block_interval {
+        if !(bi.is_finite() && bi > 0.0) {
+            return Err("--block-interval must be positive".into());
+        }
+        c.block_interval = secs(bi);
+    } else if scenario.is_none() {
+        c.block_interval = secs(60.0);
     }
-    c.block_interval = secs(a.block_interval);
     c.blocks = a.blocks;
     c.block_push_peers = a.push_peers;
     c.keepalive = a.keepalive;

@@ -162,6 +162,10 @@ pub struct Sim {
     pub(super) rng_mine: SplitMix64,
     /// The selfish miner's node, if any.
     pub(super) selfish_node: Option<usize>,
+    /// Each node's region (empty without regions; the tracker has none).
+    pub(super) region_of: Vec<u8>,
+    /// The graph topology's links, both directions (empty for the other topologies).
+    pub(super) graph: Vec<Vec<u32>>,
     /// Each host's clock offset in ms (`--clock-skew`; empty without skew).
     pub(super) skew_ms: Vec<i64>,
     /// Where `--trace` lines go (see [`Sim::set_trace`]).
@@ -235,8 +239,8 @@ impl Sim {
                 ));
             }
         }
-        if let Topology::Tracker { outbound } = cfg.topology {
-            if outbound == 0 {
+        if let Topology::Tracker { outbound } | Topology::Graph { outbound } = cfg.topology {
+            if outbound == 0 && cfg.degrees.is_empty() {
                 return Err(SimError::Config(
                     "tracker topology needs outbound > 0".into(),
                 ));
@@ -250,6 +254,20 @@ impl Sim {
         if cfg.clock_skew_ms > MAX_CLOCK_SKEW_MS {
             return Err(SimError::Config(format!(
                 "clock skew must be at most {MAX_CLOCK_SKEW_MS} ms"
+            )));
+        }
+        if let Some(r) = &cfg.regions {
+            r.validate().map_err(SimError::Config)?;
+            if cfg.bandwidth.is_some() {
+                return Err(SimError::Config(
+                    "a bandwidth and regions (which set their own) are both given".into(),
+                ));
+            }
+        }
+        if cfg.block_size > crate::chain::block::MAX_BLOCK_BYTES as u64 {
+            return Err(SimError::Config(format!(
+                "block size must be at most {} bytes (the largest valid block)",
+                crate::chain::block::MAX_BLOCK_BYTES
             )));
         }
         let mut cfg = cfg;
@@ -299,9 +317,9 @@ impl Sim {
                 acc
             })
             .collect();
-        let hi = cfg.latency.high_ms();
+        let hi = cfg.latency_high_ms();
         let startup_spread_us = match cfg.topology {
-            Topology::Mesh => 0,
+            Topology::Mesh | Topology::Graph { .. } => 0,
             Topology::Tracker { .. } => (n as u64 * 10).min(10_000) * 1000,
         };
         let warmup_us = startup_spread_us + ((30.0 * hi + 5000.0) * 1000.0) as u64;
@@ -338,6 +356,11 @@ impl Sim {
             rng_net: SplitMix64::new(derive_seed(cfg.seed, 1)),
             rng_mine: SplitMix64::new(derive_seed(cfg.seed, 2)),
             selfish_node: cfg.selfish.map(|_| (m - 1) * n / m),
+            region_of: match &cfg.regions {
+                Some(r) => r.assign(n, &mut SplitMix64::new(derive_seed(cfg.seed, 6))),
+                None => Vec::new(),
+            },
+            graph: Vec::new(),
             skew_ms: draw_skews(cfg.seed, n, cfg.clock_skew_ms),
             trace: Default::default(),
             delivering_from: None,
@@ -409,6 +432,7 @@ impl Sim {
                 }
             }
         }
+        sim.wire_graph()?;
         let ms = sim.mining_start;
         sim.schedule(ms, Ev::Mine);
         if let Some(p) = sim.cfg.partition {
@@ -611,6 +635,7 @@ impl Sim {
                             }
                         }
                     }
+                    self.rewire_graph_node(i)?;
                 }
             }
             Ev::TrackerDown => {
@@ -725,7 +750,7 @@ impl Sim {
 
     /// The body of [`Sim::finish`] without the report.
     fn run_to_end(&mut self) -> Result<(), SimError> {
-        let hi_us = (self.cfg.latency.high_ms() * 1000.0) as u64;
+        let hi_us = (self.cfg.latency_high_ms() * 1000.0) as u64;
         let settle_us = (100 * hi_us).max(60_000_000);
         while let Some(t) = self.queue.peek_time() {
             if let Some(stop) = self.mining_stopped {

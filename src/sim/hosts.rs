@@ -85,7 +85,7 @@ impl Sim {
             c.tie_break = crate::chain::tree::TieBreak::Random { key: c.seed };
         }
         match self.cfg.topology {
-            Topology::Mesh => {
+            Topology::Mesh | Topology::Graph { .. } => {
                 c.tracker = None;
                 c.max_outbound = 0;
                 c.max_inbound = self.cfg.nodes;
@@ -99,8 +99,8 @@ impl Sim {
         }
         // Scale request timeouts to the network: a round trip on a slow link plus
         // sending a full block must fit comfortably.
-        let hi = self.cfg.latency.high_ms() as u64;
-        let xfer = self.cfg.bandwidth.map_or(0, |bw| {
+        let hi = self.cfg.latency_high_ms() as u64;
+        let xfer = self.slowest_rate().map_or(0, |bw| {
             (crate::chain::block::MAX_BLOCK_BYTES as u64 * 1000) / bw
         });
         let t = Duration::from_millis((10 * hi + 2 * xfer).max(10_000));

@@ -16,6 +16,7 @@
 
 mod checker;
 mod engine;
+mod geo;
 pub mod harness;
 mod hosts;
 pub mod math;
@@ -23,6 +24,7 @@ mod metrics;
 pub mod model;
 mod network;
 pub mod queue;
+pub mod regions;
 pub mod report;
 mod time;
 mod trace;
@@ -32,6 +34,7 @@ mod workload;
 pub use engine::{Progress, Sim, SimError};
 pub use hosts::HostId;
 pub use model::Latency;
+pub use regions::{Regions, Scenario};
 pub use report::Report;
 use std::time::Duration;
 pub use time::{SimDuration, SimTime};
@@ -46,6 +49,14 @@ pub enum Topology {
     /// connections, chosen by its own protocol logic from the tracker's peer lists.
     Tracker {
         /// Outbound connections per node.
+        outbound: usize,
+    },
+    /// The simulator wires each node to this many others chosen at random (SimBlock's
+    /// way; a node's inbound links are whatever the others picked), or to a count drawn
+    /// from [`SimConfig::degrees`] when that is set; nodes open no connections
+    /// themselves.
+    Graph {
+        /// Outbound links per node.
         outbound: usize,
     },
 }
@@ -123,6 +134,16 @@ pub struct SimConfig {
     /// [-`clock_skew_ms`, +`clock_skew_ms`] (from the seed), so the rule refusing block
     /// times too far in the future is exercised; 0 (the default): one true clock.
     pub clock_skew_ms: u64,
+    /// Regions with a latency matrix and bandwidths (see [`Regions`]); when set they
+    /// replace [`SimConfig::latency`] and [`SimConfig::bandwidth`].
+    pub regions: Option<Regions>,
+    /// Block messages cross the links as if they were at least this many bytes (the
+    /// node's blocks stay what they are; only their transfer time is billed at this
+    /// size); 0: their real size. At most the largest valid block.
+    pub block_size: u64,
+    /// With [`Topology::Graph`]: the cumulative distribution of outbound links per node
+    /// (entry `k` is P(count <= k + 1)); empty: every node gets `outbound`.
+    pub degrees: Vec<f64>,
 }
 
 impl SimConfig {
@@ -149,6 +170,27 @@ impl SimConfig {
             selfish: None,
             tie_break_random: false,
             clock_skew_ms: 0,
+            regions: None,
+            block_size: 0,
+            degrees: Vec::new(),
+        }
+    }
+
+    /// The built-in scenario's regions, block interval, block size and (on the graph
+    /// topology) outbound degrees applied to this configuration.
+    pub fn apply_scenario(&mut self, s: &Scenario) {
+        self.regions = Some(s.regions.clone());
+        self.block_interval = s.block_interval;
+        self.block_size = s.block_size;
+        self.degrees = s.degrees.to_vec();
+    }
+
+    /// A latency almost every link stays below, ms (see [`Latency::high_ms`] and
+    /// [`Regions::high_ms`]).
+    pub fn latency_high_ms(&self) -> f64 {
+        match &self.regions {
+            Some(r) => r.high_ms(),
+            None => self.latency.high_ms(),
         }
     }
 }

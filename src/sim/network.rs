@@ -7,7 +7,7 @@ use super::model::unit;
 use super::time::{SimDuration, SimTime};
 use super::Topology;
 use crate::service::{ConnId, Direction, DisconnectReason, Role};
-use crate::wire::{Message, FRAME_HEADER_LEN, MSG_VERACK, MSG_VERSION};
+use crate::wire::{Message, MSG_VERACK, MSG_VERSION};
 use std::collections::BTreeSet;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -150,8 +150,8 @@ impl Sim {
 
     /// Wires `a` (outbound) to `b` (inbound) at once, as the simulator's own topology.
     pub(super) fn connect_pair(&mut self, a: usize, b: usize) -> Result<(), SimError> {
-        let lat = self.cfg.latency.sample(&mut self.rng_net);
         let (ha, hb) = (HostId::node(a), HostId::node(b));
+        let lat = self.link_latency(ha, hb);
         let ca = self.new_end(ha, hb, node_addr(b), Role::Peer, Direction::Outbound, lat)?;
         let cb = self.new_end(
             hb,
@@ -179,7 +179,6 @@ impl Sim {
     }
 
     pub(super) fn connect(&mut self, h: HostId, addr: SocketAddr, role: Role) {
-        let lat = self.cfg.latency.sample(&mut self.rng_net);
         let target = if addr == TRACKER_ADDR {
             Some(self.tracker_host)
         } else {
@@ -187,6 +186,7 @@ impl Sim {
                 .filter(|&i| i < self.cfg.nodes)
                 .map(HostId::node)
         };
+        let lat = self.link_latency(h, target.unwrap_or(h));
         let inc = self.hosts[h.index()].inc;
         match target {
             Some(to) if self.alive(to) && !self.cut(h, to) => {
@@ -221,7 +221,7 @@ impl Sim {
         if !e.open || e.host != h || !e.established {
             return;
         }
-        let size = (msg.payload_len() + FRAME_HEADER_LEN) as u64;
+        let size = self.wire_size(&msg);
         let ty = msg.msg_type();
         self.messages += 1;
         self.bytes += size;
@@ -236,9 +236,10 @@ impl Sim {
         }
         let dup = self.cfg.dup > 0.0 && !handshake && unit(&mut self.rng_net) < self.cfg.dup;
         let mut done = self.clock;
-        if let (Some(bw), false) = (self.cfg.bandwidth, h == self.tracker_host) {
+        let remote = e.remote;
+        if let Some(us) = self.upload_us(h, remote, size) {
             let start = done.max(self.hosts[h.index()].upload_free);
-            done = start + (size * 1_000_000).div_ceil(bw);
+            done = start + us;
             self.hosts[h.index()].upload_free = done;
         }
         let e = &mut self.conns[conn as usize];
@@ -304,7 +305,9 @@ impl Sim {
                     .flat_map(|b| (0..b).map(move |a| (HostId::node(a), HostId::node(b))))
                     .collect()
             }
-            Topology::Tracker { .. } => std::mem::take(&mut self.cut_pairs),
+            Topology::Tracker { .. } | Topology::Graph { .. } => {
+                std::mem::take(&mut self.cut_pairs)
+            }
         };
         for (a, b) in pairs {
             let key = (a.min(b), a.max(b));

@@ -359,8 +359,15 @@ impl Report {
             topology: match cfg.topology {
                 Topology::Mesh => "mesh".into(),
                 Topology::Tracker { outbound } => format!("tracker (outbound {outbound})"),
+                Topology::Graph { .. } if !cfg.degrees.is_empty() => {
+                    "graph (outbound drawn per node)".into()
+                }
+                Topology::Graph { outbound } => format!("graph (outbound {outbound})"),
             },
-            latency: cfg.latency.to_string(),
+            latency: match &cfg.regions {
+                Some(r) => format!("regions {}", r.name),
+                None => cfg.latency.to_string(),
+            },
             block_interval_ms: whole_ms(cfg.block_interval),
             blocks: n,
             stale,
