@@ -126,14 +126,19 @@ impl Node {
         }
     }
 
-    /// True if some known address we are not connected to may be dialled now.
-    fn fresh_addr_due(&self, now: Time) -> bool {
-        let connected: BTreeSet<SocketAddr> = self
-            .peers
+    /// Every address of a connected peer: the one it connects from and, if it told us,
+    /// the one it listens on.
+    fn connected_addrs(&self) -> BTreeSet<SocketAddr> {
+        self.peers
             .values()
             .flat_map(|p| [Some(p.addr), p.listen_addr()])
             .flatten()
-            .collect();
+            .collect()
+    }
+
+    /// True if some known address we are not connected to may be dialled now.
+    fn fresh_addr_due(&self, now: Time) -> bool {
+        let connected = self.connected_addrs();
         let bans = &self.bans;
         self.addrs
             .any_dialable(now, &connected, |a| bans.is_banned(a, now))
@@ -142,12 +147,7 @@ impl Node {
     /// A due address in an address group with no outbound connection (open or being
     /// dialled), drawn uniformly among such groups and then within the group.
     fn new_group_addr(&mut self, now: Time) -> Option<SocketAddr> {
-        let connected: BTreeSet<SocketAddr> = self
-            .peers
-            .values()
-            .flat_map(|p| [Some(p.addr), p.listen_addr()])
-            .flatten()
-            .collect();
+        let connected = self.connected_addrs();
         let used: BTreeSet<NetGroup> = self
             .peers
             .values()
@@ -239,6 +239,27 @@ mod tests {
     use super::*;
     use crate::chain::NetworkParams;
 
+    /// Two outbound slots, and pings and idle timeouts far beyond the stale period (it
+    /// is minutes), so the silent test peers are not cut for that.
+    fn patient_config(params: NetworkParams) -> NodeConfig {
+        let mut cfg = NodeConfig::new(params);
+        cfg.max_outbound = 2;
+        let day = Duration::from_secs(86_400);
+        (cfg.ping_interval, cfg.ping_timeout, cfg.idle_timeout) = (day, day, day);
+        cfg
+    }
+
+    /// The addresses dialled among `actions`.
+    fn dials_of(actions: Vec<Action>) -> Vec<SocketAddr> {
+        actions
+            .into_iter()
+            .filter_map(|a| match a {
+                Action::Connect { addr, .. } => Some(addr),
+                _ => None,
+            })
+            .collect()
+    }
+
     fn drain(node: &mut Node) -> Vec<Action> {
         std::iter::from_fn(|| node.poll_action()).collect()
     }
@@ -262,11 +283,7 @@ mod tests {
     fn a_stale_tip_opens_an_extra_outbound_to_a_new_group_then_evicts_the_stalest() {
         let params = NetworkParams::testnet();
         let spacing = Duration::from_secs(u64::from(params.target_spacing_secs));
-        let mut cfg = NodeConfig::new(params);
-        cfg.max_outbound = 2;
-        // The stale period is minutes: keep the silent test peers from timing out.
-        let day = Duration::from_secs(86_400);
-        (cfg.ping_interval, cfg.ping_timeout, cfg.idle_timeout) = (day, day, day);
+        let mut cfg = patient_config(params);
         // Two Sybils on 127.0.0.2 and one honest address on 127.0.0.3.
         let sybil = |p| SocketAddr::from(([127, 0, 0, 2], p));
         let honest = SocketAddr::from(([127, 0, 0, 3], 7000));
@@ -275,13 +292,7 @@ mod tests {
         let t0 = Time(1_000_000);
         let (mut node, _) = Node::new(cfg, Vec::new(), t0);
         node.on_tick(t0);
-        let dials: Vec<SocketAddr> = drain(&mut node)
-            .into_iter()
-            .filter_map(|a| match a {
-                Action::Connect { addr, .. } => Some(addr),
-                _ => None,
-            })
-            .collect();
+        let dials = dials_of(drain(&mut node));
         assert_eq!(dials.len(), 2, "{dials:?}");
         // Whatever the draw, make both slots Sybils: fail the honest dial, if any, and
         // connect the Sybils.
@@ -353,11 +364,7 @@ mod tests {
     fn with_no_new_group_a_stale_tip_evicts_the_stalest_for_a_fresh_draw() {
         let params = NetworkParams::testnet();
         let spacing = Duration::from_secs(u64::from(params.target_spacing_secs));
-        let mut cfg = NodeConfig::new(params);
-        cfg.max_outbound = 2;
-        // The stale period is minutes: keep the silent test peers from timing out.
-        let day = Duration::from_secs(86_400);
-        (cfg.ping_interval, cfg.ping_timeout, cfg.idle_timeout) = (day, day, day);
+        let mut cfg = patient_config(params);
         let a = SocketAddr::from(([127, 0, 0, 2], 5000));
         let b = SocketAddr::from(([127, 0, 0, 2], 5001));
         let c = SocketAddr::from(([127, 0, 0, 2], 5002));
@@ -365,13 +372,7 @@ mod tests {
         let t0 = Time(1_000_000);
         let (mut node, _) = Node::new(cfg, Vec::new(), t0);
         node.on_tick(t0);
-        let dials: Vec<SocketAddr> = drain(&mut node)
-            .into_iter()
-            .filter_map(|x| match x {
-                Action::Connect { addr, .. } => Some(addr),
-                _ => None,
-            })
-            .collect();
+        let dials = dials_of(drain(&mut node));
         for (i, d) in dials.iter().enumerate() {
             ready(&mut node, i as ConnId + 1, *d, 10 + i as u64, t0);
         }
