@@ -222,7 +222,7 @@ fn tx_balance_mempool_peers_connect_disconnect_and_tree_in_text_and_json() {
     );
     let text = ok(&["--data-dir", a_dir, "mempool"]);
     assert!(
-        text.starts_with("1 transactions\n") && text.contains(&txid),
+        text.starts_with("1 transaction\n") && text.contains(&txid),
         "{text}"
     );
     let tx = ok(&["--data-dir", a_dir, "tx", &txid, "--json"]);
@@ -243,7 +243,7 @@ fn tx_balance_mempool_peers_connect_disconnect_and_tree_in_text_and_json() {
         "{tx}"
     );
     let text = ok(&["--peer", &addr_a, "--network", NET, "tx", &txid]);
-    assert!(text.contains("at height 3, 1 confirmations"), "{text}");
+    assert!(text.contains("at height 3, 1 confirmation"), "{text}");
     let bal = ok(&[
         "--peer",
         &addr_a,
@@ -255,7 +255,10 @@ fn tx_balance_mempool_peers_connect_disconnect_and_tree_in_text_and_json() {
     ]);
     assert_eq!(json_num(&bal, "balance"), 150_000_000, "{bal}");
     let text = ok(&["--data-dir", a_dir, "balance", &b_acc]);
-    assert!(text.starts_with("balance 150000000 at height 3"), "{text}");
+    assert!(
+        text.starts_with("balance 1.50000000 coins at height 3"),
+        "{text}"
+    );
     assert_eq!(
         ok(&["--data-dir", a_dir, "mempool", "--json"]).trim(),
         "{\"size\":0,\"txids\":[]}"

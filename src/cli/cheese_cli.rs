@@ -5,6 +5,7 @@ use crate::chain::hash::Hash256;
 use crate::chain::keys::parse_account;
 use crate::chain::tx::AccountId;
 use crate::chain::{NetworkParams, Transaction};
+use crate::cli::wallet::format_coins;
 use crate::runtime::resolve;
 use crate::wire::{
     encode_frame, BlockData, BlockQuery, Decoded, FrameDecoder, Message, TxLocation, Version,
@@ -21,7 +22,7 @@ pub const CLI_TIMEOUT: Duration = Duration::from_secs(120);
 /// Asks a running cheesechain peer about its state. Commands: info, tips, block
 /// HEIGHT|HASH, tx TXID, mempool, balance ACCOUNT, tree [--svg FILE] [--depth N]
 /// (public: both modes; tree draws the block tree near the tip, default depth
-/// 20 heights, as an SVG picture); peers, mine N,
+/// 20 heights, as an SVG picture); peers, mine N [ACCOUNT] (to the node's own key unless it runs --no-mine),
 /// connect HOST:PORT, disconnect HOST:PORT, stop (control socket only). JSON fields of
 /// `info --json`: network, height, tip, tip_time, best_header_height, best_header,
 /// bits, hash_rate, mining, peers_in, peers_out, mempool, mempool_bytes, data_dir.
@@ -222,14 +223,30 @@ fn arg<'a>(cmd: &'a [String], i: usize, what: &str) -> Result<&'a str, String> {
         .ok_or_else(|| format!("{} needs {what}", cmd[0]))
 }
 
+/// `n` and `noun`, with an `s` unless `n` is 1: "1 confirmation", "2 confirmations".
+fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}
+
 fn tx_text(tx: &Transaction) -> (String, String) {
     match tx {
         Transaction::Coinbase(c) => (
-            format!("coinbase {} to {}", c.amount, c.recipient),
+            format!("coinbase {} coins to {}", format_coins(c.amount), c.recipient),
             format!("{{\"kind\":\"coinbase\",\"recipient\":\"{}\",\"amount\":{}}}", c.recipient, c.amount),
         ),
         Transaction::Transfer(t) => (
-            format!("transfer {} from {} to {} fee {} seq {}", t.amount, t.sender, t.recipient, t.fee, t.sequence),
+            format!(
+                "transfer {} coins from {} to {} fee {} seq {}",
+                format_coins(t.amount),
+                t.sender,
+                t.recipient,
+                format_coins(t.fee),
+                t.sequence
+            ),
             format!(
                 "{{\"kind\":\"transfer\",\"sender\":\"{}\",\"recipient\":\"{}\",\"amount\":{},\"fee\":{},\"sequence\":{}}}",
                 t.sender, t.recipient, t.amount, t.fee, t.sequence
@@ -441,7 +458,7 @@ pub fn run(args: CliArgs) -> Result<(), String> {
             let (lt, lj) = match t.location {
                 TxLocation::Mempool => ("in the mempool".to_string(), "\"location\":\"mempool\"".to_string()),
                 TxLocation::Block { hash, height, confirmations } => (
-                    format!("in block {hash} at height {height}, {confirmations} confirmations"),
+                    format!("in block {hash} at height {height}, {}", plural(u64::from(confirmations), "confirmation")),
                     format!("\"location\":\"block\",\"block\":\"{hash}\",\"height\":{height},\"confirmations\":{confirmations}"),
                 ),
             };
@@ -468,8 +485,8 @@ pub fn run(args: CliArgs) -> Result<(), String> {
                 .join(",");
             (
                 format!(
-                    "{} transactions\n{}",
-                    ids.len(),
+                    "{}\n{}",
+                    plural(ids.len() as u64, "transaction"),
                     ids.iter()
                         .map(|h| h.to_string())
                         .collect::<Vec<_>>()
@@ -490,7 +507,7 @@ pub fn run(args: CliArgs) -> Result<(), String> {
             else {
                 return Err("unexpected answer".into());
             };
-            (format!("balance {balance} at height {height}, next sequence {next_sequence}"), format!("{{\"account\":\"{account}\",\"balance\":{balance},\"next_sequence\":{next_sequence},\"height\":{height}}}"))
+            (format!("balance {} coins at height {height}, next sequence {next_sequence}", format_coins(balance)), format!("{{\"account\":\"{account}\",\"balance\":{balance},\"next_sequence\":{next_sequence},\"height\":{height}}}"))
         }
         "peers" => {
             let Message::PeerInfo { peers } = c.ask(&Message::GetPeerInfo)? else {
@@ -535,8 +552,8 @@ pub fn run(args: CliArgs) -> Result<(), String> {
                 .join(",");
             (
                 format!(
-                    "mined {} blocks, height {height}\n{}",
-                    hashes.len(),
+                    "mined {}, height {height}\n{}",
+                    plural(hashes.len() as u64, "block"),
                     hashes
                         .iter()
                         .map(|h| h.to_string())

@@ -588,7 +588,7 @@ impl Node {
         let account = if account.0 == [0; 33] {
             self.cfg.mine_to.ok_or((
                 QueryErrorCode::Unavailable,
-                "this node has no mining account (it runs with --no-mine): name one".to_string(),
+                "this node has no mining account (it runs with --no-mine): name one, mine N ACCOUNT".to_string(),
             ))?
         } else {
             parse_sender(&account).map_err(|_| {

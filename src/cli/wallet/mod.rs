@@ -221,8 +221,9 @@ pub fn run(args: WalletArgs) -> Result<(), String> {
                 _ => None,
             })??;
             println!(
-                "sent {} coins to {to} (fee {}, sequence {sequence})\ntransaction {txid}",
+                "sent {} coins to {} (fee {}, sequence {sequence})\ntransaction {txid}",
                 format_coins(amount),
+                encode_account(&to),
                 format_coins(fee)
             );
             Ok(())
