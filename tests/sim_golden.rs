@@ -21,7 +21,7 @@ const GOLDEN: &[(&str, &str)] = &[
     ),
     (
         "faults",
-        "d8309978392e80f2b637e493bc5202b0600e3bc88cd7f94b170554f47de97430",
+        "6c6a36c8a63ee3e2357794b2e32fe4d0d64435e877db2ee342f4f5cbc0787f3c",
     ),
 ];
 

@@ -200,6 +200,7 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
     m.insert("BLOCK_PUSH_PEERS", u(node.block_push_peers));
     // 1.3 Peer limits.
     m.insert("MAX_BLOCKS_PER_GETDATA", u(MAX_BLOCKS_PER_GETDATA));
+    m.insert("NOT_FOUND_RETRY_MS", ms(cheesechain::node::NOT_FOUND_RETRY));
     m.insert("MAX_ANNOUNCE_HEADERS", u(MAX_ANNOUNCE_HEADERS));
     m.insert("MAX_KNOWN_ADDRS", u(MAX_KNOWN_ADDRS));
     m.insert(

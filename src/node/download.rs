@@ -45,6 +45,40 @@ impl Node {
         }
     }
 
+    /// A `not-found` from `conn`: each block item marks the peer as lacking that block
+    /// for [`NOT_FOUND_RETRY`] and clears its request, so that the block is asked of
+    /// another peer at once, or of this one again once the retry time has passed.
+    pub(super) fn on_notfound(&mut self, conn: ConnId, items: Vec<InvItem>, now: Time) {
+        for it in items {
+            match it.kind {
+                InvKind::Block => {
+                    if let Some(p) = self.peers.get_mut(&conn) {
+                        p.lacks_blocks.insert(it.hash);
+                        if p.lacks_until.is_none() {
+                            p.lacks_until = Some(now + NOT_FOUND_RETRY);
+                            self.arm_peer_timers(conn);
+                        }
+                    }
+                    if let Some((c, deadline)) = self.block_requests.get(&it.hash) {
+                        if c == conn {
+                            self.block_requests.remove(&it.hash);
+                            if let Some(p) = self.peers.get_mut(&conn) {
+                                p.blocks_in_flight = p.blocks_in_flight.saturating_sub(1);
+                            }
+                            self.block_request_done(conn, deadline);
+                        }
+                    }
+                }
+                InvKind::Tx => {
+                    if let Some((_, deadline)) = self.tx_requests.remove(&it.hash) {
+                        self.tx_request_done(deadline);
+                    }
+                }
+            }
+        }
+        self.request_blocks(now);
+    }
+
     pub(super) fn on_block(&mut self, conn: ConnId, block: Arc<Block>, now: Time) {
         let block = HashedBlock::from_shared(block);
         let hash = block.hash();
@@ -256,8 +290,17 @@ impl Node {
                 hash,
             });
         }
+        // Never more blocks in one get-data than a peer serves per get-data: the rest
+        // would come back not-found.
         for (c, items) in batches {
-            self.send(c, Message::GetData { items });
+            for chunk in items.chunks(MAX_BLOCKS_PER_GETDATA) {
+                self.send(
+                    c,
+                    Message::GetData {
+                        items: chunk.to_vec(),
+                    },
+                );
+            }
         }
     }
 }

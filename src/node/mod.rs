@@ -73,7 +73,10 @@ use std::time::Duration;
 use timers::TimerTable;
 
 /// Most blocks a single GetData answer carries; the rest are answered with NotFound.
+/// A node never asks one peer for more blocks than this in one GetData.
 pub const MAX_BLOCKS_PER_GETDATA: usize = 128;
+/// How long a peer that answered NotFound for a block is not asked for it again.
+pub const NOT_FOUND_RETRY: Duration = Duration::from_secs(10);
 /// Most headers of a new tip announced at once; a peer that needs more asks.
 pub const MAX_ANNOUNCE_HEADERS: usize = 8;
 /// How many blocks of the best header chain past the tip are considered for download
@@ -459,32 +462,7 @@ impl Node {
                     self.on_getdata(conn, items);
                 }
             }
-            Message::NotFound { items } => {
-                for it in items {
-                    match it.kind {
-                        InvKind::Block => {
-                            if let Some(p) = self.peers.get_mut(&conn) {
-                                p.lacks_blocks.insert(it.hash);
-                            }
-                            if let Some((c, deadline)) = self.block_requests.get(&it.hash) {
-                                if c == conn {
-                                    self.block_requests.remove(&it.hash);
-                                    if let Some(p) = self.peers.get_mut(&conn) {
-                                        p.blocks_in_flight = p.blocks_in_flight.saturating_sub(1);
-                                    }
-                                    self.block_request_done(conn, deadline);
-                                }
-                            }
-                        }
-                        InvKind::Tx => {
-                            if let Some((_, deadline)) = self.tx_requests.remove(&it.hash) {
-                                self.tx_request_done(deadline);
-                            }
-                        }
-                    }
-                }
-                self.request_blocks(now);
-            }
+            Message::NotFound { items } => self.on_notfound(conn, items, now),
             Message::Block(block) => self.on_block(conn, block, now),
             Message::Tx(tx) => self.on_tx(conn, *tx, now),
             Message::Mempool => {

@@ -216,8 +216,11 @@ pub struct Peer {
     pub known_blocks: KnownSet,
     /// Transactions it has.
     pub known_txs: KnownSet,
-    /// Blocks it answered `not-found` for: not asked of it again.
+    /// Blocks it answered `not-found` for: not asked of it again until `lacks_until`.
     pub lacks_blocks: KnownSet,
+    /// When `lacks_blocks` is forgotten ([`NOT_FOUND_RETRY`](super::NOT_FOUND_RETRY)
+    /// after its first entry), so that those blocks are asked of it again.
+    pub lacks_until: Option<Time>,
     /// Its budgets of amplifying requests.
     pub budgets: super::budget::PeerBudgets,
     /// Frame bytes received from it (header and payload).
@@ -259,6 +262,7 @@ impl Peer {
             known_blocks: KnownSet::default(),
             known_txs: KnownSet::default(),
             lacks_blocks: KnownSet::default(),
+            lacks_until: None,
             budgets: super::budget::PeerBudgets::default(),
             bytes_in: 0,
             bytes_out: 0,

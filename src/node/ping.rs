@@ -7,6 +7,11 @@ impl Node {
         let mut drop = Vec::new();
         let mut pings = Vec::new();
         for (c, p) in self.peers.iter_mut() {
+            if p.lacks_until.is_some_and(|t| now >= t) {
+                // What it lacked may have arrived since: ask it again.
+                p.lacks_blocks = super::peer::KnownSet::default();
+                p.lacks_until = None;
+            }
             if !p.is_ready() && now.since(p.connected_at) >= self.cfg.handshake_timeout {
                 drop.push((*c, "handshake"));
             } else if now.since(p.last_recv) >= self.cfg.idle_timeout {

@@ -48,18 +48,20 @@ pub enum PeerTimer {
     /// request is made, moved when the request holding it is answered or dropped;
     /// requests that timed out leave it (their peer is being closed).
     BlockRequest,
+    /// The blocks the peer answered `not-found` for may be asked of it again.
+    LacksRetry,
 }
 
 /// How many slots a peer has.
-const PEER_SLOTS: usize = 6;
+const PEER_SLOTS: usize = 7;
 
 /// The deadlines of one peer's slots, kept with the peer; the node's [`TimerTable`]
 /// holds only their earliest, so re-arming a peer whose earliest deadline did not
 /// change costs no table update.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PeerTimers {
-    /// By [`PeerTimer`]; [`PeerTimers::OFF`] marks a disarmed slot (48 bytes instead of
-    /// 96 for `Option`s, in a struct read on every message).
+    /// By [`PeerTimer`]; [`PeerTimers::OFF`] marks a disarmed slot (56 bytes instead of
+    /// 112 for `Option`s, in a struct read on every message).
     slots: [Time; PEER_SLOTS],
 }
 
@@ -87,7 +89,7 @@ impl PeerTimers {
 
     /// The earliest armed slot.
     pub fn earliest(&self) -> Option<Time> {
-        Some(*self.slots.iter().min().expect("six slots")).filter(|&d| d != PeerTimers::OFF)
+        Some(*self.slots.iter().min().expect("seven slots")).filter(|&d| d != PeerTimers::OFF)
     }
 }
 
@@ -212,7 +214,7 @@ impl Node {
     }
 
     /// Re-arms the slots of the peer on `conn` from its state (handshake, idle, ping,
-    /// pong, header request), and its entry in the node's table if its earliest
+    /// pong, header request, not-found retry), and its entry in the node's table if its earliest
     /// deadline moved.
     pub(super) fn arm_peer_timers(&mut self, conn: ConnId) {
         let Some(p) = self.peers.get_mut(&conn) else {
@@ -233,6 +235,7 @@ impl Node {
         t.set(PeerTimer::Ping, ping);
         t.set(PeerTimer::PongTimeout, pong);
         t.set(PeerTimer::HeadersRequest, p.headers_deadline);
+        t.set(PeerTimer::LacksRetry, p.lacks_until);
         let after = p.timers.earliest();
         if after != before {
             self.timers.set_or_stop(Timer::Peer(conn), after);
