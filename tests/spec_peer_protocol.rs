@@ -171,6 +171,8 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         tie_break: _,
         // MIN_CHAIN_WORK below (a 256-bit number, zero by default).
         min_chain_work: _,
+        // STALE_TIP_MIN_MS (main, devnet) and STALE_TIP_MIN_TEST_MS (testnet, regtest).
+        stale_tip_min: _,
     } = node.clone();
     assert!(node.min_chain_work.is_zero());
     m.insert("MIN_CHAIN_WORK", 0);
@@ -207,7 +209,17 @@ fn code_constants() -> BTreeMap<&'static str, u64> {
         "STALE_TIP_INTERVALS",
         u64::from(cheesechain::node::STALE_TIP_INTERVALS),
     );
-    m.insert("STALE_TIP_MIN_MS", cheesechain::node::STALE_TIP_MIN_MS);
+    // A per-network default of a setting: one row for the slow presets, one for the
+    // easy ones.
+    let floor = |p: NetworkParams| ms(NodeConfig::new(p).stale_tip_min);
+    let slow = floor(NetworkParams::main());
+    assert_eq!(slow, floor(NetworkParams::devnet(1)));
+    assert_eq!(slow, cheesechain::node::STALE_TIP_MIN_MS);
+    m.insert("STALE_TIP_MIN_MS", slow);
+    let easy = ms(node.stale_tip_min);
+    assert_eq!(easy, floor(NetworkParams::testnet()));
+    assert_eq!(easy, cheesechain::node::STALE_TIP_MIN_TEST_MS);
+    m.insert("STALE_TIP_MIN_TEST_MS", easy);
     m.insert("DOWNLOAD_WINDOW", u(DOWNLOAD_WINDOW));
     m.insert(
         "SIG_CACHE_MAX_ENTRIES",

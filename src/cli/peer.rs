@@ -73,6 +73,13 @@ pub struct PeerArgs {
     #[argh(option, default = "8")]
     pub max_inbound_per_group: usize,
 
+    /// ms without a new block before the stale-tip check looks for other peers (one
+    /// extra outbound to a new address group, then the outbound peer that told us
+    /// nothing new longest is dropped); also at least 3 block intervals (default
+    /// 600000 on main and devnet, 30000 on testnet and regtest)
+    #[argh(option)]
+    pub stale_tip_min_ms: Option<u64>,
+
     /// artificial latency added to every outgoing message, in ms (default 0), to make
     /// forks happen on one machine as they do across the internet
     #[argh(option, default = "0")]
@@ -249,6 +256,9 @@ pub fn run(args: PeerArgs) -> Result<(), String> {
     cfg.max_inbound_per_group = args.max_inbound_per_group;
     cfg.mine_to = mine_to;
     cfg.ban_duration = Duration::from_secs(args.ban_secs);
+    if let Some(ms) = args.stale_tip_min_ms {
+        cfg.stale_tip_min = Duration::from_millis(ms);
+    }
     cfg.seed = seed_from_os();
     cfg.strategy = args.strategy;
     cfg.tie_break = match args.tie_break.as_str() {

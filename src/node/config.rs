@@ -79,11 +79,27 @@ pub struct NodeConfig {
     /// Least cumulative work a branch must reach before its headers are stored (the
     /// anti-DoS threshold is at least this); zero by default.
     pub min_chain_work: crate::chain::u256::U256,
+    /// The least time without a new tip before the stale-tip check acts (it also waits
+    /// [`super::STALE_TIP_INTERVALS`] target block intervals): a local setting, see
+    /// [`stale_tip_min_default`].
+    pub stale_tip_min: Duration,
+}
+
+/// The default stale-tip floor on `params`: [`super::STALE_TIP_MIN_MS`] (10 min) on
+/// `main` and `devnet`, where a block takes seconds of real work; on `testnet` and
+/// `regtest`, whose easy targets make a mining network find blocks many times a second,
+/// [`super::STALE_TIP_MIN_TEST_MS`] (30 s) already means nothing is reaching us.
+pub fn stale_tip_min_default(params: &NetworkParams) -> Duration {
+    match params.name.as_str() {
+        "testnet" | "regtest" => Duration::from_millis(super::STALE_TIP_MIN_TEST_MS),
+        _ => Duration::from_millis(super::STALE_TIP_MIN_MS),
+    }
 }
 
 impl NodeConfig {
     /// Defaults for a node on `params`.
     pub fn new(params: NetworkParams) -> NodeConfig {
+        let stale_tip_min = stale_tip_min_default(&params);
         NodeConfig {
             params,
             listen_port: 0,
@@ -115,6 +131,7 @@ impl NodeConfig {
             strategy: Strategy::Honest,
             tie_break: TieBreak::FirstSeen,
             min_chain_work: crate::chain::u256::U256::ZERO,
+            stale_tip_min,
         }
     }
 }

@@ -36,7 +36,7 @@ pub mod strategy;
 mod sync;
 mod timers;
 
-pub use config::NodeConfig;
+pub use config::{stale_tip_min_default, NodeConfig};
 pub use strategy::{Selfish, Strategy};
 
 use crate::chain::block::HashedBlock;
@@ -65,7 +65,7 @@ use log::{debug, info, warn};
 use mining::Mining;
 use mismatch::MismatchWatch;
 use peer::{Handshake, Peer, PeerTable, PingState};
-pub use stale::{STALE_TIP_INTERVALS, STALE_TIP_MIN_MS};
+pub use stale::{STALE_TIP_INTERVALS, STALE_TIP_MIN_MS, STALE_TIP_MIN_TEST_MS};
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;

@@ -15,9 +15,14 @@ use crate::netgroup::{group_of, NetGroup};
 /// Block intervals without a new tip after which the tip is stale.
 pub const STALE_TIP_INTERVALS: u32 = 3;
 
-/// The least time without a new tip before it is stale, in milliseconds (10 min): with
-/// one-second presets, three intervals would be network jitter, not an eclipse.
+/// The default least time without a new tip before it is stale on `main` and
+/// `devnet`, in milliseconds (10 min): three intervals of a few seconds would be
+/// network jitter, not an eclipse. A local setting ([`NodeConfig::stale_tip_min`]).
 pub const STALE_TIP_MIN_MS: u64 = 600_000;
+
+/// The default floor on `testnet` and `regtest`, in milliseconds (30 s): their easy
+/// targets make a mining network find many blocks a second.
+pub const STALE_TIP_MIN_TEST_MS: u64 = 30_000;
 
 /// The stale-tip check's state.
 #[derive(Debug)]
@@ -54,11 +59,11 @@ impl StaleTip {
 }
 
 /// How long the tip may stay unchanged before it is stale: [`STALE_TIP_INTERVALS`]
-/// target block intervals, at least [`STALE_TIP_MIN_MS`].
+/// target block intervals, at least [`NodeConfig::stale_tip_min`].
 pub(super) fn stale_after(cfg: &NodeConfig) -> Duration {
     let intervals =
         Duration::from_secs(u64::from(cfg.params.target_spacing_secs.max(1))) * STALE_TIP_INTERVALS;
-    intervals.max(Duration::from_millis(STALE_TIP_MIN_MS))
+    intervals.max(cfg.stale_tip_min)
 }
 
 impl Node {

@@ -73,6 +73,9 @@ impl Sim {
 
     pub(super) fn node_config(&self, i: usize) -> NodeConfig {
         let mut c = NodeConfig::new(self.params.clone());
+        // Simulated blocks come at the run's own interval (60 s to 600 s), not at the
+        // regtest preset's pace that sets that preset's 30 s floor: the main floor.
+        c.stale_tip_min = Duration::from_millis(crate::node::STALE_TIP_MIN_MS);
         c.listen_port = LISTEN_PORT;
         c.seed = derive_seed(self.cfg.seed, 1000 + i as u64) ^ self.hosts[i].inc as u64;
         if let Some(j) = self.miner_nodes.iter().position(|&m| m == i) {
