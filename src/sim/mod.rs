@@ -10,7 +10,7 @@
 //! `network` (links, latency, bandwidth, loss, partitions), `hosts` (nodes and the
 //! tracker, their timers and actions), `checker` (invariants, including the timer
 //! rule), `metrics` (propagation records, the trace digest, the report), `workload`
-//! (the miners' clock, transfers), `trace` (the `--trace` writer), `tree` (the final block tree), [`model`] and [`math`] (seeded, libm-free sampling),
+//! (the miners' clock, transfers), `trace` (the `--trace` writer), `tree` (the final block tree), [`swarm`] (many short runs drawn from one seed), [`model`] and [`math`] (seeded, libm-free sampling),
 //! [`queue`] (the event queue), [`harness`] (instant in-memory delivery for tests) and
 //! [`SimTime`]/[`HostId`] (virtual time and host ids).
 
@@ -26,6 +26,7 @@ mod network;
 pub mod queue;
 pub mod regions;
 pub mod report;
+pub mod swarm;
 mod time;
 mod trace;
 mod tree;
